@@ -1,0 +1,90 @@
+#pragma once
+
+#include <asp/time.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+namespace asp {
+
+/// What a clock uses to block the loop's thread: it waits for a wake-up (a post or stop from
+/// another thread, a ready descriptor) for at most `timeout` and says whether one came.
+/// `std::nullopt` waits without limit; a zero timeout only polls.
+class waiter {
+ public:
+  virtual bool wait(std::optional<duration> timeout) = 0;
+
+ protected:
+  ~waiter() = default;
+};
+
+/// The loop's *real clock* (DESIGN §1): where "now" is in the world, and how to wait for a
+/// later moment. The loop reads it only when it has run out of work that is already due, so
+/// its cost never lands on the replay path.
+///
+/// `now()` must be callable from any thread (producers stamp live events with it) and must
+/// never decrease.
+class clock {
+ public:
+  virtual ~clock() = default;
+
+  /// The current real time. Thread-safe, never decreases.
+  virtual time_point now() const noexcept = 0;
+
+  /// Blocks until `now() >= deadline` or until `w` reports a wake-up, whichever comes first.
+  /// `time_point::max()` means no deadline. May return early; the loop re-checks.
+  virtual void wait_until(time_point deadline, waiter& w) = 0;
+};
+
+/// The default real clock: wall time read once at construction, then advanced with
+/// `std::chrono::steady_clock`, so an NTP step never moves ASP's time backwards.
+class system_clock final : public clock {
+ public:
+  system_clock() noexcept;
+
+  time_point now() const noexcept override;
+  void wait_until(time_point deadline, waiter& w) override;
+
+ private:
+  time_point m_wall_at_start;
+  std::chrono::steady_clock::time_point m_steady_at_start;
+};
+
+/// A clock that moves only when told to, for deterministic tests of live behaviour.
+///
+/// When the loop would wait for a later deadline, the manual clock first looks for a pending
+/// wake-up (without blocking); if there is none it jumps straight to the deadline and counts
+/// an *advance*. Only when the loop would wait forever (nothing scheduled, live sources open)
+/// does it block for real, until another thread posts, pushes or stops. So live behaviour
+/// runs in zero real time and exactly.
+class manual_clock final : public clock {
+ public:
+  /// Starts at `start`.
+  explicit manual_clock(time_point start) noexcept : m_now(start.time_since_epoch().count()) {}
+
+  time_point now() const noexcept override {
+    return time_point{duration{m_now.load(std::memory_order_acquire)}};
+  }
+
+  /// Moves the clock to `t`; a `t` earlier than now() is ignored (the clock never decreases).
+  void set(time_point t) noexcept;
+
+  /// Moves the clock forward by `d` (a negative `d` is ignored).
+  void advance(duration d) noexcept;
+
+  void wait_until(time_point deadline, waiter& w) override;
+
+  /// How many times a waiting loop made this clock jump to a deadline.
+  std::uint64_t advances() const noexcept { return m_advances.load(std::memory_order_relaxed); }
+
+  /// How many times a waiting loop blocked for real, with no deadline, for another thread.
+  std::uint64_t blocks() const noexcept { return m_blocks.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> m_now;
+  std::atomic<std::uint64_t> m_advances{0};
+  std::atomic<std::uint64_t> m_blocks{0};
+};
+
+}  // namespace asp

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <asp/task.hpp>
+#include <asp/time.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <new>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+namespace asp::detail {
+
+/// Calls `f(t, args...)` when `f` takes the time first (the original's convention), and
+/// `f(args...)` when it does not.
+template <class F, class... Args>
+decltype(auto) invoke_with_time(F& f, time_point t, Args&... args) {
+  if constexpr (std::is_invocable_v<F&, time_point, Args&...>) {
+    return std::invoke(f, t, args...);
+  } else {
+    static_assert(std::is_invocable_v<F&, Args&...>,
+                  "asp: a callback must be callable as f(time_point, args...) or f(args...)");
+    return std::invoke(f, args...);
+  }
+}
+
+/// What `invoke_with_time` returns for this callable: void, a value, or an asp::task.
+template <class F, class... Args>
+using callback_result_t =
+    decltype(invoke_with_time(std::declval<F&>(), time_point{}, std::declval<Args&>()...));
+
+/// A readable name for a type, for error messages ("callback main::{lambda(...)#1}").
+std::string type_name(const std::type_info& type);
+
+/// A callable bound to its arguments, called with the time it was scheduled for.
+template <class F, class... Args>
+struct bound_callback {
+  F m_f;
+  std::tuple<Args...> m_args;
+
+  decltype(auto) operator()(time_point due) {
+    return std::apply([&](Args&... args) -> decltype(auto) { return invoke_with_time(m_f, due, args...); },
+                      m_args);
+  }
+};
+
+/// A move-only `void(time_point, loop&)` callable with 32 bytes of inline storage, for work
+/// posted from other threads. Fits a pool node, so taking a post into the loop costs no
+/// allocation beyond the one (if any) made by the posting thread.
+template <class Context>
+class posted_fn {
+ public:
+  posted_fn() noexcept = default;
+
+  template <class F>
+    requires(!std::is_same_v<std::decay_t<F>, posted_fn>)
+  explicit posted_fn(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (sizeof(D) <= inline_size && alignof(D) <= 16 &&
+                  std::is_nothrow_move_constructible_v<D>) {
+      ::new (static_cast<void*>(m_storage)) D(std::forward<F>(f));
+      m_ops = &inline_ops<D>;
+    } else {
+      *reinterpret_cast<D**>(m_storage) = new D(std::forward<F>(f));
+      m_ops = &heap_ops<D>;
+    }
+  }
+
+  posted_fn(posted_fn&& other) noexcept : m_ops(std::exchange(other.m_ops, nullptr)) {
+    if (m_ops) m_ops->move(m_storage, other.m_storage);
+  }
+  posted_fn& operator=(posted_fn&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_ops = std::exchange(other.m_ops, nullptr);
+      if (m_ops) m_ops->move(m_storage, other.m_storage);
+    }
+    return *this;
+  }
+  ~posted_fn() { reset(); }
+
+  void operator()(time_point stamp, Context& context) { m_ops->call(m_storage, stamp, context); }
+  const std::type_info& type() const noexcept { return m_ops->type(); }
+
+ private:
+  static constexpr std::size_t inline_size = 32;
+  struct ops {
+    void (*call)(void*, time_point, Context&);
+    void (*move)(void* to, void* from) noexcept;
+    void (*destroy)(void*) noexcept;
+    const std::type_info& (*type)() noexcept;
+  };
+
+  template <class D>
+  static constexpr ops inline_ops{
+      [](void* p, time_point t, Context& c) { (*static_cast<D*>(p))(t, c); },
+      [](void* to, void* from) noexcept {
+        ::new (to) D(std::move(*static_cast<D*>(from)));
+        static_cast<D*>(from)->~D();
+      },
+      [](void* p) noexcept { static_cast<D*>(p)->~D(); },
+      []() noexcept -> const std::type_info& { return typeid(D); }};
+
+  template <class D>
+  static constexpr ops heap_ops{
+      [](void* p, time_point t, Context& c) { (**static_cast<D**>(p))(t, c); },
+      [](void* to, void* from) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
+      [](void* p) noexcept { delete *static_cast<D**>(p); },
+      []() noexcept -> const std::type_info& { return typeid(D); }};
+
+  void reset() noexcept {
+    if (m_ops) m_ops->destroy(m_storage);
+    m_ops = nullptr;
+  }
+
+  alignas(16) unsigned char m_storage[inline_size];
+  const ops* m_ops = nullptr;
+};
+
+}  // namespace asp::detail

@@ -1,0 +1,209 @@
+#pragma once
+
+#include <asp/time.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asp {
+class loop;
+}
+
+namespace asp::detail {
+
+/// What the loop asks of a piece of work.
+enum class work_op : unsigned char {
+  run,       ///< do it (may throw); a one-shot node also releases itself
+  destroy,   ///< drop it without running (teardown, cancel); never throws
+  describe,  ///< append who this is to *description, for error messages
+};
+
+/// Anything the loop can schedule: a callback, a coroutine to resume, a stream's next event.
+/// `m_seq` is the sequence number of the pending schedule (0 when not scheduled), so a queue
+/// entry whose sequence number no longer matches its node is a cancelled one.
+struct work_node {
+  using fn_type = void (*)(work_node* self, work_op op, time_point due, loop& l,
+                           std::string* description);
+  fn_type m_fn = nullptr;
+  std::uint64_t m_seq = 0;
+};
+
+/// A one-shot node from the loop's pool: one cache line, with room for a small callable so
+/// that scheduling one allocates nothing.
+struct alignas(64) pool_node : work_node {
+  static constexpr std::size_t inline_size = 48;
+  union {
+    alignas(16) unsigned char m_storage[inline_size];
+    pool_node* m_next_free;
+  };
+};
+static_assert(sizeof(pool_node) == 64);
+
+/// Free list of pool nodes. Chunks live as long as the pool, so a stale handle or queue entry
+/// may always read a node's sequence number.
+class node_pool {
+ public:
+  pool_node* acquire() {
+    if (m_free == nullptr) grow();
+    pool_node* node = m_free;
+    m_free = node->m_next_free;
+    return node;
+  }
+
+  void release(pool_node* node) noexcept {
+    node->m_seq = 0;
+    node->m_next_free = m_free;
+    m_free = node;
+  }
+
+ private:
+  void grow() {
+    const std::size_t count = m_chunks.empty() ? 64 : std::min<std::size_t>(m_capacity, 1 << 14);
+    m_chunks.push_back(std::make_unique<pool_node[]>(count));
+    pool_node* chunk = m_chunks.back().get();
+    for (std::size_t i = 0; i < count; ++i) {
+      chunk[i].m_next_free = i + 1 < count ? &chunk[i + 1] : m_free;
+    }
+    m_free = chunk;
+    m_capacity += count;
+  }
+
+  std::vector<std::unique_ptr<pool_node[]>> m_chunks;
+  pool_node* m_free = nullptr;
+  std::size_t m_capacity = 0;
+};
+
+/// A scheduled piece of work in a queue: ordered by (due, seq) — DESIGN §2 rule 2.
+struct entry {
+  time_point due;
+  std::uint64_t seq;
+  work_node* node;
+
+  bool stale() const noexcept { return node->m_seq != seq; }
+};
+
+inline bool before(const entry& a, const entry& b) noexcept {
+  return a.due < b.due || (a.due == b.due && a.seq < b.seq);
+}
+
+/// A 4-ary min-heap of entries: shallower than a binary heap, and a node's four children
+/// share a cache line or two.
+class entry_heap {
+ public:
+  bool empty() const noexcept { return m_items.empty(); }
+  std::size_t size() const noexcept { return m_items.size(); }
+  const entry& top() const noexcept { return m_items.front(); }
+
+  void push(const entry& e) {
+    m_items.push_back(e);
+    std::size_t hole = m_items.size() - 1;
+    while (hole > 0) {
+      const std::size_t parent = (hole - 1) / 4;
+      if (!before(e, m_items[parent])) break;
+      m_items[hole] = m_items[parent];
+      hole = parent;
+    }
+    m_items[hole] = e;
+  }
+
+  entry pop() noexcept {
+    const entry result = m_items.front();
+    const entry last = m_items.back();
+    m_items.pop_back();
+    if (!m_items.empty()) sift_down(0, last);
+    return result;
+  }
+
+  /// Drops every entry for which `dead(entry)` holds and restores the heap in O(n).
+  template <class Predicate>
+  void remove_if(Predicate dead) {
+    std::erase_if(m_items, dead);
+    for (std::size_t i = m_items.size() / 4 + 1; i-- > 0;) {
+      if (i < m_items.size()) sift_down(i, m_items[i]);
+    }
+  }
+
+  template <class F>
+  void for_each(F f) const {
+    for (const entry& e : m_items) f(e);
+  }
+
+  void clear() noexcept { m_items.clear(); }
+
+ private:
+  void sift_down(std::size_t hole, const entry e) noexcept {
+    const std::size_t n = m_items.size();
+    for (;;) {
+      const std::size_t first = hole * 4 + 1;
+      if (first >= n) break;
+      std::size_t best = first;
+      const std::size_t last = first + 4 < n ? first + 4 : n;
+      for (std::size_t c = first + 1; c < last; ++c) {
+        if (before(m_items[c], m_items[best])) best = c;
+      }
+      if (!before(m_items[best], e)) break;
+      m_items[hole] = m_items[best];
+      hole = best;
+    }
+    m_items[hole] = e;
+  }
+
+  std::vector<entry> m_items;
+};
+
+/// First-in first-out ring of entries due at the loop's current time. Because `now()` never
+/// decreases and sequence numbers only grow, appending keeps it sorted by (due, seq), so the
+/// loop merges it with the heap by comparing fronts.
+class entry_ring {
+ public:
+  bool empty() const noexcept { return m_head == m_tail; }
+  std::size_t size() const noexcept { return m_tail - m_head; }
+  const entry& front() const noexcept { return m_items[m_head & m_mask]; }
+
+  void push(const entry& e) {
+    if (size() == m_items.size()) grow();
+    m_items[m_tail++ & m_mask] = e;
+  }
+
+  entry pop() noexcept { return m_items[m_head++ & m_mask]; }
+
+  template <class Predicate>
+  void remove_if(Predicate dead) {
+    std::vector<entry> kept;
+    while (!empty()) {
+      const entry e = pop();
+      if (!dead(e)) kept.push_back(e);
+    }
+    m_head = m_tail = 0;
+    for (const entry& e : kept) push(e);
+  }
+
+  template <class F>
+  void for_each(F f) const {
+    for (std::size_t i = m_head; i != m_tail; ++i) f(m_items[i & m_mask]);
+  }
+
+  void clear() noexcept { m_head = m_tail = 0; }
+
+ private:
+  void grow() {
+    std::vector<entry> bigger(m_items.empty() ? 64 : m_items.size() * 2);
+    const std::size_t count = size();
+    for (std::size_t i = 0; i < count; ++i) bigger[i] = m_items[(m_head + i) & m_mask];
+    m_items = std::move(bigger);
+    m_head = 0;
+    m_tail = count;
+    m_mask = m_items.size() - 1;
+  }
+
+  std::vector<entry> m_items;
+  std::size_t m_head = 0;
+  std::size_t m_tail = 0;
+  std::size_t m_mask = 0;
+};
+
+}  // namespace asp::detail

@@ -1,0 +1,666 @@
+#pragma once
+
+#include <asp/clock.hpp>
+#include <asp/detail/callback.hpp>
+#include <asp/detail/wakeup.hpp>
+#include <asp/detail/work.hpp>
+#include <asp/error.hpp>
+#include <asp/task.hpp>
+#include <asp/time.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+namespace asp {
+
+class loop;
+
+/// How one call of `loop::run` starts, ends and reports.
+struct run_options {
+  /// The virtual time the run starts at. Without it, the first run starts at the earlier of
+  /// the real time and the earliest work already scheduled (DESIGN §2 rule 3), so history
+  /// replays on history's clock. Work due before the start runs first, in its own order, with
+  /// `now()` at the start. A later run continues from where the previous one left `now()`.
+  std::optional<time_point> start{};
+
+  /// The run returns once all work due at or before `end` has run, leaving later work pending
+  /// (a later run continues it), and `now()` at `end` once the real clock has reached it.
+  std::optional<time_point> end{};
+
+  /// Called once per loop, at the moment it turns live: the first time the earliest work lies
+  /// ahead of the real clock and the loop is about to wait. Receives `now()`.
+  std::function<void(time_point)> on_live{};
+};
+
+/// Counters that tests and benchmarks read to prove what the loop did (not timing).
+struct loop_stats {
+  std::uint64_t runs = 0;   ///< pieces of work run
+  std::uint64_t waits = 0;  ///< times the loop waited on the real clock or for input
+};
+
+/// A scheduled callback or wake-up that can be cancelled. Cancelling after it ran, twice, or
+/// on a default-constructed handle is harmless. A handle must not be used after its loop is
+/// destroyed.
+class timer_handle {
+ public:
+  timer_handle() noexcept = default;
+
+  /// Cancels the work if it has not run yet (its callable is destroyed at once); returns
+  /// whether it did.
+  bool cancel() noexcept;
+
+  /// Whether the work is still waiting to run.
+  bool pending() const noexcept { return m_node != nullptr && m_node->m_seq == m_seq; }
+
+ private:
+  friend class loop;
+  timer_handle(loop* l, detail::work_node* node, std::uint64_t seq) noexcept
+      : m_loop(l), m_node(node), m_seq(seq) {}
+
+  loop* m_loop = nullptr;
+  detail::work_node* m_node = nullptr;
+  std::uint64_t m_seq = 0;
+};
+
+/// Keeps a loop's run going while no work is scheduled, because input can still arrive
+/// (Asio's work guard). Live sources hold one while they are open. Movable; releasing it
+/// from any thread is safe.
+class work_guard {
+ public:
+  work_guard() noexcept = default;
+  explicit work_guard(loop& l) noexcept;
+  work_guard(work_guard&& other) noexcept : m_loop(std::exchange(other.m_loop, nullptr)) {}
+  work_guard& operator=(work_guard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_loop = std::exchange(other.m_loop, nullptr);
+    }
+    return *this;
+  }
+  ~work_guard() { reset(); }
+
+  /// Lets the run end when it has nothing left to do.
+  void reset() noexcept;
+
+ private:
+  loop* m_loop = nullptr;
+};
+
+namespace detail {
+
+/// Shared between a spawned task's root coroutine and its join_handle.
+struct spawn_state {
+  loop* m_loop = nullptr;
+  int m_refs = 2;
+  bool m_done = false;
+  bool m_detached = false;
+  bool m_observed = false;
+  std::string m_name;
+  const std::type_info* m_type = nullptr;
+  std::exception_ptr m_error;
+  std::coroutine_handle<> m_root;
+  std::coroutine_handle<> m_joiner;
+  timer_handle m_start;
+  timer_handle m_joiner_resume;
+  spawn_state* m_prev = nullptr;
+  spawn_state* m_next = nullptr;
+
+  virtual ~spawn_state() = default;
+  std::string describe() const;
+};
+
+template <class T>
+struct spawn_state_of final : spawn_state {
+  std::optional<T> m_value;
+};
+
+template <>
+struct spawn_state_of<void> final : spawn_state {};
+
+/// The coroutine that runs a spawned task on its own: it starts from the loop's queue,
+/// records the outcome, and destroys itself at its end.
+struct root_coroutine {
+  struct promise_type {
+    root_coroutine get_return_object() noexcept {
+      return {std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }
+    void return_void() const noexcept {}
+    void unhandled_exception() const noexcept { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> m_frame;
+};
+
+template <class T>
+root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body);
+
+inline thread_local loop* t_current_loop = nullptr;
+
+/// Reaches the callable that a pool node holds inline, or through a pointer when too big.
+template <class C>
+struct node_access {
+  static constexpr bool fits = sizeof(C) <= pool_node::inline_size && alignof(C) <= 16;
+
+  static C& get(work_node* n) noexcept {
+    auto* storage = static_cast<pool_node*>(n)->m_storage;
+    if constexpr (fits) {
+      return *std::launder(reinterpret_cast<C*>(storage));
+    } else {
+      return **std::launder(reinterpret_cast<C**>(storage));
+    }
+  }
+
+  static void destroy(work_node* n) noexcept {
+    if constexpr (fits) {
+      get(n).~C();
+    } else {
+      delete &get(n);
+    }
+  }
+};
+
+}  // namespace detail
+
+/// A spawned task: join it with `co_await`, look at its outcome, or cancel it. Dropping the
+/// handle detaches the task: it runs on, and if it fails the run fails with its error.
+/// A handle must not outlive its loop.
+template <class T>
+class [[nodiscard]] join_handle {
+ public:
+  join_handle() noexcept = default;
+  join_handle(join_handle&& other) noexcept : m_state(std::exchange(other.m_state, nullptr)) {}
+  join_handle& operator=(join_handle&& other) noexcept {
+    if (this != &other) {
+      detach();
+      m_state = std::exchange(other.m_state, nullptr);
+    }
+    return *this;
+  }
+  ~join_handle() { detach(); }
+
+  /// Whether the task has finished: with a value, an exception, or cancelled.
+  bool done() const noexcept { return m_state != nullptr && m_state->m_done; }
+
+  /// The outcome of a finished task: its value, or its exception rethrown (`asp::cancelled`
+  /// if it was cancelled). Throws std::logic_error if the task has not finished.
+  T result();
+
+  /// Suspends until the task finishes (resumed from the loop's queue, at the virtual time the
+  /// task finished), then yields its value or rethrows its exception. One joiner at a time.
+  auto operator co_await() & noexcept;
+  auto operator co_await() && noexcept { return operator co_await(); }
+
+  /// Stops the task now if it has not finished: destroys its frames (cancelling whatever they
+  /// wait for) and completes it with `asp::cancelled`. Returns whether it did. Must not be
+  /// called from inside the task itself.
+  bool cancel();
+
+  /// Lets the task run on its own; its failure then fails the run.
+  void detach() noexcept;
+
+ private:
+  friend class loop;
+  explicit join_handle(detail::spawn_state_of<T>* state) noexcept : m_state(state) {}
+  detail::spawn_state_of<T>* m_state = nullptr;
+};
+
+/// ASP's event loop: single-threaded, on a virtual clock (DESIGN §2; docs/design.md lists its
+/// phases).
+///
+/// All work — callbacks, coroutine wake-ups, the next event of each stream, live input — has
+/// a due time and runs in order of (due time, sequence number), the sequence number being
+/// taken when the work is scheduled. While a piece of work runs, `now()` is the later of the
+/// previous `now()` and its due time, never the time spent computing. Work due at or before
+/// the real clock runs at once (fast-forward); when the earliest work lies ahead, the loop
+/// waits for the real clock, for input, or for a wake-up from another thread.
+///
+/// Everything except `post`, `stop`, `clock().now()` and releasing a `work_guard` must be
+/// called on the loop's thread.
+class loop {
+ public:
+  /// A loop on the system clock (wall time at start, then steady).
+  loop();
+  /// A loop on `real_clock`, which must outlive it (tests pass an `asp::manual_clock`).
+  explicit loop(asp::clock& real_clock);
+  ~loop();
+  loop(const loop&) = delete;
+  loop& operator=(const loop&) = delete;
+
+  /// The virtual time: during a run, the time of the work being run (see the class comment).
+  /// Before the first run, the real clock's reading.
+  time_point now() const noexcept { return m_started ? m_now : m_clock->now(); }
+
+  /// The real clock this loop follows.
+  asp::clock& clock() const noexcept { return *m_clock; }
+
+  /// Whether the loop has turned live: it has caught up with the real clock at least once.
+  bool is_live() const noexcept { return m_live; }
+
+  /// Whether `run` is executing on this loop.
+  bool running() const noexcept { return m_running; }
+
+  /// Counters of what the loop did.
+  const loop_stats& stats() const noexcept { return m_stats; }
+
+  /// The loop running on this thread, or nullptr.
+  static loop* current() noexcept { return detail::t_current_loop; }
+
+  /// Runs work until none is left and no live source is open, until `options.end`, or until
+  /// `stop()`. The first exception that escapes user code stops the run; everything pending is
+  /// destroyed and `run` throws `asp::run_error` naming the failing callback, task or stream
+  /// and the virtual time, with the original exception nested.
+  void run(run_options options = {});
+
+  /// Spawns `main`, runs as `run(options)` does, and returns `main`'s value (or rethrows its
+  /// exception). Throws std::runtime_error if the run ended before `main` finished.
+  template <class T>
+  T run(task<T> main, run_options options = {});
+
+  /// Makes `run` return before its next piece of work; pending work stays scheduled for the
+  /// next run. Callable from any thread and from a signal handler.
+  void stop() noexcept {
+    m_stop.store(true, std::memory_order_relaxed);
+    m_wakeup.notify();
+  }
+
+  /// Schedules `f(now(), args...)` (or `f(args...)`) after the work already due now.
+  template <class F, class... Args>
+  timer_handle call_soon(F&& f, Args&&... args) {
+    return call_later(duration::zero(), std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// Schedules `f(now() + delay, args...)` at `now() + delay`. Before the first run, `delay`
+  /// counts from the run's start time. A coroutine function's task is spawned.
+  template <class F, class... Args>
+  timer_handle call_later(duration delay, F&& f, Args&&... args) {
+    detail::pool_node* node = make_callback(std::forward<F>(f), std::forward<Args>(args)...);
+    if (!m_started) return defer(node, delay);
+    return schedule(node, m_now + delay);
+  }
+
+  /// Schedules `f(when, args...)` at `when`. A `when` earlier than now() runs next in time
+  /// order, with now() unchanged, and `f` still receives `when`.
+  template <class F, class... Args>
+  timer_handle call_at(time_point when, F&& f, Args&&... args) {
+    return schedule(make_callback(std::forward<F>(f), std::forward<Args>(args)...), when);
+  }
+
+  /// From any thread: runs `f(stamp)` (or `f()`) on the loop, due at `stamp` = the real
+  /// clock's reading now. It takes its place in time order (DESIGN §2 rule 6), after every
+  /// piece of work due earlier, and wakes the loop if it is waiting. Never dropped: work posted
+  /// while no run is active waits for the next run.
+  template <class F>
+  void post(F&& f) {
+    post_at(m_clock->now(), std::forward<F>(f));
+  }
+
+  /// As `post`, due at the source's own time `stamp`.
+  template <class F>
+  void post_at(time_point stamp, F&& f) {
+    enqueue_post(stamp, posted{[fn = std::forward<F>(f)](time_point t, loop& l) mutable {
+                   using R = detail::callback_result_t<std::decay_t<F>>;
+                   if constexpr (std::is_void_v<R>) {
+                     detail::invoke_with_time(fn, t);
+                   } else {
+                     l.consume(detail::invoke_with_time(fn, t), typeid(std::decay_t<F>));
+                   }
+                 }});
+  }
+
+  /// Runs `body` as a task of its own, starting after the work already due now (at the start
+  /// of the run when called before it). `name` appears in errors.
+  template <class T>
+  join_handle<T> spawn(task<T> body, std::string name = {});
+
+  /// Keeps the run going while nothing is scheduled (see work_guard).
+  work_guard hold() noexcept { return work_guard{*this}; }
+
+  // --- For the library's own awaiters and sources: not part of the user API. ---
+
+  /// Schedules `node` at `due`; it must not be pending.
+  timer_handle schedule(detail::work_node* node, time_point due) {
+    const std::uint64_t seq = m_next_seq++;
+    node->m_seq = seq;
+    if (due == m_now && m_started) {
+      m_ready.push({due, seq, node});
+    } else {
+      m_heap.push({due, seq, node});
+    }
+    return {this, node, seq};
+  }
+
+  /// Schedules the resumption of `h` at `due`.
+  timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
+
+  /// Whether work due at `due` and scheduled now would run before everything already pending,
+  /// and may run at once: it is due by the real clock, within the run's end, and no stop is
+  /// requested. Lets a stream deliver consecutive events without queueing them.
+  bool may_run_next(time_point due) const noexcept {
+    if (due > m_real || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
+    if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
+    return m_heap.empty() || due < m_heap.top().due;
+  }
+
+  /// Moves the virtual clock to `due` (if later) for work run outside the queue.
+  void advance_to(time_point due) noexcept {
+    if (m_now < due) m_now = due;
+    ++m_stats.runs;
+  }
+
+  /// Records the first failure of user code and stops the run.
+  void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
+
+  /// Hands a callback's result to the loop: a task is spawned, anything else is dropped.
+  template <class R>
+  void consume(R&& result, const std::type_info& source) {
+    if constexpr (is_task_v<R>) {
+      spawn_detached(std::forward<R>(result), source);
+    }
+  }
+
+  /// Returns a node to the pool.
+  void release(detail::pool_node* node) noexcept { m_pool.release(node); }
+
+  void add_hold() noexcept { m_holds.fetch_add(1, std::memory_order_relaxed); }
+  void drop_hold() noexcept {
+    if (m_holds.fetch_sub(1, std::memory_order_acq_rel) == 1) m_wakeup.notify();
+  }
+
+  void finish_spawned(detail::spawn_state& state) noexcept;
+  void cancel_spawned(detail::spawn_state& state);
+  void release_spawned(detail::spawn_state& state) noexcept;
+  void detach_spawned(detail::spawn_state& state) noexcept;
+
+ private:
+  friend class timer_handle;
+  using posted = detail::posted_fn<loop>;
+  struct post_item {
+    time_point stamp;
+    posted fn;
+  };
+  struct deferred_item {
+    duration delay;
+    std::uint64_t seq;
+    detail::work_node* node;
+  };
+
+  template <class F, class... Args>
+  detail::pool_node* make_callback(F&& f, Args&&... args);
+  template <class D>
+  detail::pool_node* make_node(D&& callable);
+  template <class T>
+  void spawn_detached(task<T> body, const std::type_info& source);
+
+  timer_handle defer(detail::work_node* node, duration delay);
+  bool cancel(detail::work_node* node, std::uint64_t seq) noexcept;
+  void enqueue_post(time_point stamp, posted fn);
+  void begin(const run_options& options);
+  void dispatch();
+  bool refresh();
+  bool take_posts();
+  void turn_live();
+  void teardown() noexcept;
+  [[noreturn]] void rethrow_failure();
+  detail::entry* peek() noexcept;
+  void run_next();
+
+  asp::clock* m_clock;
+  std::unique_ptr<asp::clock> m_own_clock;
+  time_point m_now{};
+  time_point m_real{};
+  time_point m_end = time_point::max();
+  std::uint64_t m_next_seq = 1;
+  detail::entry_ring m_ready;
+  detail::entry_heap m_heap;
+  std::size_t m_stale = 0;
+  detail::node_pool m_pool;
+  std::vector<deferred_item> m_deferred;
+  detail::spawn_state* m_spawned = nullptr;
+
+  bool m_started = false;
+  bool m_running = false;
+  bool m_live = false;
+  bool m_tearing_down = false;
+  std::function<void(time_point)> m_on_live;
+  loop_stats m_stats;
+
+  std::exception_ptr m_error;
+  std::string m_error_where;
+  time_point m_error_at{};
+
+  std::atomic<bool> m_stop{false};
+  std::atomic<bool> m_sleeping{false};
+  std::atomic<bool> m_posts_waiting{false};
+  std::atomic<int> m_holds{0};
+  std::mutex m_post_mutex;
+  std::vector<post_item> m_posts;
+  std::vector<post_item> m_posts_taken;
+  detail::wakeup m_wakeup;
+};
+
+/// The loop running on this thread; throws std::logic_error outside a run.
+inline loop& current_loop() {
+  loop* l = loop::current();
+  if (l == nullptr) throw std::logic_error("asp: no loop is running on this thread");
+  return *l;
+}
+
+/// The running loop's virtual time.
+inline time_point now() { return current_loop().now(); }
+
+/// loop::call_soon on the running loop.
+template <class F, class... Args>
+timer_handle call_soon(F&& f, Args&&... args) {
+  return current_loop().call_soon(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// loop::call_later on the running loop.
+template <class F, class... Args>
+timer_handle call_later(duration delay, F&& f, Args&&... args) {
+  return current_loop().call_later(delay, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// loop::call_at on the running loop.
+template <class F, class... Args>
+timer_handle call_at(time_point when, F&& f, Args&&... args) {
+  return current_loop().call_at(when, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// loop::spawn on the running loop.
+template <class T>
+join_handle<T> spawn(task<T> body, std::string name = {}) {
+  return current_loop().spawn(std::move(body), std::move(name));
+}
+
+// --- implementation ---
+
+inline bool timer_handle::cancel() noexcept {
+  if (m_loop == nullptr) return false;
+  return m_loop->cancel(m_node, m_seq);
+}
+
+inline work_guard::work_guard(loop& l) noexcept : m_loop(&l) { l.add_hold(); }
+
+inline void work_guard::reset() noexcept {
+  if (m_loop != nullptr) std::exchange(m_loop, nullptr)->drop_hold();
+}
+
+template <class D>
+detail::pool_node* loop::make_node(D&& callable) {
+  using C = std::decay_t<D>;
+  using access = detail::node_access<C>;
+  detail::pool_node* node = m_pool.acquire();
+  try {
+    if constexpr (access::fits) {
+      ::new (static_cast<void*>(node->m_storage)) C(std::forward<D>(callable));
+    } else {
+      ::new (static_cast<void*>(node->m_storage)) C*(new C(std::forward<D>(callable)));
+    }
+  } catch (...) {
+    m_pool.release(node);
+    throw;
+  }
+  node->m_fn = [](detail::work_node* n, detail::work_op op, time_point due, loop& l,
+                  std::string* description) {
+    switch (op) {
+      case detail::work_op::run: {
+        struct finish {
+          detail::work_node* n;
+          loop& l;
+          ~finish() {
+            access::destroy(n);
+            l.release(static_cast<detail::pool_node*>(n));
+          }
+        } guard{n, l};
+        access::get(n)(due, l);
+        break;
+      }
+      case detail::work_op::destroy:
+        access::destroy(n);
+        l.release(static_cast<detail::pool_node*>(n));
+        break;
+      case detail::work_op::describe:
+        // Called after a failed run, when the callable is gone: only its type is known.
+        *description = C::describe();
+        break;
+    }
+  };
+  return node;
+}
+
+template <class F, class... Args>
+detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
+  using bound = detail::bound_callback<std::decay_t<F>, std::decay_t<Args>...>;
+  struct callback {
+    bound m_bound;
+    void operator()(time_point due, loop& l) {
+      using R = decltype(m_bound(due));
+      if constexpr (std::is_void_v<R>) {
+        m_bound(due);
+      } else {
+        l.consume(m_bound(due), typeid(std::decay_t<F>));
+      }
+    }
+    static std::string describe() { return "callback " + detail::type_name(typeid(std::decay_t<F>)); }
+  };
+  return make_node(callback{bound{std::forward<F>(f), {std::forward<Args>(args)...}}});
+}
+
+template <class T>
+join_handle<T> loop::spawn(task<T> body, std::string name) {
+  auto* state = new detail::spawn_state_of<T>();
+  state->m_loop = this;
+  state->m_name = std::move(name);
+  detail::root_coroutine root = detail::run_spawned<T>(*this, *state, std::move(body));
+  state->m_root = root.m_frame;
+  state->m_next = m_spawned;
+  if (m_spawned != nullptr) m_spawned->m_prev = state;
+  m_spawned = state;
+  if (m_started) {
+    state->m_start = schedule_resume(root.m_frame, m_now);
+  } else {
+    struct start {
+      std::coroutine_handle<> m_frame;
+      void operator()(time_point, loop&) const { m_frame.resume(); }
+      static std::string describe() { return "start of a task"; }
+    };
+    state->m_start = defer(make_node(start{root.m_frame}), duration::zero());
+  }
+  return join_handle<T>{state};
+}
+
+template <class T>
+void loop::spawn_detached(task<T> body, const std::type_info& source) {
+  join_handle<T> handle = spawn(std::move(body));
+  handle.m_state->m_type = &source;
+}
+
+template <class T>
+T loop::run(task<T> main, run_options options) {
+  join_handle<T> handle = spawn(std::move(main), "main");
+  run(std::move(options));
+  if (!handle.done()) {
+    throw std::runtime_error("asp: the run ended before its main task finished, at " +
+                             to_string(now()));
+  }
+  return handle.result();
+}
+
+namespace detail {
+
+template <class T>
+root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(body);
+    } else {
+      state.m_value.emplace(co_await std::move(body));
+    }
+  } catch (...) {
+    state.m_error = std::current_exception();
+  }
+  l.finish_spawned(state);
+}
+
+}  // namespace detail
+
+template <class T>
+T join_handle<T>::result() {
+  if (!done()) throw std::logic_error("asp::join_handle::result: the task has not finished");
+  m_state->m_observed = true;
+  if (m_state->m_error) std::rethrow_exception(m_state->m_error);
+  if constexpr (!std::is_void_v<T>) return std::move(*m_state->m_value);
+}
+
+template <class T>
+auto join_handle<T>::operator co_await() & noexcept {
+  struct awaiter {
+    join_handle* m_handle;
+    bool await_ready() const noexcept { return m_handle->done(); }
+    void await_suspend(std::coroutine_handle<> joiner) {
+      detail::spawn_state& s = *m_handle->m_state;
+      if (s.m_joiner) throw std::logic_error("asp::join_handle: the task is already joined");
+      s.m_joiner = joiner;
+    }
+    T await_resume() { return m_handle->result(); }
+    ~awaiter() {
+      // A joiner destroyed while waiting (cancelled) must not be resumed later.
+      if (m_handle->m_state != nullptr) {
+        m_handle->m_state->m_joiner_resume.cancel();
+        m_handle->m_state->m_joiner = {};
+      }
+    }
+  };
+  if (m_state == nullptr) std::terminate();
+  return awaiter{this};
+}
+
+template <class T>
+bool join_handle<T>::cancel() {
+  if (m_state == nullptr || m_state->m_done) return false;
+  m_state->m_loop->cancel_spawned(*m_state);
+  return true;
+}
+
+template <class T>
+void join_handle<T>::detach() noexcept {
+  if (m_state != nullptr) {
+    detail::spawn_state* state = std::exchange(m_state, nullptr);
+    state->m_loop->detach_spawned(*state);
+  }
+}
+
+}  // namespace asp

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <asp/loop.hpp>
+
+#include <coroutine>
+
+namespace asp {
+
+/// Awaitable returned by `sleep` and `sleep_until`.
+///
+/// `co_await` always suspends and schedules the coroutine's resumption at the due time, so a
+/// sleep takes its place in (due time, sequence) order even when the time has already passed:
+/// `sleep(0s)` lets all work already due now run first. Under the virtual clock a sleep into
+/// the past or up to the real clock resumes at once (fast-forward), with `now()` equal to the
+/// due time; a sleep beyond the real clock waits for it. Destroying the suspended coroutine
+/// cancels the wake-up.
+class sleep_awaiter {
+ public:
+  sleep_awaiter(loop& l, time_point due) noexcept : m_loop(&l), m_due(due) {}
+  sleep_awaiter(const sleep_awaiter&) = delete;
+  sleep_awaiter& operator=(const sleep_awaiter&) = delete;
+  ~sleep_awaiter() { m_wakeup.cancel(); }
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) { m_wakeup = m_loop->schedule_resume(h, m_due); }
+  void await_resume() const noexcept {}
+
+ private:
+  loop* m_loop;
+  time_point m_due;
+  timer_handle m_wakeup;
+};
+
+/// Suspends the calling coroutine until virtual time `when` (see sleep_awaiter).
+inline sleep_awaiter sleep_until(time_point when) { return {current_loop(), when}; }
+
+/// Suspends the calling coroutine until `now() + delay` (see sleep_awaiter).
+inline sleep_awaiter sleep(duration delay) {
+  loop& l = current_loop();
+  return {l, l.now() + delay};
+}
+
+}  // namespace asp

@@ -1,0 +1,142 @@
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace asp {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+struct task_promise_base {
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+      return self.promise().m_continuation;
+    }
+    void await_resume() const noexcept {}
+  };
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+  final_awaiter final_suspend() const noexcept { return {}; }
+
+  std::coroutine_handle<> m_continuation = std::noop_coroutine();
+};
+
+template <class T>
+struct task_promise final : task_promise_base {
+  task<T> get_return_object() noexcept;
+  void unhandled_exception() noexcept { m_result.template emplace<2>(std::current_exception()); }
+  template <class U>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    m_result.template emplace<1>(std::forward<U>(value));
+  }
+  T take_result() {
+    if (m_result.index() == 2) std::rethrow_exception(std::get<2>(m_result));
+    return std::move(std::get<1>(m_result));
+  }
+
+  std::variant<std::monostate, T, std::exception_ptr> m_result;
+};
+
+template <>
+struct task_promise<void> final : task_promise_base {
+  task<void> get_return_object() noexcept;
+  void unhandled_exception() noexcept { m_error = std::current_exception(); }
+  void return_void() const noexcept {}
+  void take_result() {
+    if (m_error) std::rethrow_exception(m_error);
+  }
+
+  std::exception_ptr m_error;
+};
+
+}  // namespace detail
+
+/// A lazy coroutine that produces a `T` (cppcoro's `task`).
+///
+/// Calling a coroutine function that returns `task<T>` allocates its frame and runs nothing.
+/// The body starts when the task is `co_await`ed — inside the awaiting coroutine's resumption,
+/// on the loop's thread — and the awaiting coroutine is resumed, by symmetric transfer, as soon
+/// as the body finishes; `co_await` then yields the value or rethrows the body's exception.
+/// A task can also be handed to `loop::spawn` (or `asp::spawn`) to run on its own, and joined.
+///
+/// A task owns its frame: destroying a task that has not finished destroys the frame and every
+/// local in it, which cancels the timers its awaiters had scheduled.
+template <class T>
+class [[nodiscard]] task {
+ public:
+  using promise_type = detail::task_promise<T>;
+  using value_type = T;
+
+  task() noexcept = default;
+  explicit task(std::coroutine_handle<promise_type> frame) noexcept : m_frame(frame) {}
+  task(task&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
+  task& operator=(task&& other) noexcept {
+    if (this != &other) {
+      if (m_frame) m_frame.destroy();
+      m_frame = std::exchange(other.m_frame, {});
+    }
+    return *this;
+  }
+  ~task() {
+    if (m_frame) m_frame.destroy();
+  }
+
+  /// Whether this task holds a coroutine frame.
+  bool valid() const noexcept { return static_cast<bool>(m_frame); }
+
+  /// Whether the body has run to its end (with a value or an exception).
+  bool done() const noexcept { return m_frame && m_frame.done(); }
+
+  /// Starts the body and suspends the caller until it finishes; returns its value or rethrows.
+  auto operator co_await() && noexcept {
+    struct awaiter {
+      std::coroutine_handle<promise_type> m_frame;
+      bool await_ready() const noexcept { return !m_frame || m_frame.done(); }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+        m_frame.promise().m_continuation = caller;
+        return m_frame;
+      }
+      T await_resume() { return m_frame.promise().take_result(); }
+    };
+    return awaiter{m_frame};
+  }
+
+  /// Gives up ownership of the frame (used by the loop to run spawned tasks).
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(m_frame, {}); }
+
+ private:
+  std::coroutine_handle<promise_type> m_frame;
+};
+
+namespace detail {
+
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+  return task<T>{std::coroutine_handle<task_promise<T>>::from_promise(*this)};
+}
+
+inline task<void> task_promise<void>::get_return_object() noexcept {
+  return task<void>{std::coroutine_handle<task_promise<void>>::from_promise(*this)};
+}
+
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+
+}  // namespace detail
+
+/// Whether `T` is an `asp::task<U>` for some `U`.
+template <class T>
+inline constexpr bool is_task_v = detail::is_task<std::remove_cvref_t<T>>::value;
+
+}  // namespace asp

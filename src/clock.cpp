@@ -1,0 +1,52 @@
+#include <asp/clock.hpp>
+
+#include <algorithm>
+
+namespace asp {
+
+system_clock::system_clock() noexcept
+    : m_wall_at_start(std::chrono::time_point_cast<duration>(std::chrono::system_clock::now())),
+      m_steady_at_start(std::chrono::steady_clock::now()) {}
+
+time_point system_clock::now() const noexcept {
+  return m_wall_at_start + std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() -
+                                                                m_steady_at_start);
+}
+
+void system_clock::wait_until(time_point deadline, waiter& w) {
+  if (deadline == time_point::max()) {
+    w.wait(std::nullopt);
+    return;
+  }
+  const time_point current = now();
+  if (deadline <= current) return;
+  w.wait(deadline - current);
+}
+
+void manual_clock::set(time_point t) noexcept {
+  const std::int64_t target = t.time_since_epoch().count();
+  std::int64_t seen = m_now.load(std::memory_order_relaxed);
+  while (seen < target &&
+         !m_now.compare_exchange_weak(seen, target, std::memory_order_acq_rel)) {
+  }
+}
+
+void manual_clock::advance(duration d) noexcept {
+  if (d > duration::zero()) m_now.fetch_add(d.count(), std::memory_order_acq_rel);
+}
+
+void manual_clock::wait_until(time_point deadline, waiter& w) {
+  // A pending wake-up is input that arrived "now": it must be taken before time moves on.
+  if (w.wait(duration::zero())) return;
+  if (deadline == time_point::max()) {
+    m_blocks.fetch_add(1, std::memory_order_relaxed);
+    w.wait(std::nullopt);
+    return;
+  }
+  if (deadline > now()) {
+    m_advances.fetch_add(1, std::memory_order_relaxed);
+    set(deadline);
+  }
+}
+
+}  // namespace asp

@@ -1,0 +1,43 @@
+#include <asp/detail/wakeup.hpp>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+namespace asp::detail {
+
+wakeup::wakeup() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (m_fd < 0) throw std::system_error(errno, std::generic_category(), "asp: eventfd");
+}
+
+wakeup::~wakeup() { ::close(m_fd); }
+
+void wakeup::notify() noexcept {
+  const std::uint64_t one = 1;
+  // EAGAIN means the counter is saturated, so a wake-up is pending anyway.
+  [[maybe_unused]] const auto written = ::write(m_fd, &one, sizeof one);
+}
+
+bool wakeup::wait(std::optional<duration> timeout) {
+  ::pollfd pfd{m_fd, POLLIN, 0};
+  ::timespec ts{};
+  if (timeout) {
+    const auto ns = timeout->count() > 0 ? timeout->count() : 0;
+    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  }
+  int ready;
+  do {
+    ready = ::ppoll(&pfd, 1, timeout ? &ts : nullptr, nullptr);
+  } while (ready < 0 && errno == EINTR && !timeout);
+  if (ready < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "asp: ppoll");
+  if (ready <= 0) return false;
+  std::uint64_t count;
+  return ::read(m_fd, &count, sizeof count) == static_cast<ssize_t>(sizeof count);
+}
+
+}  // namespace asp::detail

@@ -1,0 +1,71 @@
+// Counts every heap allocation in this executable, to show that steady-state timers, sleeps
+// and periodic ticks allocate nothing.
+#include <asp/asp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "test_support.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace asp::testing;
+
+struct Allocations : ::testing::Test {
+  asp::manual_clock clock{t0 + std::chrono::days(1000)};
+  asp::loop loop{clock};
+};
+
+// A callable of 40 bytes re-arms itself: call_later + fire, 100 000 times.
+struct rearm {
+  asp::loop* l;
+  long* count;
+  long limit;
+  long* allocations_at_warm;
+  long padding = 0;
+  void operator()() const {
+    if (++*count == 1000) *allocations_at_warm = g_allocations.load();
+    if (*count < limit) l->call_later(1s, *this);
+  }
+};
+
+TEST_F(Allocations, NoneForSmallCallbackTimersInSteadyState) {
+  long count = 0;
+  long at_warm = 0;
+  loop.call_at(t0, rearm{&loop, &count, 101000, &at_warm});
+  loop.run();
+  ASSERT_EQ(count, 101000);
+  EXPECT_EQ(g_allocations.load() - at_warm, 0);
+}
+
+TEST_F(Allocations, NoneForSleepingCoroutinesOrPeriodicTicksInSteadyState) {
+  long ticks = 0;
+  long at_warm = 0;
+  auto sleeper = [&]() -> asp::task<void> {
+    for (int i = 0; i < 100000; ++i) co_await asp::sleep(1ms);
+  };
+  loop.spawn(asp::timer(1s, [&] {
+               if (++ticks == 1000) at_warm = g_allocations.load();
+             }, t0, t0 + 100000s)).detach();
+  loop.spawn(sleeper()).detach();
+  loop.run();
+  ASSERT_EQ(ticks, 100000);
+  EXPECT_EQ(g_allocations.load() - at_warm, 0);
+}
+
+}  // namespace

@@ -1,0 +1,80 @@
+#include <asp/clock.hpp>
+#include <asp/detail/wakeup.hpp>
+#include <asp/time.hpp>
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+
+TEST(Time, FormatsIso8601WithNanoseconds) {
+  EXPECT_EQ(asp::to_string(t0 + 1s + 5ns), "2025-01-01T00:00:01.000000005Z");
+  EXPECT_EQ(asp::to_string(asp::time_point{}), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(asp::format_time_of_day(t0 + 13h + 2min + 3s + 456789123ns), "13:02:03.456789");
+}
+
+TEST(ManualClock, MovesOnlyWhenToldAndNeverBackwards) {
+  asp::manual_clock clock(t0);
+  EXPECT_EQ(clock.now(), t0);
+  clock.advance(5s);
+  EXPECT_EQ(clock.now(), t0 + 5s);
+  clock.set(t0 + 1s);
+  EXPECT_EQ(clock.now(), t0 + 5s);
+  clock.advance(-3s);
+  EXPECT_EQ(clock.now(), t0 + 5s);
+  clock.set(t0 + 1h);
+  EXPECT_EQ(clock.now(), t0 + 1h);
+}
+
+TEST(ManualClock, JumpsToTheDeadlineInsteadOfWaiting) {
+  asp::manual_clock clock(t0);
+  asp::detail::wakeup wakeup;
+  clock.wait_until(t0 + 10s, wakeup);
+  EXPECT_EQ(clock.now(), t0 + 10s);
+  EXPECT_EQ(clock.advances(), 1u);
+  EXPECT_EQ(clock.blocks(), 0u);
+}
+
+TEST(ManualClock, PendingWakeUpIsTakenBeforeTimeMovesOn) {
+  asp::manual_clock clock(t0);
+  asp::detail::wakeup wakeup;
+  wakeup.notify();
+  clock.wait_until(t0 + 10s, wakeup);
+  EXPECT_EQ(clock.now(), t0);
+  EXPECT_EQ(clock.advances(), 0u);
+}
+
+TEST(ManualClock, WaitsForAWakeUpWhenThereIsNoDeadline) {
+  asp::manual_clock clock(t0);
+  asp::detail::wakeup wakeup;
+  wakeup.notify();
+  wakeup.notify();
+  EXPECT_TRUE(wakeup.wait(std::nullopt));  // both notifications are consumed at once
+  EXPECT_FALSE(wakeup.wait(asp::duration::zero()));
+}
+
+TEST(SystemClock, NeverDecreasesAndStartsNearWallTime) {
+  asp::system_clock clock;
+  const auto wall = std::chrono::time_point_cast<asp::duration>(std::chrono::system_clock::now());
+  asp::time_point previous = clock.now();
+  // Within a minute of wall time: a reading, not a timing measurement.
+  EXPECT_LT(std::chrono::abs(previous - wall), std::chrono::minutes(1));
+  for (int i = 0; i < 1000; ++i) {
+    const asp::time_point next = clock.now();
+    ASSERT_LE(previous, next);
+    previous = next;
+  }
+}
+
+TEST(SystemClock, WaitWithPastDeadlineReturnsAtOnce) {
+  asp::system_clock clock;
+  asp::detail::wakeup wakeup;
+  const asp::time_point before = clock.now();
+  clock.wait_until(before - 1s, wakeup);
+  EXPECT_FALSE(wakeup.wait(asp::duration::zero()));
+}
+
+}  // namespace

@@ -1,0 +1,23 @@
+# Installs the built library into a temporary prefix, then configures, builds and runs a
+# separate project that uses find_package(asp) and links asp::asp.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+                RESULT_VARIABLE result)
+if(result)
+  message(FATAL_ERROR "install failed: ${result}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/build
+                        -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX}
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+                RESULT_VARIABLE result)
+if(result)
+  message(FATAL_ERROR "configuring the consumer failed: ${result}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE result)
+if(result)
+  message(FATAL_ERROR "building the consumer failed: ${result}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE result OUTPUT_VARIABLE output)
+if(result OR NOT output STREQUAL "2025-01-01T00:00:01.000000000Z 42\n")
+  message(FATAL_ERROR "the consumer printed '${output}' and returned ${result}")
+endif()

@@ -1,0 +1,399 @@
+// The clock contract (DESIGN §2), rule by rule, on a manual clock: exact times, no sleeping.
+#include <asp/asp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+
+// The real clock stands one day after t0, so work around t0 is history.
+struct Loop : ::testing::Test {
+  asp::manual_clock clock{t0 + 24h};
+  asp::loop loop{clock};
+  std::vector<std::pair<double, double>> seen;  // (seconds of the due time, seconds of now())
+
+  auto record() {
+    return [this](asp::time_point due) { seen.emplace_back(secs(due), secs(loop.now())); };
+  }
+};
+
+TEST_F(Loop, Rule1_NowNeverDecreasesEvenWhenWorkIsDueInThePast) {
+  loop.call_at(t0 + 10s, [&](asp::time_point) {
+    seen.emplace_back(-1, secs(loop.now()));
+    loop.call_at(t0 + 5s, record());  // due earlier than now()
+    loop.call_at(t0 + 11s, record());
+  });
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{-1, 10}, {5, 10}, {11, 11}}));
+}
+
+TEST_F(Loop, Rule2_WorkRunsInDueTimeOrder) {
+  loop.call_at(t0 + 3s, record());
+  loop.call_at(t0 + 1s, record());
+  loop.call_at(t0 + 2s, record());
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}, {2, 2}, {3, 3}}));
+}
+
+TEST_F(Loop, Rule2_EqualDueTimesRunInSchedulingOrder) {
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i) {
+    loop.call_at(t0 + 1s, [&order, i] { order.push_back(i); });
+  }
+  loop.call_at(t0, [&] {
+    // Scheduled later, due at the same time: after the hundred above.
+    loop.call_at(t0 + 1s, [&order] { order.push_back(100); });
+    loop.call_soon([&order] { order.push_back(-1); });
+  });
+  loop.run();
+  ASSERT_EQ(order.size(), 102u);
+  EXPECT_EQ(order[0], -1);
+  for (int i = 0; i <= 100; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i) + 1], i);
+}
+
+TEST_F(Loop, Rule2_CallSoonRunsAfterWorkAlreadyDueNow) {
+  std::vector<std::string> order;
+  loop.call_at(t0, [&] {
+    loop.call_soon([&] { order.push_back("soon"); });
+    order.push_back("first");
+  });
+  loop.call_at(t0, [&] { order.push_back("second"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "soon"}));
+}
+
+TEST_F(Loop, Rule3_NowIsTheDueTimeOfTheRunningWork) {
+  for (int i = 0; i < 5; ++i) loop.call_at(t0 + std::chrono::milliseconds(250 * i), record());
+  loop.run();
+  EXPECT_EQ(seen,
+            (std::vector<std::pair<double, double>>{{0, 0}, {0.25, 0.25}, {0.5, 0.5}, {0.75, 0.75}, {1, 1}}));
+}
+
+TEST_F(Loop, Rule3_ComputingTimeDoesNotLeakIntoNow) {
+  // Each callback "computes" for an hour of real time; virtual time only follows due times.
+  for (int i = 0; i < 3; ++i) {
+    loop.call_at(t0 + std::chrono::seconds(i), [&](asp::time_point due) {
+      clock.advance(1h);
+      seen.emplace_back(secs(due), secs(loop.now()));
+    });
+  }
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{0, 0}, {1, 1}, {2, 2}}));
+  EXPECT_EQ(loop.stats().waits, 0u);
+}
+
+TEST_F(Loop, Rule3_WithoutStartTheClockStartsAtTheEarliestWork) {
+  loop.call_at(t0 + 7s, record());
+  loop.call_at(t0 + 3s, record());
+  asp::time_point first_now{};
+  loop.call_soon([&] { first_now = loop.now(); });
+  loop.run();
+  EXPECT_EQ(first_now, t0 + 3s);
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{3, 3}, {7, 7}}));
+}
+
+TEST_F(Loop, Rule3_WithoutStartOrPastWorkTheClockStartsAtRealTime) {
+  asp::time_point first_now{};
+  loop.call_soon([&] { first_now = loop.now(); });
+  loop.run();
+  EXPECT_EQ(first_now, t0 + 24h);
+}
+
+TEST_F(Loop, Rule3_WorkDueBeforeTheStartRunsAtTheStartInItsOwnOrder) {
+  loop.call_at(t0 + 2s, record());
+  loop.call_at(t0 + 1s, record());
+  loop.call_at(t0 + 12s, record());
+  loop.run({.start = t0 + 10s});
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 10}, {2, 10}, {12, 12}}));
+}
+
+TEST_F(Loop, Rule3_CallLaterBeforeTheRunCountsFromTheStart) {
+  loop.call_later(5s, record());
+  loop.call_soon(record());
+  loop.run({.start = t0 + 100s});
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{100, 100}, {105, 105}}));
+}
+
+TEST_F(Loop, Rule4_AYearOfHourlyTimersReplaysWithoutWaiting) {
+  clock.set(t0 + std::chrono::days(400));
+  int fired = 0;
+  asp::time_point last{};
+  struct rearm {
+    asp::loop* l;
+    int* fired;
+    asp::time_point* last;
+    void operator()(asp::time_point due) const {
+      ++*fired;
+      *last = due;
+      if (*fired < 365 * 24) l->call_later(1h, *this);
+    }
+  };
+  loop.call_at(t0, rearm{&loop, &fired, &last});
+  loop.run();
+  EXPECT_EQ(fired, 8760);
+  EXPECT_EQ(last, t0 + std::chrono::hours(8759));
+  EXPECT_EQ(loop.now(), t0 + std::chrono::hours(8759));
+  EXPECT_EQ(loop.stats().waits, 0u);
+  EXPECT_EQ(clock.advances(), 0u);
+  EXPECT_FALSE(loop.is_live());
+}
+
+TEST_F(Loop, Rule4_WorkAheadOfTheRealClockWaitsForIt) {
+  const asp::time_point real = clock.now();
+  loop.call_at(real + 2s, record());
+  loop.run();
+  EXPECT_EQ(loop.stats().waits, 1u);
+  EXPECT_EQ(clock.advances(), 1u);
+  EXPECT_EQ(clock.now(), real + 2s);
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{secs(real + 2s), secs(real + 2s)}}));
+}
+
+TEST_F(Loop, Rule4_ReplayThenLiveInTheSameRun) {
+  const asp::time_point real = clock.now();
+  std::vector<std::string> log;
+  auto note = [&](std::string what) {
+    return [&, what](asp::time_point due) {
+      log.push_back(what + " due=" + std::to_string(secs(due) - secs(real)) +
+                    " now=" + std::to_string(secs(loop.now()) - secs(real)));
+    };
+  };
+  loop.call_at(real - 2s, note("past1"));
+  loop.call_at(real - 1s, note("past2"));
+  loop.call_at(real + 1s, note("live1"));
+  loop.call_at(real + 3s, note("live2"));
+  int live_calls = 0;
+  loop.run({.on_live = [&](asp::time_point at) {
+    ++live_calls;
+    log.push_back("** live ** now=" + std::to_string(secs(at) - secs(real)));
+  }});
+  EXPECT_EQ(live_calls, 1);
+  EXPECT_TRUE(loop.is_live());
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "past1 due=-2.000000 now=-2.000000", "past2 due=-1.000000 now=-1.000000",
+                     "** live ** now=0.000000", "live1 due=1.000000 now=1.000000",
+                     "live2 due=3.000000 now=3.000000"}));
+  EXPECT_EQ(clock.advances(), 2u);
+}
+
+TEST_F(Loop, Rule5_TimerScheduledInReplayFiresBeforeLaterLiveInput) {
+  const asp::time_point real = clock.now();
+  std::vector<std::string> log;
+  // A past event schedules a greeting that is due before the live input arrives.
+  loop.call_at(real - 2s, [&](asp::time_point due) {
+    log.push_back("past event");
+    loop.call_at(due + 1500ms, [&] { log.push_back("greeting (replay timer)"); });
+  });
+  loop.post([&] { log.push_back("live input"); });  // stamped at the real time
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"past event", "greeting (replay timer)", "live input"}));
+}
+
+TEST_F(Loop, Rule6_PostedWorkIsDueAtItsStamp) {
+  const asp::time_point real = clock.now();
+  std::vector<std::pair<double, double>> got;
+  loop.call_at(real + 5s, [&] {
+    // Input stamped earlier than now(): runs at now(), and receives its own time.
+    loop.post_at(real + 1s, [&](asp::time_point stamp) {
+      got.emplace_back(secs(stamp) - secs(real), secs(loop.now()) - secs(real));
+    });
+    loop.post_at(real + 9s, [&](asp::time_point stamp) {
+      got.emplace_back(secs(stamp) - secs(real), secs(loop.now()) - secs(real));
+    });
+  });
+  loop.call_at(real + 7s, [&](asp::time_point due) {
+    got.emplace_back(secs(due) - secs(real), secs(loop.now()) - secs(real));
+  });
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{1, 5}, {7, 7}, {9, 9}}));
+}
+
+TEST_F(Loop, Rule8_CallbacksReceiveTheScheduledTimeFirst) {
+  std::vector<std::string> got;
+  loop.call_at(t0 + 1s, [&](asp::time_point t, std::string name, int n) {
+    got.push_back(asp::to_string(t) + " " + name + " " + std::to_string(n));
+  }, std::string("Jane"), 3);
+  loop.call_at(t0 + 2s, [&](std::string name) { got.push_back("no time: " + name); }, std::string("John"));
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::string>{"2025-01-01T00:00:01.000000000Z Jane 3", "no time: John"}));
+}
+
+TEST_F(Loop, Rule8_CoroutineCallbacksAreAcceptedAndRunAsTasks) {
+  std::vector<std::pair<double, double>> got;
+  loop.call_at(t0 + 1s, [&](asp::time_point t) -> asp::task<void> {
+    got.emplace_back(secs(t), secs(asp::now()));
+    co_await asp::sleep(5s);
+    got.emplace_back(secs(t), secs(asp::now()));
+  });
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{1, 1}, {1, 6}}));
+}
+
+TEST_F(Loop, CancelBeforeItFiresPreventsIt) {
+  int fired = 0;
+  int alive = 0;
+  asp::timer_handle h = loop.call_at(t0 + 1s, [&fired, c = lifetime_counter(alive)] { ++fired; });
+  EXPECT_TRUE(h.pending());
+  EXPECT_TRUE(h.cancel());
+  EXPECT_EQ(alive, 0);  // the callable is destroyed at once
+  EXPECT_FALSE(h.pending());
+  EXPECT_FALSE(h.cancel());
+  loop.run();
+  EXPECT_EQ(fired, 0);
+}
+
+TEST_F(Loop, CancelAfterItFiredOrOnAnEmptyHandleIsHarmless) {
+  int fired = 0;
+  asp::timer_handle h = loop.call_at(t0 + 1s, [&] { ++fired; });
+  loop.call_at(t0 + 1s, [] {});  // reuses nodes after the first one fired
+  loop.run();
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(h.pending());
+  EXPECT_FALSE(h.cancel());
+  EXPECT_FALSE(asp::timer_handle{}.cancel());
+}
+
+TEST_F(Loop, CallbackCanCancelWorkScheduledAfterIt) {
+  std::vector<int> order;
+  asp::timer_handle later = loop.call_at(t0 + 2s, [&] { order.push_back(2); });
+  loop.call_at(t0 + 1s, [&] {
+    order.push_back(1);
+    EXPECT_TRUE(later.cancel());
+  });
+  loop.call_at(t0 + 3s, [&] { order.push_back(3); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<int>{1, 3}));
+}
+
+TEST_F(Loop, ManyCancelledTimersDoNotChangeWhatRuns) {
+  std::vector<asp::timer_handle> handles;
+  int fired = 0;
+  for (int i = 0; i < 5000; ++i) {
+    handles.push_back(loop.call_at(t0 + std::chrono::seconds(i), [&fired] { ++fired; }));
+  }
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    if (i % 5 != 0) handles[i].cancel();
+  }
+  loop.run();
+  EXPECT_EQ(fired, 1000);
+  EXPECT_EQ(loop.now(), t0 + 4995s);
+}
+
+TEST_F(Loop, NestedSchedulingFromCallbacks) {
+  std::vector<std::pair<double, double>> got;
+  loop.call_at(t0, [&] {
+    loop.call_later(2s, [&](asp::time_point t) {
+      got.emplace_back(secs(t), secs(loop.now()));
+      loop.call_later(1s, [&](asp::time_point u) { got.emplace_back(secs(u), secs(loop.now())); });
+    });
+    loop.call_later(1s, [&](asp::time_point t) { got.emplace_back(secs(t), secs(loop.now())); });
+  });
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{1, 1}, {2, 2}, {3, 3}}));
+}
+
+TEST_F(Loop, RunUntilEndLeavesLaterWorkForTheNextRun) {
+  loop.call_at(t0 + 1s, record());
+  loop.call_at(t0 + 5s, record());
+  loop.run({.end = t0 + 3s});
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}}));
+  EXPECT_EQ(loop.now(), t0 + 3s);
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}, {5, 5}}));
+}
+
+TEST_F(Loop, StopFromACallbackLeavesTheRestPending) {
+  loop.call_at(t0 + 1s, [&](asp::time_point due) {
+    record()(due);
+    loop.stop();
+  });
+  loop.call_at(t0 + 2s, record());
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}}));
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}, {2, 2}}));
+}
+
+struct failing_callback {
+  void operator()() const { throw std::domain_error("boom"); }
+};
+
+TEST_F(Loop, ExceptionInACallbackStopsTheRunWithContext) {
+  int alive = 0;
+  int later_ran = 0;
+  loop.call_at(t0 + 1s, failing_callback{});
+  loop.call_at(t0 + 2s, [&later_ran, c = lifetime_counter(alive)] { ++later_ran; });
+  try {
+    loop.run();
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: callback (anonymous namespace)::failing_callback due at "
+              "2025-01-01T00:00:01.000000000Z, at virtual time 2025-01-01T00:00:01.000000000Z: boom");
+    EXPECT_EQ(e.at(), t0 + 1s);
+    EXPECT_THROW(e.rethrow_nested(), std::domain_error);
+  }
+  EXPECT_EQ(later_ran, 0);
+  EXPECT_EQ(alive, 0);  // pending work was destroyed
+}
+
+TEST_F(Loop, ExceptionInACoroutineNamesTheTaskAndDestroysEveryFrame) {
+  int alive = 0;
+  auto sleeper = [&]() -> asp::task<void> {
+    lifetime_counter c(alive);
+    co_await asp::sleep(1h);
+  };
+  auto failing = []() -> asp::task<void> {
+    co_await asp::sleep(3s);
+    throw std::runtime_error("worker broke");
+  };
+  loop.spawn(sleeper(), "sleeper").detach();
+  loop.spawn(failing(), "worker").detach();
+  try {
+    loop.run({.start = t0});
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: task 'worker', at virtual time 2025-01-01T00:00:03.000000000Z: worker broke");
+    EXPECT_EQ(e.where(), "task 'worker'");
+  }
+  EXPECT_EQ(alive, 0);
+}
+
+TEST_F(Loop, ExceptionInOnLiveStopsTheRun) {
+  loop.call_at(clock.now() + 1s, [] {});
+  EXPECT_THROW(loop.run({.on_live = [](asp::time_point) { throw std::runtime_error("x"); }}),
+               asp::run_error);
+}
+
+TEST_F(Loop, FreeFunctionsActOnTheRunningLoop) {
+  EXPECT_THROW(asp::now(), std::logic_error);
+  std::vector<std::pair<double, double>> got;
+  loop.call_at(t0, [&] {
+    EXPECT_EQ(asp::loop::current(), &loop);
+    asp::call_later(2s, [&](asp::time_point t) { got.emplace_back(secs(t), secs(asp::now())); });
+    asp::call_at(t0 + 1s, [&](asp::time_point t) { got.emplace_back(secs(t), secs(asp::now())); });
+    asp::call_soon([&](asp::time_point t) { got.emplace_back(secs(t), secs(asp::now())); });
+  });
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{0, 0}, {1, 1}, {2, 2}}));
+  EXPECT_EQ(asp::loop::current(), nullptr);
+}
+
+TEST_F(Loop, LargeCallablesAreStoredOutOfLine) {
+  std::array<long, 32> big{};
+  big[31] = 7;
+  long got = 0;
+  loop.call_at(t0, [&got, big] { got = big[31]; });
+  loop.run();
+  EXPECT_EQ(got, 7);
+}
+
+}  // namespace

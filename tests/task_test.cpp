@@ -1,0 +1,201 @@
+#include <asp/asp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+
+struct Task : ::testing::Test {
+  asp::manual_clock clock{t0 + 24h};
+  asp::loop loop{clock};
+};
+
+asp::task<int> answer(int& started) {
+  ++started;
+  co_return 42;
+}
+
+TEST_F(Task, DoesNotStartUntilAwaited) {
+  int started = 0;
+  asp::task<int> t = answer(started);
+  EXPECT_EQ(started, 0);
+  EXPECT_FALSE(t.done());
+  auto outer = [&]() -> asp::task<int> { co_return co_await std::move(t) + 1; };
+  EXPECT_EQ(loop.run(outer()), 43);
+  EXPECT_EQ(started, 1);
+}
+
+TEST_F(Task, ExceptionIsRethrownAtCoAwait) {
+  auto inner = []() -> asp::task<int> {
+    throw std::invalid_argument("bad input");
+    co_return 0;
+  };
+  auto outer = [&]() -> asp::task<std::string> {
+    try {
+      co_await inner();
+    } catch (const std::invalid_argument& e) {
+      co_return std::string("caught ") + e.what();
+    }
+    co_return "not caught";
+  };
+  EXPECT_EQ(loop.run(outer()), "caught bad input");
+}
+
+TEST_F(Task, UncaughtExceptionOfMainIsRethrownFromRunWithContext) {
+  auto main_task = []() -> asp::task<void> {
+    co_await asp::sleep(2s);
+    throw std::out_of_range("no such symbol");
+  };
+  try {
+    loop.run(main_task(), {.start = t0});
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: task 'main', at virtual time 2025-01-01T00:00:02.000000000Z: no such symbol");
+    EXPECT_THROW(e.rethrow_nested(), std::out_of_range);
+  }
+}
+
+TEST_F(Task, SleepResumesAtTheExactVirtualTime) {
+  std::vector<double> times;
+  auto body = [&]() -> asp::task<void> {
+    times.push_back(secs(asp::now()));
+    co_await asp::sleep(1500ms);
+    times.push_back(secs(asp::now()));
+    co_await asp::sleep_until(t0 + 10s);
+    times.push_back(secs(asp::now()));
+    co_await asp::sleep_until(t0);  // in the past: resumes at once, now() unchanged
+    times.push_back(secs(asp::now()));
+  };
+  loop.run(body(), {.start = t0});
+  EXPECT_EQ(times, (std::vector<double>{0, 1.5, 10, 10}));
+  EXPECT_EQ(loop.stats().waits, 0u);
+}
+
+TEST_F(Task, SleepZeroLetsWorkAlreadyDueRunFirst) {
+  std::vector<std::string> order;
+  auto body = [&]() -> asp::task<void> {
+    asp::call_soon([&] { order.push_back("callback"); });
+    co_await asp::sleep(0s);
+    order.push_back("after sleep(0)");
+  };
+  loop.run(body());
+  EXPECT_EQ(order, (std::vector<std::string>{"callback", "after sleep(0)"}));
+}
+
+TEST_F(Task, SpawnAndJoin) {
+  auto worker = [](int n) -> asp::task<int> {
+    co_await asp::sleep(std::chrono::seconds(n));
+    co_return n * 10;
+  };
+  auto main_task = [&]() -> asp::task<std::vector<double>> {
+    auto a = asp::spawn(worker(3), "a");
+    auto b = asp::spawn(worker(1), "b");
+    std::vector<double> out;
+    out.push_back(co_await a);
+    out.push_back(secs(asp::now()));
+    out.push_back(co_await b);  // already finished: no suspension
+    out.push_back(secs(asp::now()));
+    co_return out;
+  };
+  EXPECT_EQ(loop.run(main_task(), {.start = t0}), (std::vector<double>{30, 3, 10, 3}));
+}
+
+TEST_F(Task, JoinRethrowsTheTaskException) {
+  auto failing = []() -> asp::task<int> {
+    co_await asp::sleep(1s);
+    throw std::runtime_error("failed");
+  };
+  auto main_task = [&]() -> asp::task<std::string> {
+    auto h = asp::spawn(failing());
+    try {
+      co_await h;
+    } catch (const std::runtime_error& e) {
+      co_return e.what();
+    }
+    co_return "";
+  };
+  EXPECT_EQ(loop.run(main_task()), "failed");
+}
+
+TEST_F(Task, CancelDestroysTheFramesAndTheJoinerSeesCancelled) {
+  int alive = 0;
+  auto sleeper = [&]() -> asp::task<int> {
+    lifetime_counter c(alive);
+    co_await asp::sleep(1h);
+    co_return 1;
+  };
+  std::vector<std::string> log;
+  auto main_task = [&]() -> asp::task<void> {
+    auto h = asp::spawn(sleeper(), "sleeper");
+    auto canceller = asp::spawn([&]() -> asp::task<void> {
+      co_await asp::sleep(5s);
+      log.push_back("alive before cancel: " + std::to_string(alive));
+      EXPECT_TRUE(h.cancel());
+      EXPECT_FALSE(h.cancel());
+      log.push_back("alive after cancel: " + std::to_string(alive));
+    }());
+    try {
+      co_await h;
+    } catch (const asp::cancelled&) {
+      log.push_back("joiner saw cancelled at " + std::to_string(secs(asp::now())));
+    }
+    co_await canceller;
+  };
+  loop.run(main_task(), {.start = t0});
+  EXPECT_EQ(log, (std::vector<std::string>{"alive before cancel: 1", "alive after cancel: 0",
+                                           "joiner saw cancelled at 5.000000"}));
+  EXPECT_EQ(loop.now(), t0 + 5s);  // the cancelled hour-long sleep did not hold the run
+}
+
+TEST_F(Task, DetachedTaskFailureFailsTheRun) {
+  auto failing = []() -> asp::task<void> {
+    co_await asp::sleep(1s);
+    throw std::runtime_error("detached failure");
+  };
+  loop.spawn(failing(), "background").detach();
+  EXPECT_THROW(loop.run(), asp::run_error);
+}
+
+TEST_F(Task, DroppingAHandleWithAnUnobservedFailureFailsTheRun) {
+  auto failing = []() -> asp::task<void> {
+    throw std::runtime_error("nobody looked");
+    co_return;
+  };
+  auto main_task = [&]() -> asp::task<void> {
+    {
+      auto h = asp::spawn(failing(), "ignored");
+      co_await asp::sleep(1s);
+    }
+    co_await asp::sleep(1s);
+  };
+  try {
+    loop.run(main_task(), {.start = t0});
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(e.where(), "task 'ignored'");
+    EXPECT_EQ(e.at(), t0 + 1s);
+  }
+}
+
+TEST_F(Task, RunEndingBeforeMainFinishesIsAnError) {
+  auto forever = []() -> asp::task<void> { co_await asp::sleep(1h); };
+  EXPECT_THROW(loop.run(forever(), {.start = t0, .end = t0 + 1s}), std::runtime_error);
+}
+
+TEST_F(Task, ResultOfAFinishedTask) {
+  auto h = loop.spawn([]() -> asp::task<int> { co_return 5; }());
+  EXPECT_THROW(h.result(), std::logic_error);
+  loop.run();
+  ASSERT_TRUE(h.done());
+  EXPECT_EQ(h.result(), 5);
+}
+
+}  // namespace

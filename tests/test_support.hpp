@@ -1,0 +1,27 @@
+#pragma once
+
+#include <asp/time.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace asp::testing {
+
+using namespace std::chrono_literals;
+
+/// 2025-01-01T00:00:00Z, the origin of most test timelines.
+inline const time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
+
+/// Counts how many live instances of it exist, to prove that pending work is destroyed.
+struct lifetime_counter {
+  int* m_alive;
+  explicit lifetime_counter(int& alive) : m_alive(&alive) { ++*m_alive; }
+  lifetime_counter(const lifetime_counter& other) : m_alive(other.m_alive) { ++*m_alive; }
+  lifetime_counter& operator=(const lifetime_counter&) = delete;
+  ~lifetime_counter() { --*m_alive; }
+};
+
+/// Seconds since t0, for compact expectations.
+inline double secs(time_point t) { return std::chrono::duration<double>(t - t0).count(); }
+
+}  // namespace asp::testing
