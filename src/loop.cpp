@@ -317,7 +317,7 @@ void loop::finish_spawned(detail::spawn_state& state) noexcept {
     } catch (...) {
       fail(std::current_exception(), "resuming the joiner of " + state.describe(), m_now);
     }
-  } else if (state.m_error && state.m_detached) {
+  } else if (state.m_error && (state.m_detached || state.m_fails_run)) {
     try {
       std::rethrow_exception(state.m_error);
     } catch (const cancelled&) {

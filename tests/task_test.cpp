@@ -135,13 +135,15 @@ TEST_F(Task, CancelDestroysTheFramesAndTheJoinerSeesCancelled) {
   std::vector<std::string> log;
   auto main_task = [&]() -> asp::task<void> {
     auto h = asp::spawn(sleeper(), "sleeper");
-    auto canceller = asp::spawn([&]() -> asp::task<void> {
+    // The lambda must outlive its task: its frame refers to the captures.
+    auto cancel_later = [&]() -> asp::task<void> {
       co_await asp::sleep(5s);
       log.push_back("alive before cancel: " + std::to_string(alive));
       EXPECT_TRUE(h.cancel());
       EXPECT_FALSE(h.cancel());
       log.push_back("alive after cancel: " + std::to_string(alive));
-    }());
+    };
+    auto canceller = asp::spawn(cancel_later());
     try {
       co_await h;
     } catch (const asp::cancelled&) {

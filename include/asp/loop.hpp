@@ -107,6 +107,7 @@ struct spawn_state {
   bool m_done = false;
   bool m_detached = false;
   bool m_observed = false;
+  bool m_fails_run = false;  // the run's main task: its failure is the run's failure
   std::string m_name;
   const std::type_info* m_type = nullptr;
   std::exception_ptr m_error;
@@ -146,6 +147,12 @@ struct root_coroutine {
 
 template <class T>
 root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body);
+
+/// Calls a coroutine callable that this frame owns, so that the callable outlives its task.
+template <class Bound>
+task<void> call_owned(Bound callable, time_point due) {
+  co_await callable(due);
+}
 
 inline thread_local loop* t_current_loop = nullptr;
 
@@ -310,12 +317,13 @@ class loop {
   /// As `post`, due at the source's own time `stamp`.
   template <class F>
   void post_at(time_point stamp, F&& f) {
-    enqueue_post(stamp, posted{[fn = std::forward<F>(f)](time_point t, loop& l) mutable {
-                   using R = detail::callback_result_t<std::decay_t<F>>;
-                   if constexpr (std::is_void_v<R>) {
-                     detail::invoke_with_time(fn, t);
+    using C = std::decay_t<F>;
+    enqueue_post(stamp, posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
+                   if constexpr (is_task_v<detail::callback_result_t<C>>) {
+                     l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
+                                      typeid(C));
                    } else {
-                     l.consume(detail::invoke_with_time(fn, t), typeid(std::decay_t<F>));
+                     detail::invoke_with_time(fn, t);
                    }
                  }});
   }
@@ -363,13 +371,9 @@ class loop {
   /// Records the first failure of user code and stops the run.
   void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
 
-  /// Hands a callback's result to the loop: a task is spawned, anything else is dropped.
-  template <class R>
-  void consume(R&& result, const std::type_info& source) {
-    if constexpr (is_task_v<R>) {
-      spawn_detached(std::forward<R>(result), source);
-    }
-  }
+  /// Spawns a task that a callback returned; its failure fails the run, naming `source`.
+  template <class T>
+  void spawn_detached(task<T> body, const std::type_info& source);
 
   /// Returns a node to the pool.
   void release(detail::pool_node* node) noexcept { m_pool.release(node); }
@@ -401,9 +405,6 @@ class loop {
   detail::pool_node* make_callback(F&& f, Args&&... args);
   template <class D>
   detail::pool_node* make_node(D&& callable);
-  template <class T>
-  void spawn_detached(task<T> body, const std::type_info& source);
-
   timer_handle defer(detail::work_node* node, duration delay);
   bool cancel(detail::work_node* node, std::uint64_t seq) noexcept;
   void enqueue_post(time_point stamp, posted fn);
@@ -548,10 +549,11 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
     bound m_bound;
     void operator()(time_point due, loop& l) {
       using R = decltype(m_bound(due));
-      if constexpr (std::is_void_v<R>) {
-        m_bound(due);
+      if constexpr (is_task_v<R>) {
+        // A coroutine lambda's frame refers to the lambda object: the task must own it.
+        l.spawn_detached(detail::call_owned(std::move(m_bound), due), typeid(std::decay_t<F>));
       } else {
-        l.consume(m_bound(due), typeid(std::decay_t<F>));
+        m_bound(due);
       }
     }
     static std::string describe() { return "callback " + detail::type_name(typeid(std::decay_t<F>)); }
@@ -591,6 +593,7 @@ void loop::spawn_detached(task<T> body, const std::type_info& source) {
 template <class T>
 T loop::run(task<T> main, run_options options) {
   join_handle<T> handle = spawn(std::move(main), "main");
+  handle.m_state->m_fails_run = true;
   run(std::move(options));
   if (!handle.done()) {
     throw std::runtime_error("asp: the run ended before its main task finished, at " +
