@@ -26,6 +26,9 @@
 namespace asp {
 
 class loop;
+class stream_handle;
+template <class Callback, class Past, class Future>
+struct stream_spec;
 
 /// How one call of `loop::run` starts, ends and reports.
 struct run_options {
@@ -329,9 +332,15 @@ class loop {
   }
 
   /// Runs `body` as a task of its own, starting after the work already due now (at the start
-  /// of the run when called before it). `name` appears in errors.
+  /// of the run when called before it), or at `at` when given. `name` appears in errors.
   template <class T>
-  join_handle<T> spawn(task<T> body, std::string name = {});
+  join_handle<T> spawn(task<T> body, std::string name = {}, std::optional<time_point> at = {});
+
+  /// Starts a stream described by `process_stream` (include <asp/stream.hpp>). Its first past
+  /// event is scheduled at once, so a stream started before the run counts as work known when
+  /// the run begins (DESIGN §2 rule 3).
+  template <class Callback, class Past, class Future>
+  stream_handle start(stream_spec<Callback, Past, Future> spec);
 
   /// Keeps the run going while nothing is scheduled (see work_guard).
   work_guard hold() noexcept { return work_guard{*this}; }
@@ -430,6 +439,7 @@ class loop {
   detail::node_pool m_pool;
   std::vector<deferred_item> m_deferred;
   detail::spawn_state* m_spawned = nullptr;
+  std::uint64_t m_streams = 0;
 
   bool m_started = false;
   bool m_running = false;
@@ -562,7 +572,7 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
 }
 
 template <class T>
-join_handle<T> loop::spawn(task<T> body, std::string name) {
+join_handle<T> loop::spawn(task<T> body, std::string name, std::optional<time_point> at) {
   auto* state = new detail::spawn_state_of<T>();
   state->m_loop = this;
   state->m_name = std::move(name);
@@ -571,7 +581,9 @@ join_handle<T> loop::spawn(task<T> body, std::string name) {
   state->m_next = m_spawned;
   if (m_spawned != nullptr) m_spawned->m_prev = state;
   m_spawned = state;
-  if (m_started) {
+  if (at) {
+    state->m_start = schedule_resume(root.m_frame, *at);
+  } else if (m_started) {
     state->m_start = schedule_resume(root.m_frame, m_now);
   } else {
     struct start {

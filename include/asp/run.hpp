@@ -1,27 +1,46 @@
 #pragma once
 
 #include <asp/loop.hpp>
+#include <asp/stream.hpp>
 #include <asp/task.hpp>
 
 #include <utility>
 
 namespace asp {
 
+namespace detail {
+
+template <class T>
+void start_detached(loop& l, task<T> t) {
+  l.spawn(std::move(t)).detach();
+}
+
+template <class C, class P, class F>
+void start_detached(loop& l, stream_spec<C, P, F> spec) {
+  l.start(std::move(spec)).detach();
+}
+
+}  // namespace detail
+
 /// Creates a loop on the system clock, runs `main` on it and returns its value — the
-/// counterpart of the original's `asp.run(...)` and of `asyncio.run`.
+/// counterpart of `asyncio.run`.
 template <class T>
 T run(task<T> main, run_options options = {}) {
   loop l;
   return l.run(std::move(main), std::move(options));
 }
 
-/// Creates a loop on the system clock, spawns every task and runs until all are done (or
+/// The original's `asp.run([...], start_time)`: creates a loop on the system clock, starts
+/// every stream (from process_stream) and spawns every task, and runs until all are done (or
 /// `options.end`). The first failure is rethrown as asp::run_error.
-template <class... T>
-void run(run_options options, task<T>... tasks) {
+template <class... Work>
+void run(run_options options, Work... work) {
   loop l;
-  (l.spawn(std::move(tasks)).detach(), ...);
+  (detail::start_detached(l, std::move(work)), ...);
   l.run(std::move(options));
 }
+
+/// The real clock of the running loop, read now: what a live source stamps its events with.
+inline time_point real_now() { return current_loop().clock().now(); }
 
 }  // namespace asp

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace asp {
+
+/// An asynchronous generator: a coroutine that may `co_await` (asp::sleep, tasks, I/O) and
+/// `co_yield`s values — the counterpart of Python's `async for`, and a live source for
+/// `process_stream`.
+///
+/// Lazy: the body starts at the first `co_await next()`. `next()` suspends the consumer and
+/// resumes the body, by symmetric transfer, until it yields (the consumer resumes inside the
+/// `co_yield`, with a copy of the value) or finishes (`std::nullopt`); an exception escaping
+/// the body is rethrown from `next()`. Destroying the generator destroys a suspended body.
+template <class T>
+class [[nodiscard]] async_generator {
+ public:
+  using value_type = T;
+
+  struct promise_type {
+    const T* m_value = nullptr;
+    std::exception_ptr m_error;
+    std::coroutine_handle<> m_consumer = std::noop_coroutine();
+
+    struct to_consumer {
+      bool await_ready() const noexcept { return false; }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> self) noexcept {
+        return self.promise().m_consumer;
+      }
+      void await_resume() const noexcept {}
+    };
+
+    async_generator get_return_object() noexcept {
+      return async_generator{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    to_consumer final_suspend() noexcept {
+      m_value = nullptr;
+      return {};
+    }
+    to_consumer yield_value(const T& value) noexcept {
+      m_value = std::addressof(value);
+      return {};
+    }
+    void return_void() const noexcept {}
+    void unhandled_exception() noexcept { m_error = std::current_exception(); }
+  };
+
+  async_generator() noexcept = default;
+  async_generator(async_generator&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
+  async_generator& operator=(async_generator&& other) noexcept {
+    if (this != &other) {
+      if (m_frame) m_frame.destroy();
+      m_frame = std::exchange(other.m_frame, {});
+    }
+    return *this;
+  }
+  ~async_generator() {
+    if (m_frame) m_frame.destroy();
+  }
+
+  /// Awaitable: the next value, or std::nullopt when the body has finished.
+  auto next() noexcept {
+    struct awaiter {
+      std::coroutine_handle<promise_type> m_frame;
+      bool await_ready() const noexcept { return !m_frame || m_frame.done(); }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<> consumer) noexcept {
+        m_frame.promise().m_consumer = consumer;
+        return m_frame;
+      }
+      std::optional<T> await_resume() {
+        if (!m_frame) return std::nullopt;
+        promise_type& p = m_frame.promise();
+        if (p.m_error) std::rethrow_exception(std::exchange(p.m_error, nullptr));
+        if (m_frame.done() || p.m_value == nullptr) return std::nullopt;
+        return *p.m_value;
+      }
+    };
+    return awaiter{m_frame};
+  }
+
+ private:
+  explicit async_generator(std::coroutine_handle<promise_type> frame) noexcept : m_frame(frame) {}
+  std::coroutine_handle<promise_type> m_frame;
+};
+
+}  // namespace asp

@@ -1,0 +1,254 @@
+#pragma once
+
+#include <asp/error.hpp>
+#include <asp/event.hpp>
+#include <asp/loop.hpp>
+#include <asp/sleep.hpp>
+#include <asp/task.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace asp {
+
+/// What a stream does with an event whose time is earlier than the previous event's.
+enum class out_of_order {
+  fail,   ///< stop the run with asp::input_error naming the stream, the index and both times
+  clamp,  ///< deliver it at the previous event's time (its callback receives that time)
+  skip,   ///< drop it and count it in stream_stats::skipped
+};
+
+/// Optional parts of a stream.
+struct stream_options {
+  /// Appears in errors; defaults to "#n", n counting the loop's streams from 1.
+  std::string name{};
+  /// Called once, before the first event.
+  std::function<void()> on_start{};
+  /// Called once, when the past is exhausted, before the first live event (only for streams
+  /// that have a live source).
+  std::function<void()> on_live_start{};
+  /// Timestamps must not decrease within a stream; this says what happens when they do.
+  out_of_order order = out_of_order::fail;
+};
+
+/// What a stream has done so far.
+struct stream_stats {
+  std::uint64_t delivered = 0;  ///< events handed to the callback
+  std::uint64_t skipped = 0;    ///< out-of-order events dropped (out_of_order::skip)
+  std::uint64_t clamped = 0;    ///< out-of-order events moved forward (out_of_order::clamp)
+};
+
+/// A stream described but not started: what `process_stream` returns. Start it with
+/// `loop::start`, `asp::start`, or by passing it to `asp::run`.
+template <class Callback, class Past, class Future>
+struct stream_spec {
+  Callback callback;
+  Past past;
+  Future future;
+  stream_options options;
+};
+
+/// Describes a stream: `callback(time, value)` for every event of `past`, then of `future`
+/// (the original's `process_stream`).
+///
+/// - `past`: any input range of events — `asp::event<T>`, `std::pair<time_point, T>` or
+///   `std::tuple<time_point, T>` — such as a std::vector or an `asp::generator`; or asp::none.
+/// - `future`: a live source with an awaitable `next()` yielding `std::optional<event>` —
+///   `asp::channel<T>` or `asp::async_generator<E>`; or asp::none.
+///
+/// Every event is due at its own time and takes its place in the loop's (due time, sequence)
+/// order, among timers, sleeping coroutines and other streams; the callback receives the
+/// event's own time even when it runs later (events before the run's start, live events
+/// stamped before now()). The stream awaits a coroutine callback before it pulls its next
+/// event. A tuple value can be received unpacked, `callback(time, a, b)`.
+template <class Callback, class Past = none_t, class Future = none_t>
+stream_spec<Callback, Past, Future> process_stream(Callback callback, Past past = none,
+                                                   Future future = none,
+                                                   stream_options options = {}) {
+  return {std::move(callback), std::move(past), std::move(future), std::move(options)};
+}
+
+/// A started stream: join it with `co_await`, read its counters, or cancel it. Dropping the
+/// handle lets the stream run on; a stream's failure always stops the run.
+class [[nodiscard]] stream_handle {
+ public:
+  stream_handle() = default;
+  stream_handle(join_handle<void> join, std::shared_ptr<const stream_stats> stats) noexcept
+      : m_join(std::move(join)), m_stats(std::move(stats)) {}
+
+  /// Whether the stream has delivered its last event (or failed, or was cancelled).
+  bool done() const noexcept { return m_join.done(); }
+  /// Counters of what the stream did so far.
+  const stream_stats& stats() const noexcept { return *m_stats; }
+  /// Stops the stream now; see join_handle::cancel.
+  bool cancel() { return m_join.cancel(); }
+  /// Suspends until the stream has ended; rethrows its failure.
+  auto operator co_await() & noexcept { return m_join.operator co_await(); }
+  /// Lets the stream run on its own.
+  void detach() noexcept { m_join.detach(); }
+
+ private:
+  join_handle<void> m_join;
+  std::shared_ptr<const stream_stats> m_stats;
+};
+
+namespace detail {
+
+/// A past range together with its position, kept at a stable address so that the first
+/// event can be read before the stream's coroutine exists.
+template <class Range>
+struct past_cursor {
+  using iterator = std::ranges::iterator_t<Range>;
+  using sentinel = std::ranges::sentinel_t<Range>;
+  using event_type = std::remove_cvref_t<std::ranges::range_reference_t<Range>>;
+
+  explicit past_cursor(Range&& r) : m_range(std::move(r)), m_it(std::ranges::begin(m_range)) {}
+  bool done() { return m_it == std::ranges::end(m_range); }
+
+  Range m_range;
+  iterator m_it;
+};
+
+template <>
+struct past_cursor<none_t> {};
+
+template <class Future>
+using live_event_t = typename std::remove_cvref_t<decltype(std::declval<Future&>().next().await_resume())>::value_type;
+
+// The order rule of a stream; returns false when the event must be skipped.
+inline bool check_order(const stream_options& options, stream_stats& stats, std::uint64_t index,
+                        time_point previous, time_point& t) {
+  if (t >= previous) return true;
+  switch (options.order) {
+    case out_of_order::fail:
+      throw input_error("asp: stream '" + options.name + "': event #" + std::to_string(index) +
+                        " at " + to_string(t) + " is earlier than event #" +
+                        std::to_string(index - 1) + " at " + to_string(previous));
+    case out_of_order::clamp:
+      ++stats.clamped;
+      t = previous;
+      return true;
+    case out_of_order::skip:
+      ++stats.skipped;
+      return false;
+  }
+  return true;
+}
+
+// Delivers one event, awaiting a coroutine callback.
+template <class Callback, class E>
+task<void> deliver_async(Callback& callback, time_point t, E& e) {
+  co_await invoke_event(callback, t, event_traits<E>::value(e));
+}
+
+template <class Callback, class Range, class Future>
+task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> past, Future future,
+                      stream_options options, std::shared_ptr<stream_stats> stats) {
+  loop& l = current_loop();
+  std::uint64_t index = 0;
+  time_point previous = time_point::min();
+  std::optional<time_point> current;  // the time of the event at hand, for error messages
+  auto deliver = [&](time_point t, auto& e) -> task<void> {
+    using E = std::remove_cvref_t<decltype(e)>;
+    using R = decltype(invoke_event(callback, t, event_traits<E>::value(e)));
+    ++stats->delivered;
+    if constexpr (is_task_v<R>) {
+      return deliver_async(callback, t, e);
+    } else {
+      invoke_event(callback, t, event_traits<E>::value(e));
+      return {};
+    }
+  };
+  try {
+    if (options.on_start) options.on_start();
+    if constexpr (!std::is_same_v<Range, none_t>) {
+      using E = typename past_cursor<Range>::event_type;
+      // The coroutine was started at the first event's time; later events come here at once
+      // while they are the earliest work and due (the fast path), else through the queue.
+      while (!past->done()) {
+        auto&& e = *past->m_it;
+        time_point t = event_traits<E>::time(e);
+        current = t;
+        if (index > 0) {
+          if (!check_order(options, *stats, index, previous, t)) {
+            ++index;
+            ++past->m_it;
+            continue;
+          }
+          if (l.may_run_next(t)) {
+            l.advance_to(t);
+          } else {
+            co_await sleep_until(t);
+          }
+        }
+        task<void> pending = deliver(t, e);
+        if (pending.valid()) co_await std::move(pending);
+        previous = t;
+        ++index;
+        ++past->m_it;
+      }
+    }
+    if constexpr (!std::is_same_v<Future, none_t>) {
+      using E = live_event_t<Future>;
+      if (options.on_live_start) options.on_live_start();
+      while (std::optional<E> e = co_await future.next()) {
+        time_point t = event_traits<E>::time(*e);
+        current = t;
+        if (index > 0 && !check_order(options, *stats, index, previous, t)) {
+          ++index;
+          continue;
+        }
+        co_await sleep_until(t);
+        task<void> pending = deliver(t, *e);
+        if (pending.valid()) co_await std::move(pending);
+        previous = t;
+        ++index;
+      }
+    }
+  } catch (...) {
+    std::string where = "stream '" + options.name + "', event #" + std::to_string(index);
+    if (current) where += " (" + to_string(*current) + ")";
+    l.fail(std::current_exception(), std::move(where), l.now());
+    throw;
+  }
+}
+
+}  // namespace detail
+
+template <class Callback, class Past, class Future>
+stream_handle loop::start(stream_spec<Callback, Past, Future> spec) {
+  if (spec.options.name.empty()) spec.options.name = "#" + std::to_string(++m_streams);
+  auto stats = std::make_shared<stream_stats>();
+  std::string task_name = "stream '" + spec.options.name + "'";
+  if constexpr (std::is_same_v<Past, none_t>) {
+    auto body = detail::run_stream<Callback, none_t, Future>(
+        std::move(spec.callback), nullptr, std::move(spec.future), std::move(spec.options), stats);
+    return {spawn(std::move(body), std::move(task_name)), stats};
+  } else {
+    auto cursor = std::make_unique<detail::past_cursor<Past>>(std::move(spec.past));
+    std::optional<time_point> first;
+    if (!cursor->done()) {
+      using E = typename detail::past_cursor<Past>::event_type;
+      first = detail::event_traits<E>::time(*cursor->m_it);
+    }
+    auto body = detail::run_stream<Callback, Past, Future>(
+        std::move(spec.callback), std::move(cursor), std::move(spec.future), std::move(spec.options),
+        stats);
+    return {spawn(std::move(body), std::move(task_name), first), stats};
+  }
+}
+
+/// loop::start on the running loop: starts a stream from inside a callback or coroutine.
+template <class Callback, class Past, class Future>
+stream_handle start(stream_spec<Callback, Past, Future> spec) {
+  return current_loop().start(std::move(spec));
+}
+
+}  // namespace asp

@@ -1,0 +1,371 @@
+// Streams on the virtual clock (DESIGN §2 rules 3, 5-8): exact order and times, manual clock.
+#include <asp/asp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+
+struct Stream : ::testing::Test {
+  asp::manual_clock clock{t0 + 24h};
+  asp::loop loop{clock};
+  std::vector<std::string> log;
+  asp::time_point real = clock.now();
+
+  // "<virtual> <event> message", both as seconds relative to the real clock at the start.
+  void note(asp::time_point event_time, const std::string& message) {
+    log.push_back(rel(loop.now()) + " " + rel(event_time) + " " + message);
+  }
+  std::string rel(asp::time_point t) const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - real).count();
+    return std::to_string(ms);
+  }
+};
+
+std::vector<asp::event<std::string>> names_from(asp::time_point start, std::vector<std::string> names) {
+  std::vector<asp::event<std::string>> out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out.push_back({start + std::chrono::seconds(i), names[i]});
+  }
+  return out;
+}
+
+TEST_F(Stream, PastEventsRunAtTheirOwnTimesWithoutWaiting) {
+  loop.start(asp::process_stream([&](asp::time_point t, const std::string& name) { note(t, name); },
+                                 names_from(real - 60s, {"Jane", "John", "Sarah"})))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"-60000 -60000 Jane", "-59000 -59000 John",
+                                           "-58000 -58000 Sarah"}));
+  EXPECT_EQ(loop.stats().waits, 0u);
+}
+
+TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringEarlierEvents) {
+  std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
+  std::vector<int> got;
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past,
+                                 asp::none, {.name = "quotes"}))
+      .detach();
+  try {
+    loop.run();
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: stream 'quotes', event #2 (2025-01-01T00:00:01.500000000Z), at virtual time "
+              "2025-01-01T00:00:02.000000000Z: asp: stream 'quotes': event #2 at "
+              "2025-01-01T00:00:01.500000000Z is earlier than event #1 at "
+              "2025-01-01T00:00:02.000000000Z");
+    EXPECT_THROW(e.rethrow_nested(), asp::input_error);
+  }
+  EXPECT_EQ(got, (std::vector<int>{1, 2}));
+}
+
+TEST_F(Stream, OutOfOrderEventsCanBeClampedOrSkipped) {
+  std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
+  std::vector<std::pair<double, int>> clamped, skipped;
+  auto a = loop.start(asp::process_stream([&](asp::time_point t, int v) { clamped.emplace_back(secs(t), v); },
+                                          past, asp::none, {.order = asp::out_of_order::clamp}));
+  auto b = loop.start(asp::process_stream([&](asp::time_point t, int v) { skipped.emplace_back(secs(t), v); },
+                                          past, asp::none, {.order = asp::out_of_order::skip}));
+  loop.run();
+  EXPECT_EQ(clamped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {2, 3}, {3, 4}}));
+  EXPECT_EQ(skipped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {3, 4}}));
+  EXPECT_EQ(a.stats().clamped, 1u);
+  EXPECT_EQ(a.stats().delivered, 4u);
+  EXPECT_EQ(b.stats().skipped, 1u);
+  EXPECT_EQ(b.stats().delivered, 3u);
+}
+
+TEST_F(Stream, StreamsInterleaveChronologicallyWithTimersAndSleepers) {
+  std::vector<std::string> order;
+  auto cb = [&](std::string tag) {
+    return [&order, tag](asp::time_point t) { order.push_back(tag + std::to_string(int(secs(t)))); };
+  };
+  loop.start(asp::process_stream([&](asp::time_point t, int) { cb("a")(t); },
+                                 std::vector<asp::event<int>>{{t0 + 1s, 0}, {t0 + 2s, 0}, {t0 + 4s, 0}}))
+      .detach();
+  loop.start(asp::process_stream([&](asp::time_point t, int) { cb("b")(t); },
+                                 std::vector<asp::event<int>>{{t0 + 2s, 0}, {t0 + 3s, 0}}))
+      .detach();
+  loop.call_at(t0 + 3s, cb("timer"));
+  auto sleeper = [&]() -> asp::task<void> {
+    co_await asp::sleep_until(t0 + 2500ms);
+    order.push_back("sleeper2.5");
+  };
+  loop.spawn(sleeper()).detach();
+  loop.run({.start = t0});
+  // Ties go by sequence: b's first event (t=2) and the timer (t=3) were scheduled before the
+  // run, a's second event (t=2) and b's second (t=3) only when their predecessors ran.
+  EXPECT_EQ(order, (std::vector<std::string>{"a1", "b2", "a2", "sleeper2.5", "timer3", "b3", "a4"}));
+}
+
+TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) {
+  // The trade-PnL shape: quotes and trades, all before the start.
+  std::vector<std::pair<std::string, double>> got;  // (what, now() in seconds)
+  std::vector<asp::event<std::string>> quotes{{t0 + 500ms, "bid"}, {t0 + 600ms, "ask"}, {t0 + 1300ms, "ask"},
+                                              {t0 + 1500ms, "bid"}};
+  std::vector<asp::event<std::string>> trades{{t0 + 1s, "trade1"}, {t0 + 2s, "trade2"}};
+  auto record = [&](asp::time_point t, const std::string& what) {
+    got.emplace_back(what + "@" + std::to_string(secs(t)).substr(0, 3), secs(loop.now()));
+  };
+  loop.start(asp::process_stream(record, quotes)).detach();
+  loop.start(asp::process_stream(record, trades)).detach();
+  loop.run({.start = t0 + 10s});
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{{"bid@0.5", 10},
+                                                               {"ask@0.6", 10},
+                                                               {"trade1@1.0", 10},
+                                                               {"ask@1.3", 10},
+                                                               {"bid@1.5", 10},
+                                                               {"trade2@2.0", 10}}));
+}
+
+TEST_F(Stream, WithoutAStartTheClockStartsAtTheEarliestFirstEvent) {
+  std::vector<double> nows;
+  auto record = [&](asp::time_point, int) { nows.push_back(secs(loop.now())); };
+  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 5s, 0}, {t0 + 6s, 0}})).detach();
+  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 3s, 0}})).detach();
+  asp::time_point started{};
+  loop.call_soon([&] { started = loop.now(); });
+  loop.run();
+  EXPECT_EQ(started, t0 + 3s);
+  EXPECT_EQ(nows, (std::vector<double>{3, 5, 6}));
+}
+
+// The README's "Scheduling callbacks" scenario. The greeting of the last past arrival (John)
+// is due 58 s ago, before the first live arrival, so it prints before it.
+TEST_F(Stream, SchedulingCallbacksGreetingOfLastPastArrivalPrintsBeforeFirstLiveArrival) {
+  std::set<std::string> greeted;
+  auto greet = [&](asp::time_point t, const std::string& name) {
+    note(t, greeted.insert(name).second ? "Hello " + name + "." : "Hello again " + name + "!");
+  };
+  auto greet_later = [&](asp::time_point t, const std::string& name) {
+    note(t, name + " arrived.");
+    asp::call_at(t + 1s, greet, name);
+  };
+  auto live = [](std::vector<std::string> names) -> asp::async_generator<asp::event<std::string>> {
+    for (const std::string& name : names) {
+      co_yield asp::event<std::string>{asp::real_now(), name};
+      co_await asp::sleep(1s);
+    }
+  };
+  loop.start(asp::process_stream(greet_later, names_from(real - 60s, {"Jane", "John"}),
+                                 live({"Sarah", "Paul", "Jane"}),
+                                 {.on_live_start = [&] { log.push_back("** Running live **"); }}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "-60000 -60000 Jane arrived.",
+                     "-59000 -59000 Hello Jane.",
+                     "-59000 -59000 John arrived.",
+                     "** Running live **",
+                     "-58000 -58000 Hello John.",
+                     "0 0 Sarah arrived.",
+                     "1000 1000 Hello Sarah.",
+                     "1000 1000 Paul arrived.",
+                     "2000 2000 Hello Paul.",
+                     "2000 2000 Jane arrived.",
+                     "3000 3000 Hello again Jane!",
+                 }));
+}
+
+TEST_F(Stream, ChannelEventsPushedDuringReplayComeAfterPastEventsAndTimersInPushOrder) {
+  asp::channel<std::string> live(loop);
+  live.push("first live");   // stamped with the real clock: `real`
+  live.push("second live");
+  auto cb = [&](asp::time_point t, const std::string& what) {
+    note(t, what);
+    if (what.starts_with("past")) {
+      asp::call_later(500ms, [&](asp::time_point due) { note(due, "timer"); });
+      if (what == "past 2") live.push("pushed during replay");
+    }
+    if (what == "pushed during replay") live.close();
+  };
+  loop.start(asp::process_stream(cb, names_from(real - 3s, {"past 0", "past 1", "past 2"}), live,
+                                 {.on_live_start = [&] { log.push_back("** live **"); }}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "-3000 -3000 past 0", "-2500 -2500 timer", "-2000 -2000 past 1",
+                     "-1500 -1500 timer", "-1000 -1000 past 2", "** live **", "-500 -500 timer",
+                     "0 0 first live", "0 0 second live", "0 0 pushed during replay"}));
+  EXPECT_EQ(loop.stats().waits, 0u);
+}
+
+TEST_F(Stream, LiveEventStampedBeforeNowRunsAtNowAndReceivesItsOwnTime) {
+  asp::channel<std::string> live(loop);
+  loop.call_at(real + 5s, [&] {
+    live.push(real + 2s, "late");
+    live.push(real + 7s, "on time");
+    live.close();
+  });
+  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                 asp::none, live))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"5000 2000 late", "7000 7000 on time"}));
+}
+
+TEST_F(Stream, OnStartAndOnLiveStartFireOnceInOrder) {
+  asp::channel<std::string> live(loop);
+  live.push("live");
+  live.close();
+  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                 names_from(real - 2s, {"past"}), live,
+                                 {.on_start = [&] { log.push_back("start"); },
+                                  .on_live_start = [&] { log.push_back("live start"); }}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"start", "-2000 -2000 past", "live start", "0 0 live"}));
+}
+
+struct order_update {
+  std::string symbol;
+  double price;
+  int qty;
+};
+
+TEST_F(Stream, TupleValuesUnpackAndStructValuesPassWhole) {
+  std::vector<std::string> got;
+  std::vector<asp::event<std::tuple<std::string, double, int>>> tuples{{t0, {"AAPL", 135.0, 100}}};
+  std::vector<asp::event<order_update>> structs{{t0 + 1s, {"FB", 350.0, -200}}};
+  loop.start(asp::process_stream(
+                 [&](asp::time_point, const std::string& s, double p, int q) {
+                   got.push_back(s + " " + std::to_string(p) + " " + std::to_string(q));
+                 },
+                 tuples))
+      .detach();
+  loop.start(asp::process_stream(
+                 [&](asp::time_point, const order_update& o) {
+                   got.push_back(o.symbol + " " + std::to_string(o.price) + " " + std::to_string(o.qty));
+                 },
+                 structs))
+      .detach();
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::string>{"AAPL 135.000000 100", "FB 350.000000 -200"}));
+}
+
+TEST_F(Stream, PairAndTupleEventsAreAccepted) {
+  std::vector<int> got;
+  std::vector<std::pair<asp::time_point, int>> pairs{{t0, 1}, {t0 + 2s, 3}};
+  std::vector<std::tuple<asp::time_point, int>> tuples{{t0 + 1s, 2}};
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs)).detach();
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples)).detach();
+  loop.run();
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
+  auto slow = [&](asp::time_point t, const std::string& name) -> asp::task<void> {
+    note(t, name + " arrived.");
+    co_await asp::sleep(5s);
+    note(t + 5s, "Hello " + name + ".");
+  };
+  loop.start(asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"}))).detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"-60000 -60000 Jane arrived.", "-55000 -55000 Hello Jane.",
+                                           "-55000 -59000 John arrived.", "-50000 -54000 Hello John."}));
+}
+
+TEST_F(Stream, StreamsStartedFromACallbackJoinTheMerge) {
+  std::vector<asp::event<std::string>> orders{{t0, "AAPL"}, {t0 + 1s, "FB"}, {t0 + 2s, "AAPL"}, {t0 + 3s, "FB"}};
+  std::set<std::string> known;
+  auto per_symbol = [&](std::string symbol) {
+    asp::generator<asp::event<std::string>> only;
+    return [&, symbol](asp::time_point from) -> asp::generator<asp::event<std::string>> {
+      for (const auto& o : orders) {
+        if (o.value == symbol && o.time >= from) co_yield asp::event<std::string>{o};
+      }
+    };
+  };
+  auto classify = [&](asp::time_point t, const std::string& symbol) {
+    if (known.insert(symbol).second) {
+      note(t, "New symbol detected: " + symbol);
+      asp::start(asp::process_stream([&, symbol](asp::time_point u, const std::string&) { note(u, symbol + " order"); },
+                                     per_symbol(symbol)(t)))
+          .detach();
+    }
+  };
+  real = t0;
+  loop.start(asp::process_stream(classify, orders)).detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"0 0 New symbol detected: AAPL", "0 0 AAPL order",
+                                           "1000 1000 New symbol detected: FB", "1000 1000 FB order",
+                                           "2000 2000 AAPL order", "3000 3000 FB order"}));
+}
+
+TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
+  auto ticks = []() -> asp::generator<asp::event<int>> {
+    for (int i = 0;; ++i) co_yield asp::event<int>{t0 + std::chrono::seconds(i), i};
+  };
+  std::vector<int> got;
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks())).detach();
+  loop.run({.end = t0 + 4s});
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(loop.now(), t0 + 4s);
+}
+
+TEST_F(Stream, CallbackExceptionNamesTheStreamAndEvent) {
+  loop.start(asp::process_stream([](asp::time_point, int v) {
+               if (v == 2) throw std::runtime_error("bad value");
+             },
+                                 std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
+      .detach();
+  try {
+    loop.run();
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(e.where(), "stream 'values', event #1 (2025-01-01T00:00:01.000000000Z)");
+    EXPECT_EQ(e.at(), t0 + 1s);
+  }
+}
+
+TEST_F(Stream, FullChannelFailsLoudlyWhenItsPolicyIsFail) {
+  asp::channel<int> ch(loop, 2, asp::when_full::fail, "orders");
+  ch.push(t0, 1);
+  ch.push(t0, 2);
+  try {
+    ch.push(t0 + 1s, 3);
+    FAIL() << "push did not throw";
+  } catch (const asp::input_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: channel 'orders' is full (capacity 2): the event at 2025-01-01T00:00:01.000000000Z was refused");
+  }
+  EXPECT_EQ(ch.size(), 2u);  // what was accepted is kept
+  ch.close();
+  EXPECT_THROW(ch.push(t0, 4), std::logic_error);
+}
+
+TEST_F(Stream, FullChannelBlocksTheProducerUntilTheLoopTakesAnEvent) {
+  asp::channel<int> ch(loop, 1, asp::when_full::block);
+  std::vector<int> got;
+  std::thread producer([&] {
+    for (int i = 0; i < 100; ++i) ch.push(real, i);
+    ch.close();
+  });
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch)).detach();
+  loop.run();
+  producer.join();
+  ASSERT_EQ(got.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
+}
+
+TEST_F(Stream, JoiningAStreamWaitsForItsLastEvent) {
+  auto main_task = [&]() -> asp::task<double> {
+    auto s = asp::start(asp::process_stream([](asp::time_point, int) {},
+                                            std::vector<asp::event<int>>{{t0, 0}, {t0 + 9s, 0}}));
+    co_await s;
+    co_return secs(asp::now());
+  };
+  EXPECT_EQ(loop.run(main_task(), {.start = t0}), 9);
+}
+
+}  // namespace
