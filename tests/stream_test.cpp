@@ -153,7 +153,8 @@ TEST_F(Stream, SchedulingCallbacksGreetingOfLastPastArrivalPrintsBeforeFirstLive
   };
   auto live = [](std::vector<std::string> names) -> asp::async_generator<asp::event<std::string>> {
     for (const std::string& name : names) {
-      co_yield asp::event<std::string>{asp::real_now(), name};
+      asp::event<std::string> arrival{asp::real_now(), name};
+      co_yield arrival;
       co_await asp::sleep(1s);
     }
   };
@@ -275,22 +276,22 @@ TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
                                            "-55000 -59000 John arrived.", "-50000 -54000 Hello John."}));
 }
 
+// Parameters by value: a generator's frame must not refer to anything that dies before it.
+asp::generator<asp::event<std::string>> orders_of(std::vector<asp::event<std::string>> orders,
+                                                  std::string symbol, asp::time_point from) {
+  for (const auto& o : orders) {
+    if (o.value == symbol && o.time >= from) co_yield o;
+  }
+}
+
 TEST_F(Stream, StreamsStartedFromACallbackJoinTheMerge) {
   std::vector<asp::event<std::string>> orders{{t0, "AAPL"}, {t0 + 1s, "FB"}, {t0 + 2s, "AAPL"}, {t0 + 3s, "FB"}};
   std::set<std::string> known;
-  auto per_symbol = [&](std::string symbol) {
-    asp::generator<asp::event<std::string>> only;
-    return [&, symbol](asp::time_point from) -> asp::generator<asp::event<std::string>> {
-      for (const auto& o : orders) {
-        if (o.value == symbol && o.time >= from) co_yield asp::event<std::string>{o};
-      }
-    };
-  };
   auto classify = [&](asp::time_point t, const std::string& symbol) {
     if (known.insert(symbol).second) {
       note(t, "New symbol detected: " + symbol);
       asp::start(asp::process_stream([&, symbol](asp::time_point u, const std::string&) { note(u, symbol + " order"); },
-                                     per_symbol(symbol)(t)))
+                                     orders_of(orders, symbol, t)))
           .detach();
     }
   };

@@ -24,6 +24,7 @@ class [[nodiscard]] async_generator {
 
   struct promise_type {
     const T* m_value = nullptr;
+    std::optional<T> m_slot;  // holds a yielded temporary (kept out of the temporary's lifetime)
     std::exception_ptr m_error;
     std::coroutine_handle<> m_consumer = std::noop_coroutine();
 
@@ -45,6 +46,11 @@ class [[nodiscard]] async_generator {
     }
     to_consumer yield_value(const T& value) noexcept {
       m_value = std::addressof(value);
+      return {};
+    }
+    to_consumer yield_value(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>) {
+      m_slot.emplace(std::move(value));
+      m_value = std::addressof(*m_slot);
       return {};
     }
     void return_void() const noexcept {}

@@ -4,6 +4,7 @@
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -22,6 +23,7 @@ class [[nodiscard]] generator {
 
   struct promise_type {
     pointer m_value = nullptr;
+    std::optional<value_type> m_slot;  // holds a yielded temporary
     std::exception_ptr m_error;
 
     generator get_return_object() noexcept {
@@ -34,8 +36,21 @@ class [[nodiscard]] generator {
       m_value = std::addressof(value);
       return {};
     }
-    std::suspend_always yield_value(std::remove_reference_t<reference>&& value) noexcept {
-      m_value = std::addressof(value);
+    template <class U = T>
+      requires(!std::is_reference_v<U>)
+    std::suspend_always yield_value(const value_type& value) {
+      m_slot.emplace(value);
+      m_value = std::addressof(*m_slot);
+      return {};
+    }
+    std::suspend_always yield_value(std::remove_reference_t<reference>&& value) noexcept(
+        std::is_nothrow_move_constructible_v<value_type>) {
+      if constexpr (std::is_reference_v<T>) {
+        m_value = std::addressof(value);
+      } else {
+        m_slot.emplace(std::move(value));
+        m_value = std::addressof(*m_slot);
+      }
       return {};
     }
     void return_void() const noexcept {}
