@@ -62,34 +62,50 @@ timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
 timer_handle loop::defer(detail::work_node* node, duration delay) {
   const std::uint64_t seq = m_next_seq++;
   node->m_seq = seq;
-  m_deferred.push_back({delay, seq, node});
+  m_deferred.push_back({delay, node});
   return {this, node, seq};
 }
 
 bool loop::cancel(detail::work_node* node, std::uint64_t seq) noexcept {
-  if (node == nullptr || seq == 0 || node->m_seq != seq) return false;
-  node->m_seq = 0;
+  if (node == nullptr || seq == 0 || node->m_seq != seq || node->cancelled()) return false;
   node->m_fn(node, detail::work_op::destroy, time_point{}, *this, nullptr);
+  node->m_fn = &detail::cancelled_work;
   // Cancelled entries stay in the queues until they surface; compact when they dominate, so
-  // a service that arms and cancels timeouts forever keeps a bounded queue.
+  // a service that arms and cancels timeouts forever keeps bounded queues.
   if (++m_stale > 1024 && m_stale * 2 > m_heap.size() + m_ready.size()) {
-    const auto dead = [](const detail::entry& e) { return e.stale(); };
+    const auto dead = [this](const detail::entry& e) {
+      if (!e.stale()) return false;
+      release(e.node);
+      return true;
+    };
     m_heap.remove_if(dead);
     m_ready.remove_if(dead);
-    std::erase_if(m_deferred, [](const deferred_item& d) { return d.node->m_seq != d.seq; });
     m_stale = 0;
   }
   return true;
 }
 
-void loop::enqueue_post(time_point stamp, posted fn) {
+void loop::enqueue_post(std::optional<time_point> stamp, posted fn) {
+  bool wake = false;
   {
     std::lock_guard lock(m_post_mutex);
-    m_posts.push_back({stamp, std::move(fn)});
+    // Stamped under the lock, so that posts enter the loop in stamp order.
+    m_posts.push_back({stamp ? *stamp : m_clock->now(), std::move(fn)});
+    wake = mark_posts_waiting();
   }
-  // Paired with the loop's store of m_sleeping before it re-checks m_posts_waiting: one of the
-  // two sides sees the other, so a post is never left unnoticed while the loop sleeps.
+  if (wake) wake_if_sleeping();
+}
+
+// Under m_post_mutex. Only the post that makes the inbox non-empty needs to look at the loop.
+bool loop::mark_posts_waiting() noexcept {
+  if (m_posts_waiting.load(std::memory_order_relaxed)) return false;
   m_posts_waiting.store(true, std::memory_order_seq_cst);
+  return true;
+}
+
+// Paired with the loop's store of m_sleeping before it re-checks m_posts_waiting: one of the two
+// sides sees the other, so a post is never left unnoticed while the loop sleeps.
+void loop::wake_if_sleeping() noexcept {
   if (m_sleeping.load(std::memory_order_seq_cst)) m_wakeup.notify();
 }
 
@@ -107,7 +123,14 @@ bool loop::take_posts() {
   };
   static_assert(sizeof(posted_work) <= detail::pool_node::inline_size);
   for (post_item& item : m_posts_taken) {
-    schedule(make_node(posted_work{std::move(item.fn)}), item.stamp);
+    // Posts arrive in stamp order, so they usually append to the sorted ring.
+    detail::work_node* node = make_node(posted_work{std::move(item.fn)});
+    node->m_seq = m_next_seq++;
+    if (m_ready.empty() || !(item.stamp < m_ready.back().due)) {
+      m_ready.push({item.stamp, node});
+    } else {
+      m_heap.push({item.stamp, node});
+    }
   }
   const bool any = !m_posts_taken.empty();
   m_posts_taken.clear();
@@ -121,16 +144,16 @@ void loop::begin(const run_options& options) {
     if (options.start) {
       start = *options.start;
     } else {
-      while (!m_heap.empty() && m_heap.top().stale()) {
-        m_heap.pop();
-        --m_stale;
-      }
-      if (!m_heap.empty()) start = std::min(start, m_heap.top().due);
+      if (peek() != nullptr) start = std::min(start, peek()->due);
     }
     m_now = start;
     m_started = true;
     for (const deferred_item& d : m_deferred) {
-      if (d.node->m_seq == d.seq) m_heap.push({start + d.delay, d.seq, d.node});
+      if (d.node->cancelled()) {
+        release(d.node);
+      } else {
+        m_heap.push({start + d.delay, d.node});
+      }
     }
     m_deferred.clear();
   } else if (options.start && *options.start > m_now) {
@@ -157,20 +180,18 @@ void loop::run(run_options options) {
   }
 }
 
-detail::entry* loop::peek() noexcept {
+const detail::entry* loop::peek() noexcept {
   while (!m_ready.empty() && m_ready.front().stale()) {
-    m_ready.pop();
-    --m_stale;
+    release(m_ready.pop().node);
+    if (m_stale > 0) --m_stale;
   }
   while (!m_heap.empty() && m_heap.top().stale()) {
-    m_heap.pop();
-    --m_stale;
+    release(m_heap.pop().node);
+    if (m_stale > 0) --m_stale;
   }
-  if (m_ready.empty()) return m_heap.empty() ? nullptr : const_cast<detail::entry*>(&m_heap.top());
-  if (m_heap.empty() || detail::before(m_ready.front(), m_heap.top())) {
-    return const_cast<detail::entry*>(&m_ready.front());
-  }
-  return const_cast<detail::entry*>(&m_heap.top());
+  m_next_from_ready = !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
+  if (m_next_from_ready) return &m_ready.front();
+  return m_heap.empty() ? nullptr : &m_heap.top();
 }
 
 void loop::dispatch() {
@@ -186,8 +207,10 @@ void loop::dispatch() {
 }
 
 void loop::run_next() {
-  const bool from_ready = !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
-  const detail::entry e = from_ready ? m_ready.pop() : m_heap.pop();
+  // Called right after peek(), which chose the queue.
+  const detail::entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
+  // The next piece of work is probably cold (scheduled long ago): fetch it while this one runs.
+  if (!m_heap.empty()) __builtin_prefetch(m_heap.top().node);
   detail::work_node* node = e.node;
   node->m_seq = 0;
   if (m_now < e.due) m_now = e.due;
@@ -201,6 +224,7 @@ void loop::run_next() {
     if (where.empty()) where = "callback";
     fail(std::current_exception(), where + " due at " + to_string(e.due), m_now);
   }
+  release(node);
 }
 
 // The slow path, taken when nothing is due by the cached real time: read the real clock, take
@@ -277,21 +301,21 @@ void loop::teardown() noexcept {
       cancel_spawned(*m_spawned);
       continue;
     }
-    const detail::entry* next = peek();
-    if (next != nullptr) {
-      const bool from_ready = !m_ready.empty() && &m_ready.front() == next;
-      const detail::entry e = from_ready ? m_ready.pop() : m_heap.pop();
+    if (peek() != nullptr) {
+      const detail::entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
       e.node->m_seq = 0;
       e.node->m_fn(e.node, detail::work_op::destroy, e.due, *this, nullptr);
+      release(e.node);
       continue;
     }
     if (!m_deferred.empty()) {
       const deferred_item d = m_deferred.back();
       m_deferred.pop_back();
-      if (d.node->m_seq == d.seq) {
+      if (!d.node->cancelled()) {
         d.node->m_seq = 0;
         d.node->m_fn(d.node, detail::work_op::destroy, time_point{}, *this, nullptr);
       }
+      release(d.node);
       continue;
     }
     break;

@@ -65,7 +65,9 @@ class timer_handle {
   bool cancel() noexcept;
 
   /// Whether the work is still waiting to run.
-  bool pending() const noexcept { return m_node != nullptr && m_node->m_seq == m_seq; }
+  bool pending() const noexcept {
+    return m_node != nullptr && m_node->m_seq == m_seq && !m_node->cancelled();
+  }
 
  private:
   friend class loop;
@@ -314,21 +316,30 @@ class loop {
   /// while no run is active waits for the next run.
   template <class F>
   void post(F&& f) {
-    post_at(m_clock->now(), std::forward<F>(f));
+    enqueue_post(std::nullopt, make_posted(std::forward<F>(f)));
   }
 
   /// As `post`, due at the source's own time `stamp`.
   template <class F>
   void post_at(time_point stamp, F&& f) {
-    using C = std::decay_t<F>;
-    enqueue_post(stamp, posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
-                   if constexpr (is_task_v<detail::callback_result_t<C>>) {
-                     l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
-                                      typeid(C));
-                   } else {
-                     detail::invoke_with_time(fn, t);
-                   }
-                 }});
+    enqueue_post(stamp, make_posted(std::forward<F>(f)));
+  }
+
+  /// As `post` for every callable in `callables`, with one lock and one clock reading: all are
+  /// due at the same stamp and run in the range's order. The fastest way in from a producer
+  /// thread that has several pieces of work at hand.
+  template <class Range>
+  void post_batch(Range&& callables) {
+    bool wake = false;
+    {
+      std::lock_guard lock(m_post_mutex);
+      const time_point stamp = m_clock->now();
+      for (auto&& f : callables) {
+        m_posts.push_back({stamp, make_posted(std::forward<decltype(f)>(f))});
+      }
+      wake = mark_posts_waiting();
+    }
+    if (wake) wake_if_sleeping();
   }
 
   /// Runs `body` as a task of its own, starting after the work already due now (at the start
@@ -351,10 +362,10 @@ class loop {
   timer_handle schedule(detail::work_node* node, time_point due) {
     const std::uint64_t seq = m_next_seq++;
     node->m_seq = seq;
-    if (due == m_now && m_started) {
-      m_ready.push({due, seq, node});
+    if (m_started && due <= m_now && (m_ready.empty() || !(due < m_ready.back().due))) {
+      m_ready.push({due, node});
     } else {
-      m_heap.push({due, seq, node});
+      m_heap.push({due, node});
     }
     return {this, node, seq};
   }
@@ -384,8 +395,6 @@ class loop {
   template <class T>
   void spawn_detached(task<T> body, const std::type_info& source);
 
-  /// Returns a node to the pool.
-  void release(detail::pool_node* node) noexcept { m_pool.release(node); }
 
   void add_hold() noexcept { m_holds.fetch_add(1, std::memory_order_relaxed); }
   void drop_hold() noexcept {
@@ -395,6 +404,9 @@ class loop {
   void finish_spawned(detail::spawn_state& state) noexcept;
   void cancel_spawned(detail::spawn_state& state);
   void release_spawned(detail::spawn_state& state) noexcept;
+  void release(detail::work_node* node) noexcept {
+    m_pool.release(static_cast<detail::pool_node*>(node));
+  }
   void detach_spawned(detail::spawn_state& state) noexcept;
 
  private:
@@ -406,7 +418,6 @@ class loop {
   };
   struct deferred_item {
     duration delay;
-    std::uint64_t seq;
     detail::work_node* node;
   };
 
@@ -416,7 +427,20 @@ class loop {
   detail::pool_node* make_node(D&& callable);
   timer_handle defer(detail::work_node* node, duration delay);
   bool cancel(detail::work_node* node, std::uint64_t seq) noexcept;
-  void enqueue_post(time_point stamp, posted fn);
+  template <class F>
+  static posted make_posted(F&& f) {
+    using C = std::decay_t<F>;
+    return posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
+      if constexpr (is_task_v<detail::callback_result_t<C>>) {
+        l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t), typeid(C));
+      } else {
+        detail::invoke_with_time(fn, t);
+      }
+    }};
+  }
+  void enqueue_post(std::optional<time_point> stamp, posted fn);
+  bool mark_posts_waiting() noexcept;
+  void wake_if_sleeping() noexcept;
   void begin(const run_options& options);
   void dispatch();
   bool refresh();
@@ -424,7 +448,7 @@ class loop {
   void turn_live();
   void teardown() noexcept;
   [[noreturn]] void rethrow_failure();
-  detail::entry* peek() noexcept;
+  const detail::entry* peek() noexcept;
   void run_next();
 
   asp::clock* m_clock;
@@ -435,6 +459,7 @@ class loop {
   std::uint64_t m_next_seq = 1;
   detail::entry_ring m_ready;
   detail::entry_heap m_heap;
+  bool m_next_from_ready = false;  // set by peek(): where the earliest work is
   std::size_t m_stale = 0;
   detail::node_pool m_pool;
   std::vector<deferred_item> m_deferred;
@@ -530,18 +555,13 @@ detail::pool_node* loop::make_node(D&& callable) {
       case detail::work_op::run: {
         struct finish {
           detail::work_node* n;
-          loop& l;
-          ~finish() {
-            access::destroy(n);
-            l.release(static_cast<detail::pool_node*>(n));
-          }
-        } guard{n, l};
+          ~finish() { access::destroy(n); }
+        } guard{n};
         access::get(n)(due, l);
         break;
       }
       case detail::work_op::destroy:
         access::destroy(n);
-        l.release(static_cast<detail::pool_node*>(n));
         break;
       case detail::work_op::describe:
         // Called after a failed run, when the callable is gone: only its type is known.

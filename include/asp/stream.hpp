@@ -145,7 +145,7 @@ inline bool check_order(const stream_options& options, stream_stats& stats, std:
 // Delivers one event, awaiting a coroutine callback.
 template <class Callback, class E>
 task<void> deliver_async(Callback& callback, time_point t, E& e) {
-  co_await invoke_event(callback, t, event_traits<E>::value(e));
+  co_await invoke_event(callback, t, event_traits<std::remove_cv_t<E>>::value(e));
 }
 
 template <class Callback, class Range, class Future>

@@ -17,20 +17,28 @@ namespace asp::detail {
 
 /// What the loop asks of a piece of work.
 enum class work_op : unsigned char {
-  run,       ///< do it (may throw); a one-shot node also releases itself
-  destroy,   ///< drop it without running (teardown, cancel); never throws
+  run,       ///< do it (may throw), then destroy the callable; the loop recycles the node
+  destroy,   ///< destroy the callable without running it (teardown, cancel); never throws
   describe,  ///< append who this is to *description, for error messages
 };
 
-/// Anything the loop can schedule: a callback, a coroutine to resume, a stream's next event.
-/// `m_seq` is the sequence number of the pending schedule (0 when not scheduled), so a queue
-/// entry whose sequence number no longer matches its node is a cancelled one.
+/// Anything the loop can schedule: a callback, a coroutine to resume, posted work. `m_seq` is
+/// the sequence number of its pending schedule (0 when not scheduled); it breaks ties between
+/// equal due times and tells a handle whether the schedule it names is still pending.
 struct work_node {
   using fn_type = void (*)(work_node* self, work_op op, time_point due, loop& l,
                            std::string* description);
   fn_type m_fn = nullptr;
   std::uint64_t m_seq = 0;
+
+  bool cancelled() const noexcept;
 };
+
+/// What a cancelled node does: nothing. Its queue entry is dropped when it surfaces, and only
+/// then does the node go back to the pool, so an entry never points at a reused node.
+inline void cancelled_work(work_node*, work_op, time_point, loop&, std::string*) {}
+
+inline bool work_node::cancelled() const noexcept { return m_fn == &cancelled_work; }
 
 /// A one-shot node from the loop's pool: one cache line, with room for a small callable so
 /// that scheduling one allocates nothing.
@@ -77,17 +85,17 @@ class node_pool {
   std::size_t m_capacity = 0;
 };
 
-/// A scheduled piece of work in a queue: ordered by (due, seq) — DESIGN §2 rule 2.
+/// A scheduled piece of work in a queue: ordered by (due, seq) — DESIGN §2 rule 2. Sixteen
+/// bytes: the sequence number is read from the node, which only ties need.
 struct entry {
   time_point due;
-  std::uint64_t seq;
   work_node* node;
 
-  bool stale() const noexcept { return node->m_seq != seq; }
+  bool stale() const noexcept { return node->cancelled(); }
 };
 
 inline bool before(const entry& a, const entry& b) noexcept {
-  return a.due < b.due || (a.due == b.due && a.seq < b.seq);
+  return a.due < b.due || (a.due == b.due && a.node->m_seq < b.node->m_seq);
 }
 
 /// A 4-ary min-heap of entries: shallower than a binary heap, and a node's four children
@@ -155,14 +163,16 @@ class entry_heap {
   std::vector<entry> m_items;
 };
 
-/// First-in first-out ring of entries due at the loop's current time. Because `now()` never
-/// decreases and sequence numbers only grow, appending keeps it sorted by (due, seq), so the
-/// loop merges it with the heap by comparing fronts.
+/// First-in first-out ring of entries, kept sorted by (due, seq): an entry is appended only
+/// when its due time is not earlier than the last one's (sequence numbers only grow). Work due
+/// now and posted work, stamped in order, go here in O(1); the loop merges the ring with the
+/// heap by comparing fronts.
 class entry_ring {
  public:
   bool empty() const noexcept { return m_head == m_tail; }
   std::size_t size() const noexcept { return m_tail - m_head; }
   const entry& front() const noexcept { return m_items[m_head & m_mask]; }
+  const entry& back() const noexcept { return m_items[(m_tail - 1) & m_mask]; }
 
   void push(const entry& e) {
     if (size() == m_items.size()) grow();

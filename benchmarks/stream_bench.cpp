@@ -1,0 +1,182 @@
+// Replaying streams, each next to a plain baseline measured in the same binary.
+#include <asp/asp.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <ranges>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
+const asp::time_point far_future = t0 + std::chrono::days(365 * 100);
+constexpr std::int64_t total_events = 10'000'000;
+
+using events = std::vector<asp::event<std::int64_t>>;
+
+// `count` events of `streams` streams, interleaved: stream s ticks at s, s + streams, ... µs.
+std::vector<events> make_streams(std::int64_t streams, std::int64_t count) {
+  std::vector<events> out(static_cast<std::size_t>(streams));
+  for (std::int64_t i = 0; i < count; ++i) {
+    out[static_cast<std::size_t>(i % streams)].push_back({t0 + std::chrono::microseconds(i), i});
+  }
+  return out;
+}
+
+void per_event(benchmark::State& state, std::int64_t count) {
+  state.counters["ns_per_event"] =
+      benchmark::Counter(static_cast<double>(count) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+// Baseline: a plain loop over the same events, summing the values after a time check.
+void BM_Baseline_PlainLoop(benchmark::State& state) {
+  const auto data = make_streams(1, total_events);
+  for (auto _ : state) {
+    std::int64_t sum = 0;
+    asp::time_point last{};
+    for (const auto& e : data[0]) {
+      if (e.time < last) std::abort();
+      last = e.time;
+      sum += e.value;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_Baseline_PlainLoop)->Unit(benchmark::kMillisecond);
+
+// Baseline: merging k sorted vectors with a bare 4-ary heap (asp's own heap, no loop).
+void BM_Baseline_HeapMerge(benchmark::State& state) {
+  const auto data = make_streams(state.range(0), total_events);
+  for (auto _ : state) {
+    asp::detail::entry_heap heap;
+    std::vector<std::size_t> pos(data.size(), 0);
+    std::vector<asp::detail::work_node> nodes(data.size());
+    std::uint64_t seq = 1;
+    for (std::size_t s = 0; s < data.size(); ++s) {
+      nodes[s].m_seq = seq;
+      heap.push({data[s][0].time, &nodes[s]});
+      ++seq;
+    }
+    std::int64_t sum = 0;
+    while (!heap.empty()) {
+      const auto e = heap.pop();
+      const auto s = static_cast<std::size_t>(e.node - nodes.data());
+      sum += data[s][pos[s]].value;
+      if (++pos[s] < data[s].size()) {
+        nodes[s].m_seq = seq++;
+        heap.push({data[s][pos[s]].time, &nodes[s]});
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_Baseline_HeapMerge)->Arg(8)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// k streams from vectors (viewed, not copied) with a trivial callback.
+void BM_Streams(benchmark::State& state) {
+  const auto data = make_streams(state.range(0), total_events);
+  asp::manual_clock clock(far_future);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    std::int64_t sum = 0;
+    for (const auto& d : data) {
+      loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                     std::views::all(d)))
+          .detach();
+    }
+    loop.run();
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_Streams)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// The same with a coroutine callback (awaited by the stream for every event).
+void BM_StreamsCoroutineCallback(benchmark::State& state) {
+  const std::int64_t count = total_events / 10;
+  const auto data = make_streams(state.range(0), count);
+  asp::manual_clock clock(far_future);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    std::int64_t sum = 0;
+    for (const auto& d : data) {
+      loop.start(asp::process_stream(
+                     [&sum](asp::time_point, std::int64_t v) -> asp::task<void> {
+                       sum += v;
+                       co_return;
+                     },
+                     std::views::all(d)))
+          .detach();
+    }
+    loop.run();
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, count);
+}
+BENCHMARK(BM_StreamsCoroutineCallback)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// A lazy generator as the past.
+asp::generator<asp::event<std::int64_t>> generate(std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    asp::event<std::int64_t> e{t0 + std::chrono::microseconds(i), i};
+    co_yield e;
+  }
+}
+
+void BM_Baseline_GeneratorLoop(benchmark::State& state) {
+  for (auto _ : state) {
+    std::int64_t sum = 0;
+    for (const auto& e : generate(total_events)) sum += e.value;
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_Baseline_GeneratorLoop)->Unit(benchmark::kMillisecond);
+
+void BM_StreamFromGenerator(benchmark::State& state) {
+  asp::manual_clock clock(far_future);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    std::int64_t sum = 0;
+    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                   generate(total_events)))
+        .detach();
+    loop.run();
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_StreamFromGenerator)->Unit(benchmark::kMillisecond);
+
+// A channel fed by a producer thread (events per second, real time).
+void BM_StreamFromChannel(benchmark::State& state) {
+  constexpr std::int64_t count = 1'000'000;
+  asp::manual_clock clock(t0);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    asp::channel<std::int64_t> ch(loop, 4096, asp::when_full::block);
+    std::int64_t sum = 0;
+    std::thread producer([&] {
+      for (std::int64_t i = 0; i < count; ++i) ch.push(t0, i);
+      ch.close();
+    });
+    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; }, asp::none, ch))
+        .detach();
+    loop.run();
+    producer.join();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * count);
+}
+BENCHMARK(BM_StreamFromChannel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
