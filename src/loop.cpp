@@ -164,7 +164,12 @@ void loop::begin(const run_options& options) {
 void loop::run(run_options options) {
   if (m_running) throw std::logic_error("asp::loop::run: the loop is already running");
   running_scope scope(this, m_running);
-  m_stop.store(false, std::memory_order_relaxed);
+  // A stop requested before the run (from another thread, say) ends it at once; the request is
+  // consumed when the run returns, whichever way it returns.
+  struct consume_stop {
+    std::atomic<bool>& flag;
+    ~consume_stop() { flag.store(false, std::memory_order_relaxed); }
+  } stop_scope{m_stop};
   if (m_error) {
     // A detached task failed between runs: that failure is this run's outcome.
     teardown();

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <ranges>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -68,6 +70,25 @@ TEST_F(Allocations, NoneForSleepingCoroutinesOrPeriodicTicksInSteadyState) {
   loop.spawn(sleeper()).detach();
   loop.run();
   ASSERT_EQ(ticks, 100000);
+  EXPECT_EQ(g_allocations.load() - at_warm, 0);
+}
+
+TEST_F(Allocations, NonePerEventForAVectorStreamWithAPlainCallback) {
+  std::vector<asp::event<long>> past;
+  for (long i = 0; i < 200000; ++i) past.push_back({t0 + std::chrono::microseconds(i), i});
+  // A second stream interleaves, so events also go through the queue, not only the fast path.
+  std::vector<asp::event<long>> other;
+  for (long i = 0; i < 200000; i += 7) other.push_back({t0 + std::chrono::microseconds(i), -i});
+  long seen = 0;
+  long at_warm = 0;
+  loop.start(asp::process_stream([&](asp::time_point, long) {
+               if (++seen == 1000) at_warm = g_allocations.load();
+             },
+                                 std::views::all(past)))
+      .detach();
+  loop.start(asp::process_stream([](asp::time_point, long) {}, std::views::all(other))).detach();
+  loop.run();
+  ASSERT_EQ(seen, 200000);
   EXPECT_EQ(g_allocations.load() - at_warm, 0);
 }
 

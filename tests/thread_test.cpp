@@ -27,6 +27,16 @@ TEST_F(Threads, StopFromAnotherThreadEndsABlockedRun) {
   EXPECT_EQ(loop.stats().runs, 0u);
 }
 
+TEST_F(Threads, StopBeforeTheRunEndsTheNextRunAtOnce) {
+  int ran = 0;
+  loop.call_soon([&] { ++ran; });
+  loop.stop();
+  loop.run();
+  EXPECT_EQ(ran, 0);
+  loop.run();  // the request was consumed
+  EXPECT_EQ(ran, 1);
+}
+
 TEST_F(Threads, PostsFromAnotherThreadRunInOrderWithTheirStamps) {
   asp::work_guard guard = loop.hold();
   std::vector<int> got;

@@ -282,7 +282,8 @@ class loop {
   T run(task<T> main, run_options options = {});
 
   /// Makes `run` return before its next piece of work; pending work stays scheduled for the
-  /// next run. Callable from any thread and from a signal handler.
+  /// next run. Callable from any thread and from a signal handler. A stop requested while no
+  /// run is active makes the next run return at once.
   void stop() noexcept {
     m_stop.store(true, std::memory_order_relaxed);
     m_wakeup.notify();
