@@ -65,7 +65,8 @@ void BM_CallLaterAndFire(benchmark::State& state) {
   asp::loop loop(clock);
   std::size_t index = 0;
   std::int64_t budget = 0;
-  for (std::size_t i = 0; i < pending; ++i) loop.call_at(t0 + d[i & 0xffff], rearm{&loop, &d, &index, &budget});
+  for (std::size_t i = 0; i < pending; ++i)
+    loop.call_at(t0 + d[i & 0xffff], rearm{&loop, &d, &index, &budget});
   constexpr std::int64_t batch = 100000;
   while (state.KeepRunningBatch(batch)) {
     budget = batch;
@@ -77,7 +78,9 @@ BENCHMARK(BM_CallLaterAndFire)->Arg(1000)->Arg(1000000);
 // Baseline: resuming a bare coroutine that only suspends again.
 struct bare_coroutine {
   struct promise_type {
-    bare_coroutine get_return_object() { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    bare_coroutine get_return_object() {
+      return {std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
     std::suspend_always initial_suspend() noexcept { return {}; }
     std::suspend_always final_suspend() noexcept { return {}; }
     void return_void() {}
@@ -246,7 +249,9 @@ void BM_WakeUpLatency(benchmark::State& state) {
         std::this_thread::sleep_for(20us);
         const auto sent = std::chrono::steady_clock::now();
         loop.post([&, sent] {
-          samples.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - sent).count());
+          samples.push_back(
+              std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - sent)
+                  .count());
           received.fetch_add(1);
         });
       }

@@ -29,8 +29,9 @@ std::vector<events> make_streams(std::int64_t streams, std::int64_t count) {
 
 void per_event(benchmark::State& state, std::int64_t count) {
   // Seconds per event, printed with an SI prefix: "3.1n" is 3.1 ns.
-  state.counters["per_event"] = benchmark::Counter(
-      static_cast<double>(count), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["per_event"] =
+      benchmark::Counter(static_cast<double>(count), benchmark::Counter::kIsIterationInvariantRate |
+                                                         benchmark::Counter::kInvert);
 }
 
 // Baseline: a plain loop over the same events, summing the values after a time check.
@@ -167,7 +168,8 @@ void BM_StreamFromChannel(benchmark::State& state) {
       for (std::int64_t i = 0; i < count; ++i) ch.push(t0, i);
       ch.close();
     });
-    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; }, asp::none, ch))
+    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; }, asp::none,
+                                   ch))
         .detach();
     loop.run();
     producer.join();

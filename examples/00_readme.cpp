@@ -14,7 +14,9 @@ int main() {
   loop.start(asp::process_stream(
                  [](asp::time_point t, const std::string& name) {
                    std::cout << asp::to_string(asp::now()) << ' ' << name << " arrived\n";
-                   asp::call_at(t + 1s, [name] { std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n"; });
+                   asp::call_at(t + 1s, [name] {
+                     std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n";
+                   });
                  },
                  arrivals))
       .detach();

@@ -42,12 +42,13 @@ int main(int argc, char** argv) {
   auto clock = example::make_clock(argc, argv);
   asp::loop loop(*clock);
   const asp::time_point st = std::chrono::sys_days{std::chrono::year{2020} / 1 / 1};
-  std::vector<asp::event<quote>> quotes{{st + 500ms, {true, 99.0}},   {st + 600ms, {false, 99.1}},
-                                        {st + 1300ms, {false, 99.2}}, {st + 1500ms, {true, 99.1}},
+  std::vector<asp::event<quote>> quotes{{st + 500ms, {true, 99.0}},    {st + 600ms, {false, 99.1}},
+                                        {st + 1300ms, {false, 99.2}},  {st + 1500ms, {true, 99.1}},
                                         {st + 4200ms, {false, 99.25}}, {st + 5s, {true, 99.2}}};
-  std::vector<asp::event<trade>> trades{{st + 1s, {100.0, 50, true}},  {st + 2s, {101.5, 500, false}},
-                                        {st + 3s, {100.50, 100, true}}, {st + 4s, {101.2, 500, false}},
-                                        {st + 5s, {101.3, 500, false}}, {st + 6s, {101.4, 500, true}}};
+  std::vector<asp::event<trade>> trades{
+      {st + 1s, {100.0, 50, true}},   {st + 2s, {101.5, 500, false}},
+      {st + 3s, {100.50, 100, true}}, {st + 4s, {101.2, 500, false}},
+      {st + 5s, {101.3, 500, false}}, {st + 6s, {101.4, 500, true}}};
 
   std::optional<double> bid, ask, mid;
   position buys, sells;
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
     if (!mid) return;
     const double buy_pnl = buys.pnl(*mid);
     const double sell_pnl = sells.pnl(*mid);
-    example::log(t, format("pnl=%.4f buy_pnl=%.4f sell_pnl=%.4f", buy_pnl - sell_pnl, buy_pnl, sell_pnl));
+    example::log(
+        t, format("pnl=%.4f buy_pnl=%.4f sell_pnl=%.4f", buy_pnl - sell_pnl, buy_pnl, sell_pnl));
   };
   loop.start(asp::process_stream(on_quote, quotes, asp::none, {.name = "quotes"})).detach();
   loop.start(asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();

@@ -43,8 +43,9 @@ int main(int argc, char** argv) {
       items += paid.size();
     }
     char line[96];
-    std::snprintf(line, sizeof line, "user 42 %s %d %s: total=%.2f items=%zu", u.qty > 0 ? "added" : "removed",
-                  u.qty > 0 ? u.qty : -u.qty, u.item.c_str(), total, items);
+    std::snprintf(line, sizeof line, "user 42 %s %d %s: total=%.2f items=%zu",
+                  u.qty > 0 ? "added" : "removed", u.qty > 0 ? u.qty : -u.qty, u.item.c_str(),
+                  total, items);
     example::log(t, line);
   };
   loop.start(asp::process_stream(on_update, updates, asp::none, {.name = "cart"})).detach();

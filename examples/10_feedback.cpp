@@ -52,7 +52,9 @@ void algo::send(asp::time_point t, order o) {
 
 void algo::on_ack(asp::time_point, order o) {
   if (o.id == 10) return;
-  asp::call_later(300ms, [this, o](asp::time_point t) { send(t, {o.id + 1, o.price + 0.01, o.qty}); });
+  asp::call_later(300ms, [this, o](asp::time_point t) {
+    send(t, {o.id + 1, o.price + 0.01, o.qty});
+  });
 }
 
 }  // namespace

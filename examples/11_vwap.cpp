@@ -17,13 +17,16 @@ int main(int argc, char** argv) {
   asp::loop loop(*clock);
   const asp::time_point st = std::chrono::sys_days{std::chrono::year{2020} / 1 / 1};
   const auto minutes = [&](double m) {
-    return st + std::chrono::duration_cast<asp::duration>(std::chrono::duration<double, std::ratio<60>>(m));
+    return st + std::chrono::duration_cast<asp::duration>(
+                    std::chrono::duration<double, std::ratio<60>>(m));
   };
   const std::vector<double> at{1.3, 2.3, 3.8, 4.1, 4.4, 5.1, 5.3, 6.3, 8.7};
-  const std::vector<double> price{12.653, 14.210, 13.099, 12.892, 17.328, 18.543, 17.564, 19.023, 19.763};
+  const std::vector<double> price{12.653, 14.210, 13.099, 12.892, 17.328,
+                                  18.543, 17.564, 19.023, 19.763};
   const std::vector<int> volume{100, 115, 85, 90, 95, 185, 205, 70, 65};
   std::vector<asp::event<std::tuple<double, int>>> trades;
-  for (std::size_t i = 0; i < at.size(); ++i) trades.push_back({minutes(at[i]), {price[i], volume[i]}});
+  for (std::size_t i = 0; i < at.size(); ++i)
+    trades.push_back({minutes(at[i]), {price[i], volume[i]}});
 
   struct fill {
     asp::time_point time;
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
     }
     char line[96];
     if (volume_in_window == 0) {
-      std::snprintf(line, sizeof line, "vwap(2min)=none (no trade in the window) cumulative volume=%ld", cumulative);
+      std::snprintf(line, sizeof line,
+                    "vwap(2min)=none (no trade in the window) cumulative volume=%ld", cumulative);
     } else {
       std::snprintf(line, sizeof line, "vwap(2min)=%.4f cumulative volume=%ld",
                     notional / static_cast<double>(volume_in_window), cumulative);
@@ -54,7 +58,8 @@ int main(int argc, char** argv) {
     example::log(tick, line);
   };
   loop.start(asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();
-  loop.spawn(asp::timer(1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)))
+  loop.spawn(asp::timer(
+                 1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)))
       .detach();
   loop.run();
 }

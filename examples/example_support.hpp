@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 inline std::unique_ptr<asp::clock> make_clock(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--manual-clock") == 0) {
-      return std::make_unique<asp::manual_clock>(std::chrono::sys_days{std::chrono::year{2025} / 1 / 1} + 12h);
+      return std::make_unique<asp::manual_clock>(
+          std::chrono::sys_days{std::chrono::year{2025} / 1 / 1} + 12h);
     }
   }
   return std::make_unique<asp::system_clock>();

@@ -23,7 +23,8 @@ class greeter {
 
   void greet_later(asp::time_point event_time, const std::string& name) {
     log(event_time, name + " arrived.");
-    asp::call_at(event_time + 1s, [this](asp::time_point t, const std::string& n) { greet(t, n); }, name);
+    asp::call_at(
+        event_time + 1s, [this](asp::time_point t, const std::string& n) { greet(t, n); }, name);
   }
 
   asp::task<void> sleep_and_greet(asp::time_point event_time, std::string name) {
@@ -41,7 +42,8 @@ class greeter {
 inline std::vector<asp::event<std::string>> past_arrivals(asp::time_point start,
                                                           std::vector<std::string> who) {
   std::vector<asp::event<std::string>> events;
-  for (std::size_t i = 0; i < who.size(); ++i) events.push_back({start + std::chrono::seconds(i), who[i]});
+  for (std::size_t i = 0; i < who.size(); ++i)
+    events.push_back({start + std::chrono::seconds(i), who[i]});
   return events;
 }
 

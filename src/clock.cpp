@@ -9,8 +9,8 @@ system_clock::system_clock() noexcept
       m_steady_at_start(std::chrono::steady_clock::now()) {}
 
 time_point system_clock::now() const noexcept {
-  return m_wall_at_start + std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() -
-                                                                m_steady_at_start);
+  return m_wall_at_start +
+         std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - m_steady_at_start);
 }
 
 void system_clock::wait_until(time_point deadline, waiter& w) {
@@ -26,8 +26,7 @@ void system_clock::wait_until(time_point deadline, waiter& w) {
 void manual_clock::set(time_point t) noexcept {
   const std::int64_t target = t.time_since_epoch().count();
   std::int64_t seen = m_now.load(std::memory_order_relaxed);
-  while (seen < target &&
-         !m_now.compare_exchange_weak(seen, target, std::memory_order_acq_rel)) {
+  while (seen < target && !m_now.compare_exchange_weak(seen, target, std::memory_order_acq_rel)) {
   }
 }
 

@@ -44,11 +44,15 @@ struct running_scope {
 
 }  // namespace
 
-loop::loop() : m_own_clock(std::make_unique<system_clock>()) { m_clock = m_own_clock.get(); }
+loop::loop() : m_own_clock(std::make_unique<system_clock>()) {
+  m_clock = m_own_clock.get();
+}
 
 loop::loop(asp::clock& real_clock) : m_clock(&real_clock) {}
 
-loop::~loop() { teardown(); }
+loop::~loop() {
+  teardown();
+}
 
 timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
   struct resume {
@@ -194,7 +198,8 @@ const detail::entry* loop::peek() noexcept {
     release(m_heap.pop().node);
     if (m_stale > 0) --m_stale;
   }
-  m_next_from_ready = !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
+  m_next_from_ready =
+      !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
   if (m_next_from_ready) return &m_ready.front();
   return m_heap.empty() ? nullptr : &m_heap.top();
 }
@@ -254,8 +259,7 @@ bool loop::refresh() {
   if (m_stop.load(std::memory_order_relaxed)) return false;
   ++m_stats.waits;
   m_sleeping.store(true, std::memory_order_seq_cst);
-  if (!m_posts_waiting.load(std::memory_order_seq_cst) &&
-      !m_stop.load(std::memory_order_relaxed)) {
+  if (!m_posts_waiting.load(std::memory_order_seq_cst) && !m_stop.load(std::memory_order_relaxed)) {
     m_clock->wait_until(std::min(due, m_end), m_wakeup);
   }
   m_sleeping.store(false, std::memory_order_relaxed);

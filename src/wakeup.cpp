@@ -14,7 +14,9 @@ wakeup::wakeup() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (m_fd < 0) throw std::system_error(errno, std::generic_category(), "asp: eventfd");
 }
 
-wakeup::~wakeup() { ::close(m_fd); }
+wakeup::~wakeup() {
+  ::close(m_fd);
+}
 
 void wakeup::notify() noexcept {
   const std::uint64_t one = 1;
@@ -34,7 +36,8 @@ bool wakeup::wait(std::optional<duration> timeout) {
   do {
     ready = ::ppoll(&pfd, 1, timeout ? &ts : nullptr, nullptr);
   } while (ready < 0 && errno == EINTR && !timeout);
-  if (ready < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "asp: ppoll");
+  if (ready < 0 && errno != EINTR)
+    throw std::system_error(errno, std::generic_category(), "asp: ppoll");
   if (ready <= 0) return false;
   std::uint64_t count;
   return ::read(m_fd, &count, sizeof count) == static_cast<ssize_t>(sizeof count);

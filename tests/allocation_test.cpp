@@ -24,8 +24,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -64,9 +68,13 @@ TEST_F(Allocations, NoneForSleepingCoroutinesOrPeriodicTicksInSteadyState) {
   auto sleeper = [&]() -> asp::task<void> {
     for (int i = 0; i < 100000; ++i) co_await asp::sleep(1ms);
   };
-  loop.spawn(asp::timer(1s, [&] {
-               if (++ticks == 1000) at_warm = g_allocations.load();
-             }, t0, t0 + 100000s)).detach();
+  loop.spawn(asp::timer(
+                 1s,
+                 [&] {
+                   if (++ticks == 1000) at_warm = g_allocations.load();
+                 },
+                 t0, t0 + 100000s))
+      .detach();
   loop.spawn(sleeper()).detach();
   loop.run();
   ASSERT_EQ(ticks, 100000);
@@ -81,10 +89,11 @@ TEST_F(Allocations, NonePerEventForAVectorStreamWithAPlainCallback) {
   for (long i = 0; i < 200000; i += 7) other.push_back({t0 + std::chrono::microseconds(i), -i});
   long seen = 0;
   long at_warm = 0;
-  loop.start(asp::process_stream([&](asp::time_point, long) {
-               if (++seen == 1000) at_warm = g_allocations.load();
-             },
-                                 std::views::all(past)))
+  loop.start(asp::process_stream(
+                 [&](asp::time_point, long) {
+                   if (++seen == 1000) at_warm = g_allocations.load();
+                 },
+                 std::views::all(past)))
       .detach();
   loop.start(asp::process_stream([](asp::time_point, long) {}, std::views::all(other))).detach();
   loop.run();

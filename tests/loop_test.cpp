@@ -73,8 +73,8 @@ TEST_F(Loop, Rule2_CallSoonRunsAfterWorkAlreadyDueNow) {
 TEST_F(Loop, Rule3_NowIsTheDueTimeOfTheRunningWork) {
   for (int i = 0; i < 5; ++i) loop.call_at(t0 + std::chrono::milliseconds(250 * i), record());
   loop.run();
-  EXPECT_EQ(seen,
-            (std::vector<std::pair<double, double>>{{0, 0}, {0.25, 0.25}, {0.5, 0.5}, {0.75, 0.75}, {1, 1}}));
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{
+                      {0, 0}, {0.25, 0.25}, {0.5, 0.5}, {0.75, 0.75}, {1, 1}}));
 }
 
 TEST_F(Loop, Rule3_ComputingTimeDoesNotLeakIntoNow) {
@@ -217,12 +217,17 @@ TEST_F(Loop, Rule6_PostedWorkIsDueAtItsStamp) {
 
 TEST_F(Loop, Rule8_CallbacksReceiveTheScheduledTimeFirst) {
   std::vector<std::string> got;
-  loop.call_at(t0 + 1s, [&](asp::time_point t, std::string name, int n) {
-    got.push_back(asp::to_string(t) + " " + name + " " + std::to_string(n));
-  }, std::string("Jane"), 3);
-  loop.call_at(t0 + 2s, [&](std::string name) { got.push_back("no time: " + name); }, std::string("John"));
+  loop.call_at(
+      t0 + 1s,
+      [&](asp::time_point t, std::string name, int n) {
+        got.push_back(asp::to_string(t) + " " + name + " " + std::to_string(n));
+      },
+      std::string("Jane"), 3);
+  loop.call_at(
+      t0 + 2s, [&](std::string name) { got.push_back("no time: " + name); }, std::string("John"));
   loop.run();
-  EXPECT_EQ(got, (std::vector<std::string>{"2025-01-01T00:00:01.000000000Z Jane 3", "no time: John"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"2025-01-01T00:00:01.000000000Z Jane 3", "no time: John"}));
 }
 
 TEST_F(Loop, Rule8_CoroutineCallbacksAreAcceptedAndRunAsTasks) {
@@ -334,9 +339,10 @@ TEST_F(Loop, ExceptionInACallbackStopsTheRunWithContext) {
     loop.run();
     FAIL() << "run did not throw";
   } catch (const asp::run_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "asp: callback (anonymous namespace)::failing_callback due at "
-              "2025-01-01T00:00:01.000000000Z, at virtual time 2025-01-01T00:00:01.000000000Z: boom");
+    EXPECT_EQ(
+        std::string(e.what()),
+        "asp: callback (anonymous namespace)::failing_callback due at "
+        "2025-01-01T00:00:01.000000000Z, at virtual time 2025-01-01T00:00:01.000000000Z: boom");
     EXPECT_EQ(e.at(), t0 + 1s);
     EXPECT_THROW(e.rethrow_nested(), std::domain_error);
   }

@@ -31,7 +31,8 @@ struct Stream : ::testing::Test {
   }
 };
 
-std::vector<asp::event<std::string>> names_from(asp::time_point start, std::vector<std::string> names) {
+std::vector<asp::event<std::string>> names_from(asp::time_point start,
+                                                std::vector<std::string> names) {
   std::vector<asp::event<std::string>> out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     out.push_back({start + std::chrono::seconds(i), names[i]});
@@ -52,8 +53,8 @@ TEST_F(Stream, PastEventsRunAtTheirOwnTimesWithoutWaiting) {
 TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringEarlierEvents) {
   std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
   std::vector<int> got;
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past,
-                                 asp::none, {.name = "quotes"}))
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past, asp::none,
+                                 {.name = "quotes"}))
       .detach();
   try {
     loop.run();
@@ -72,10 +73,12 @@ TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringE
 TEST_F(Stream, OutOfOrderEventsCanBeClampedOrSkipped) {
   std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
   std::vector<std::pair<double, int>> clamped, skipped;
-  auto a = loop.start(asp::process_stream([&](asp::time_point t, int v) { clamped.emplace_back(secs(t), v); },
-                                          past, asp::none, {.order = asp::out_of_order::clamp}));
-  auto b = loop.start(asp::process_stream([&](asp::time_point t, int v) { skipped.emplace_back(secs(t), v); },
-                                          past, asp::none, {.order = asp::out_of_order::skip}));
+  auto a = loop.start(
+      asp::process_stream([&](asp::time_point t, int v) { clamped.emplace_back(secs(t), v); }, past,
+                          asp::none, {.order = asp::out_of_order::clamp}));
+  auto b = loop.start(
+      asp::process_stream([&](asp::time_point t, int v) { skipped.emplace_back(secs(t), v); }, past,
+                          asp::none, {.order = asp::out_of_order::skip}));
   loop.run();
   EXPECT_EQ(clamped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {2, 3}, {3, 4}}));
   EXPECT_EQ(skipped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {3, 4}}));
@@ -88,10 +91,12 @@ TEST_F(Stream, OutOfOrderEventsCanBeClampedOrSkipped) {
 TEST_F(Stream, StreamsInterleaveChronologicallyWithTimersAndSleepers) {
   std::vector<std::string> order;
   auto cb = [&](std::string tag) {
-    return [&order, tag](asp::time_point t) { order.push_back(tag + std::to_string(int(secs(t)))); };
+    return
+        [&order, tag](asp::time_point t) { order.push_back(tag + std::to_string(int(secs(t)))); };
   };
-  loop.start(asp::process_stream([&](asp::time_point t, int) { cb("a")(t); },
-                                 std::vector<asp::event<int>>{{t0 + 1s, 0}, {t0 + 2s, 0}, {t0 + 4s, 0}}))
+  loop.start(asp::process_stream(
+                 [&](asp::time_point t, int) { cb("a")(t); },
+                 std::vector<asp::event<int>>{{t0 + 1s, 0}, {t0 + 2s, 0}, {t0 + 4s, 0}}))
       .detach();
   loop.start(asp::process_stream([&](asp::time_point t, int) { cb("b")(t); },
                                  std::vector<asp::event<int>>{{t0 + 2s, 0}, {t0 + 3s, 0}}))
@@ -105,14 +110,15 @@ TEST_F(Stream, StreamsInterleaveChronologicallyWithTimersAndSleepers) {
   loop.run({.start = t0});
   // Ties go by sequence: b's first event (t=2) and the timer (t=3) were scheduled before the
   // run, a's second event (t=2) and b's second (t=3) only when their predecessors ran.
-  EXPECT_EQ(order, (std::vector<std::string>{"a1", "b2", "a2", "sleeper2.5", "timer3", "b3", "a4"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"a1", "b2", "a2", "sleeper2.5", "timer3", "b3", "a4"}));
 }
 
 TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) {
   // The trade-PnL shape: quotes and trades, all before the start.
   std::vector<std::pair<std::string, double>> got;  // (what, now() in seconds)
-  std::vector<asp::event<std::string>> quotes{{t0 + 500ms, "bid"}, {t0 + 600ms, "ask"}, {t0 + 1300ms, "ask"},
-                                              {t0 + 1500ms, "bid"}};
+  std::vector<asp::event<std::string>> quotes{
+      {t0 + 500ms, "bid"}, {t0 + 600ms, "ask"}, {t0 + 1300ms, "ask"}, {t0 + 1500ms, "bid"}};
   std::vector<asp::event<std::string>> trades{{t0 + 1s, "trade1"}, {t0 + 2s, "trade2"}};
   auto record = [&](asp::time_point t, const std::string& what) {
     got.emplace_back(what + "@" + std::to_string(secs(t)).substr(0, 3), secs(loop.now()));
@@ -121,17 +127,70 @@ TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) 
   loop.start(asp::process_stream(record, trades)).detach();
   loop.run({.start = t0 + 10s});
   EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{{"bid@0.5", 10},
-                                                               {"ask@0.6", 10},
-                                                               {"trade1@1.0", 10},
-                                                               {"ask@1.3", 10},
-                                                               {"bid@1.5", 10},
-                                                               {"trade2@2.0", 10}}));
+                                                              {"ask@0.6", 10},
+                                                              {"trade1@1.0", 10},
+                                                              {"ask@1.3", 10},
+                                                              {"bid@1.5", 10},
+                                                              {"trade2@2.0", 10}}));
+}
+
+TEST_F(Stream, PastStreamsWithoutAStartTimeReplayInChronologicalOrderOnHistorysClock) {
+  std::vector<std::pair<std::string, double>> got;  // (what, now() in seconds)
+  std::vector<asp::event<std::string>> quotes{
+      {t0 + 500ms, "bid"}, {t0 + 600ms, "ask"}, {t0 + 1300ms, "ask"}};
+  std::vector<asp::event<std::string>> trades{{t0 + 1s, "trade1"}, {t0 + 2s, "trade2"}};
+  auto record = [&](asp::time_point, const std::string& what) {
+    got.emplace_back(what, secs(loop.now()));
+  };
+  loop.start(asp::process_stream(record, quotes)).detach();
+  loop.start(asp::process_stream(record, trades)).detach();
+  loop.run();
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{
+                     {"bid", 0.5}, {"ask", 0.6}, {"trade1", 1}, {"ask", 1.3}, {"trade2", 2}}));
+}
+
+TEST_F(Stream, GeneratorFailureNamesTheStreamAndTheEventBeingRead) {
+  auto broken = []() -> asp::generator<asp::event<int>> {
+    asp::event<int> first{t0, 1};
+    co_yield first;
+    throw std::runtime_error("line 2: not a number");
+  };
+  loop.start(
+          asp::process_stream([](asp::time_point, int) {}, broken(), asp::none, {.name = "file"}))
+      .detach();
+  try {
+    loop.run();
+    FAIL() << "run did not throw";
+  } catch (const asp::run_error& e) {
+    EXPECT_EQ(e.where(), "stream 'file', event #1");
+    EXPECT_EQ(std::string(e.what()),
+              "asp: stream 'file', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: line "
+              "2: not a number");
+  }
+}
+
+TEST(Run, TheOriginalsEntryPointRunsStreamsAndTasksToCompletion) {
+  std::vector<std::string> got;
+  auto task_body = [&]() -> asp::task<void> {
+    co_await asp::sleep_until(t0 + 1500ms);
+    got.push_back("task at " + std::to_string(secs(asp::now())));
+  };
+  asp::run({},
+           asp::process_stream(
+               [&](asp::time_point t, int v) {
+                 got.push_back("event " + std::to_string(v) + " at " + std::to_string(secs(t)));
+               },
+               std::vector<asp::event<int>>{{t0 + 1s, 1}, {t0 + 2s, 2}}),
+           task_body());
+  EXPECT_EQ(got, (std::vector<std::string>{"event 1 at 1.000000", "task at 1.500000",
+                                           "event 2 at 2.000000"}));
 }
 
 TEST_F(Stream, WithoutAStartTheClockStartsAtTheEarliestFirstEvent) {
   std::vector<double> nows;
   auto record = [&](asp::time_point, int) { nows.push_back(secs(loop.now())); };
-  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 5s, 0}, {t0 + 6s, 0}})).detach();
+  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 5s, 0}, {t0 + 6s, 0}}))
+      .detach();
   loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 3s, 0}})).detach();
   asp::time_point started{};
   loop.call_soon([&] { started = loop.now(); });
@@ -180,7 +239,7 @@ TEST_F(Stream, SchedulingCallbacksGreetingOfLastPastArrivalPrintsBeforeFirstLive
 
 TEST_F(Stream, ChannelEventsPushedDuringReplayComeAfterPastEventsAndTimersInPushOrder) {
   asp::channel<std::string> live(loop);
-  live.push("first live");   // stamped with the real clock: `real`
+  live.push("first live");  // stamped with the real clock: `real`
   live.push("second live");
   auto cb = [&](asp::time_point t, const std::string& what) {
     note(t, what);
@@ -244,11 +303,12 @@ TEST_F(Stream, TupleValuesUnpackAndStructValuesPassWhole) {
                  },
                  tuples))
       .detach();
-  loop.start(asp::process_stream(
-                 [&](asp::time_point, const order_update& o) {
-                   got.push_back(o.symbol + " " + std::to_string(o.price) + " " + std::to_string(o.qty));
-                 },
-                 structs))
+  loop
+      .start(asp::process_stream(
+          [&](asp::time_point, const order_update& o) {
+            got.push_back(o.symbol + " " + std::to_string(o.price) + " " + std::to_string(o.qty));
+          },
+          structs))
       .detach();
   loop.run();
   EXPECT_EQ(got, (std::vector<std::string>{"AAPL 135.000000 100", "FB 350.000000 -200"}));
@@ -258,8 +318,10 @@ TEST_F(Stream, PairAndTupleEventsAreAccepted) {
   std::vector<int> got;
   std::vector<std::pair<asp::time_point, int>> pairs{{t0, 1}, {t0 + 2s, 3}};
   std::vector<std::tuple<asp::time_point, int>> tuples{{t0 + 1s, 2}};
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs)).detach();
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples)).detach();
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs))
+      .detach();
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples))
+      .detach();
   loop.run();
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
 }
@@ -272,8 +334,9 @@ TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
   };
   loop.start(asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"}))).detach();
   loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{"-60000 -60000 Jane arrived.", "-55000 -55000 Hello Jane.",
-                                           "-55000 -59000 John arrived.", "-50000 -54000 Hello John."}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"-60000 -60000 Jane arrived.", "-55000 -55000 Hello Jane.",
+                                      "-55000 -59000 John arrived.", "-50000 -54000 Hello John."}));
 }
 
 // Parameters by value: a generator's frame must not refer to anything that dies before it.
@@ -285,22 +348,26 @@ asp::generator<asp::event<std::string>> orders_of(std::vector<asp::event<std::st
 }
 
 TEST_F(Stream, StreamsStartedFromACallbackJoinTheMerge) {
-  std::vector<asp::event<std::string>> orders{{t0, "AAPL"}, {t0 + 1s, "FB"}, {t0 + 2s, "AAPL"}, {t0 + 3s, "FB"}};
+  std::vector<asp::event<std::string>> orders{
+      {t0, "AAPL"}, {t0 + 1s, "FB"}, {t0 + 2s, "AAPL"}, {t0 + 3s, "FB"}};
   std::set<std::string> known;
   auto classify = [&](asp::time_point t, const std::string& symbol) {
     if (known.insert(symbol).second) {
       note(t, "New symbol detected: " + symbol);
-      asp::start(asp::process_stream([&, symbol](asp::time_point u, const std::string&) { note(u, symbol + " order"); },
-                                     orders_of(orders, symbol, t)))
+      asp::start(
+          asp::process_stream(
+              [&, symbol](asp::time_point u, const std::string&) { note(u, symbol + " order"); },
+              orders_of(orders, symbol, t)))
           .detach();
     }
   };
   real = t0;
   loop.start(asp::process_stream(classify, orders)).detach();
   loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{"0 0 New symbol detected: AAPL", "0 0 AAPL order",
-                                           "1000 1000 New symbol detected: FB", "1000 1000 FB order",
-                                           "2000 2000 AAPL order", "3000 3000 FB order"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"0 0 New symbol detected: AAPL", "0 0 AAPL order",
+                                      "1000 1000 New symbol detected: FB", "1000 1000 FB order",
+                                      "2000 2000 AAPL order", "3000 3000 FB order"}));
 }
 
 TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
@@ -308,17 +375,20 @@ TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
     for (int i = 0;; ++i) co_yield asp::event<int>{t0 + std::chrono::seconds(i), i};
   };
   std::vector<int> got;
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks())).detach();
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks()))
+      .detach();
   loop.run({.end = t0 + 4s});
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_EQ(loop.now(), t0 + 4s);
 }
 
 TEST_F(Stream, CallbackExceptionNamesTheStreamAndEvent) {
-  loop.start(asp::process_stream([](asp::time_point, int v) {
-               if (v == 2) throw std::runtime_error("bad value");
-             },
-                                 std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
+  loop
+      .start(asp::process_stream(
+          [](asp::time_point, int v) {
+            if (v == 2) throw std::runtime_error("bad value");
+          },
+          std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
       .detach();
   try {
     loop.run();
@@ -338,7 +408,8 @@ TEST_F(Stream, FullChannelFailsLoudlyWhenItsPolicyIsFail) {
     FAIL() << "push did not throw";
   } catch (const asp::input_error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "asp: channel 'orders' is full (capacity 2): the event at 2025-01-01T00:00:01.000000000Z was refused");
+              "asp: channel 'orders' is full (capacity 2): the event at "
+              "2025-01-01T00:00:01.000000000Z was refused");
   }
   EXPECT_EQ(ch.size(), 2u);  // what was accepted is kept
   ch.close();
@@ -352,7 +423,8 @@ TEST_F(Stream, FullChannelBlocksTheProducerUntilTheLoopTakesAnEvent) {
     for (int i = 0; i < 100; ++i) ch.push(real, i);
     ch.close();
   });
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch)).detach();
+  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch))
+      .detach();
   loop.run();
   producer.join();
   ASSERT_EQ(got.size(), 100u);

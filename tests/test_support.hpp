@@ -22,6 +22,8 @@ struct lifetime_counter {
 };
 
 /// Seconds since t0, for compact expectations.
-inline double secs(time_point t) { return std::chrono::duration<double>(t - t0).count(); }
+inline double secs(time_point t) {
+  return std::chrono::duration<double>(t - t0).count();
+}
 
 }  // namespace asp::testing

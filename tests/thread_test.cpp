@@ -75,7 +75,9 @@ TEST_F(Threads, PostsMadeBeforeTheRunWaitForIt) {
 }
 
 asp::loop* signalled_loop = nullptr;
-void on_signal(int) { signalled_loop->stop(); }
+void on_signal(int) {
+  signalled_loop->stop();
+}
 
 TEST_F(Threads, StopIsSafeFromASignalHandler) {
   signalled_loop = &loop;

@@ -17,6 +17,9 @@ namespace asp {
 /// resumes the body, by symmetric transfer, until it yields (the consumer resumes inside the
 /// `co_yield`, with a copy of the value) or finishes (`std::nullopt`); an exception escaping
 /// the body is rethrown from `next()`. Destroying the generator destroys a suspended body.
+///
+/// With GCC 12, yield a named value (`asp::event e{...}; co_yield e;`): GCC 12 corrupts the
+/// frame for some temporaries with non-trivial destructors inside `co_yield` expressions.
 template <class T>
 class [[nodiscard]] async_generator {
  public:

@@ -52,7 +52,9 @@ struct event_traits<event<T>> {
 };
 
 template <class V>
-concept tuple_like = requires { std::tuple_size<V>::value; };
+concept tuple_like = requires {
+  std::tuple_size<V>::value;
+};
 
 template <class F, class V, class Indices>
 struct applicable_with_time_impl : std::false_type {};

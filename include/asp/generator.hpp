@@ -37,8 +37,7 @@ class [[nodiscard]] generator {
       return {};
     }
     template <class U = T>
-      requires(!std::is_reference_v<U>)
-    std::suspend_always yield_value(const value_type& value) {
+    requires(!std::is_reference_v<U>) std::suspend_always yield_value(const value_type& value) {
       m_slot.emplace(value);
       m_value = std::addressof(*m_slot);
       return {};
@@ -80,7 +79,9 @@ class [[nodiscard]] generator {
       return *this;
     }
     void operator++(int) { ++*this; }
-    reference operator*() const noexcept { return static_cast<reference>(*m_frame.promise().m_value); }
+    reference operator*() const noexcept {
+      return static_cast<reference>(*m_frame.promise().m_value);
+    }
 
    private:
     std::coroutine_handle<promise_type> m_frame;

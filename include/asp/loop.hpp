@@ -396,7 +396,6 @@ class loop {
   template <class T>
   void spawn_detached(task<T> body, const std::type_info& source);
 
-
   void add_hold() noexcept { m_holds.fetch_add(1, std::memory_order_relaxed); }
   void drop_hold() noexcept {
     if (m_holds.fetch_sub(1, std::memory_order_acq_rel) == 1) m_wakeup.notify();
@@ -433,7 +432,8 @@ class loop {
     using C = std::decay_t<F>;
     return posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
       if constexpr (is_task_v<detail::callback_result_t<C>>) {
-        l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t), typeid(C));
+        l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
+                         typeid(C));
       } else {
         detail::invoke_with_time(fn, t);
       }
@@ -496,7 +496,9 @@ inline loop& current_loop() {
 }
 
 /// The running loop's virtual time.
-inline time_point now() { return current_loop().now(); }
+inline time_point now() {
+  return current_loop().now();
+}
 
 /// loop::call_soon on the running loop.
 template <class F, class... Args>
@@ -529,7 +531,9 @@ inline bool timer_handle::cancel() noexcept {
   return m_loop->cancel(m_node, m_seq);
 }
 
-inline work_guard::work_guard(loop& l) noexcept : m_loop(&l) { l.add_hold(); }
+inline work_guard::work_guard(loop& l) noexcept : m_loop(&l) {
+  l.add_hold();
+}
 
 inline void work_guard::reset() noexcept {
   if (m_loop != nullptr) std::exchange(m_loop, nullptr)->drop_hold();
@@ -587,7 +591,9 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
         m_bound(due);
       }
     }
-    static std::string describe() { return "callback " + detail::type_name(typeid(std::decay_t<F>)); }
+    static std::string describe() {
+      return "callback " + detail::type_name(typeid(std::decay_t<F>));
+    }
   };
   return make_node(callback{bound{std::forward<F>(f), {std::forward<Args>(args)...}}});
 }

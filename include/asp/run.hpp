@@ -41,6 +41,8 @@ void run(run_options options, Work... work) {
 }
 
 /// The real clock of the running loop, read now: what a live source stamps its events with.
-inline time_point real_now() { return current_loop().clock().now(); }
+inline time_point real_now() {
+  return current_loop().clock().now();
+}
 
 }  // namespace asp

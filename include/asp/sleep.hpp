@@ -32,7 +32,9 @@ class sleep_awaiter {
 };
 
 /// Suspends the calling coroutine until virtual time `when` (see sleep_awaiter).
-inline sleep_awaiter sleep_until(time_point when) { return {current_loop(), when}; }
+inline sleep_awaiter sleep_until(time_point when) {
+  return {current_loop(), when};
+}
 
 /// Suspends the calling coroutine until `now() + delay` (see sleep_awaiter).
 inline sleep_awaiter sleep(duration delay) {

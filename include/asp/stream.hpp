@@ -120,7 +120,8 @@ template <>
 struct past_cursor<none_t> {};
 
 template <class Future>
-using live_event_t = typename std::remove_cvref_t<decltype(std::declval<Future&>().next().await_resume())>::value_type;
+using live_event_t = typename std::remove_cvref_t<
+    decltype(std::declval<Future&>().next().await_resume())>::value_type;
 
 // The order rule of a stream; returns false when the event must be skipped.
 inline bool check_order(const stream_options& options, stream_stats& stats, std::uint64_t index,
@@ -192,6 +193,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         if (pending.valid()) co_await std::move(pending);
         previous = t;
         ++index;
+        current.reset();
         ++past->m_it;
       }
     }
@@ -210,6 +212,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         if (pending.valid()) co_await std::move(pending);
         previous = t;
         ++index;
+        current.reset();
       }
     }
   } catch (...) {
@@ -239,8 +242,8 @@ stream_handle loop::start(stream_spec<Callback, Past, Future> spec) {
       first = detail::event_traits<E>::time(*cursor->m_it);
     }
     auto body = detail::run_stream<Callback, Past, Future>(
-        std::move(spec.callback), std::move(cursor), std::move(spec.future), std::move(spec.options),
-        stats);
+        std::move(spec.callback), std::move(cursor), std::move(spec.future),
+        std::move(spec.options), stats);
     return {spawn(std::move(body), std::move(task_name), first), stats};
   }
 }

@@ -34,7 +34,7 @@ struct task_promise final : task_promise_base {
   task<T> get_return_object() noexcept;
   void unhandled_exception() noexcept { m_result.template emplace<2>(std::current_exception()); }
   template <class U>
-    requires std::is_convertible_v<U&&, T>
+  requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
     m_result.template emplace<1>(std::forward<U>(value));
   }

@@ -53,7 +53,8 @@ task<void> run_timer(duration interval, F callback, timer_options options) {
     if (options.policy == catch_up::skip && l.is_live()) {
       const time_point real = l.clock().now();
       if (tick < real) {
-        const auto missed = static_cast<std::uint64_t>((real - tick + interval - duration{1}) / interval);
+        const auto missed =
+            static_cast<std::uint64_t>((real - tick + interval - duration{1}) / interval);
         tick += interval * static_cast<std::int64_t>(missed);
         if (options.skipped != nullptr) *options.skipped += missed;
       }

@@ -42,8 +42,9 @@ struct bound_callback {
   std::tuple<Args...> m_args;
 
   decltype(auto) operator()(time_point due) {
-    return std::apply([&](Args&... args) -> decltype(auto) { return invoke_with_time(m_f, due, args...); },
-                      m_args);
+    return std::apply(
+        [&](Args&... args) -> decltype(auto) { return invoke_with_time(m_f, due, args...); },
+        m_args);
   }
 };
 
@@ -56,8 +57,7 @@ class posted_fn {
   posted_fn() noexcept = default;
 
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, posted_fn>)
-  explicit posted_fn(F&& f) {
+  requires(!std::is_same_v<std::decay_t<F>, posted_fn>) explicit posted_fn(F&& f) {
     using D = std::decay_t<F>;
     if constexpr (sizeof(D) <= inline_size && alignof(D) <= 16 &&
                   std::is_nothrow_move_constructible_v<D>) {

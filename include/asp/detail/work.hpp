@@ -38,7 +38,9 @@ struct work_node {
 /// then does the node go back to the pool, so an entry never points at a reused node.
 inline void cancelled_work(work_node*, work_op, time_point, loop&, std::string*) {}
 
-inline bool work_node::cancelled() const noexcept { return m_fn == &cancelled_work; }
+inline bool work_node::cancelled() const noexcept {
+  return m_fn == &cancelled_work;
+}
 
 /// A one-shot node from the loop's pool: one cache line, with room for a small callable so
 /// that scheduling one allocates nothing.
