@@ -182,54 +182,50 @@ void BM_Baseline_MutexQueueHandoff(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_MutexQueueHandoff)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// post from another thread: throughput, the loop taking posts in batches as they arrive.
-void BM_CrossThreadPost(benchmark::State& state) {
-  constexpr std::int64_t batch = 1000000;
+// Runs a loop that takes 1 M posts from a producer thread; `produce(loop, sum)` posts them,
+// each adding its number to `sum`. Items per second, real time.
+template <class Produce>
+void run_posts(benchmark::State& state, Produce produce) {
+  constexpr std::int64_t count = 1000000;
   asp::system_clock clock;
   for (auto _ : state) {
     asp::loop loop(clock);
     std::int64_t sum = 0;
     asp::work_guard guard = loop.hold();
     std::thread producer([&] {
-      for (std::int64_t i = 0; i < batch; ++i) loop.post([&sum, i] { sum += i; });
+      produce(loop, sum, count);
       loop.post([&guard] { guard.reset(); });
     });
     loop.run();
     producer.join();
     benchmark::DoNotOptimize(sum);
   }
-  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetItemsProcessed(state.iterations() * count);
+}
+
+// post from another thread, one call per item; the loop takes posts in batches as they arrive.
+void BM_CrossThreadPost(benchmark::State& state) {
+  run_posts(state, [](asp::loop& loop, std::int64_t& sum, std::int64_t count) {
+    for (std::int64_t i = 0; i < count; ++i) loop.post([&sum, i] { sum += i; });
+  });
 }
 BENCHMARK(BM_CrossThreadPost)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // post_batch from another thread: 64 callables per lock and clock reading.
 void BM_CrossThreadPostBatched(benchmark::State& state) {
-  constexpr std::int64_t batch = 1000000;
-  constexpr std::int64_t per_post = 64;
-  asp::system_clock clock;
-  for (auto _ : state) {
-    asp::loop loop(clock);
-    std::int64_t sum = 0;
-    asp::work_guard guard = loop.hold();
-    std::thread producer([&] {
-      struct add {
-        std::int64_t* sum;
-        std::int64_t v;
-        void operator()() const { *sum += v; }
-      };
-      std::vector<add> chunk;
-      for (std::int64_t i = 0; i < batch; i += per_post) {
-        chunk.clear();
-        for (std::int64_t j = i; j < i + per_post; ++j) chunk.push_back({&sum, j});
-        loop.post_batch(chunk);
-      }
-      loop.post([&guard] { guard.reset(); });
-    });
-    loop.run();
-    producer.join();
-    benchmark::DoNotOptimize(sum);
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
+  run_posts(state, [](asp::loop& loop, std::int64_t& sum, std::int64_t count) {
+    struct add {
+      std::int64_t* sum;
+      std::int64_t v;
+      void operator()() const { *sum += v; }
+    };
+    std::vector<add> chunk;
+    for (std::int64_t i = 0; i < count; i += 64) {
+      chunk.clear();
+      for (std::int64_t j = i; j < i + 64; ++j) chunk.push_back({&sum, j});
+      loop.post_batch(chunk);
+    }
+  });
 }
 BENCHMARK(BM_CrossThreadPostBatched)->Unit(benchmark::kMillisecond)->UseRealTime();
 
