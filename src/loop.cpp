@@ -255,7 +255,13 @@ bool loop::refresh() {
     if (!input_possible) return false;
   }
 
-  turn_live();
+  if (!m_live) {
+    turn_live();
+    // on_live may have scheduled work due now: take it before waiting.
+    return true;
+  }
+  // While the loop waits, virtual time follows the real clock.
+  if (m_now < m_real) m_now = m_real;
   if (m_stop.load(std::memory_order_relaxed)) return false;
   ++m_stats.waits;
   m_sleeping.store(true, std::memory_order_seq_cst);
@@ -267,13 +273,12 @@ bool loop::refresh() {
 }
 
 void loop::turn_live() {
-  // While the loop waits, virtual time follows the real clock.
   if (m_now < m_real) m_now = m_real;
-  if (m_live) return;
   m_live = true;
   if (!m_on_live) return;
   try {
-    m_on_live(m_now);
+    task<void> body = m_on_live(m_now);
+    if (body.valid()) spawn(std::move(body), "on_live callback").detach();
   } catch (...) {
     fail(std::current_exception(), "on_live callback", m_now);
   }

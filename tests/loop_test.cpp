@@ -373,6 +373,19 @@ TEST_F(Loop, ExceptionInACoroutineNamesTheTaskAndDestroysEveryFrame) {
   EXPECT_EQ(alive, 0);
 }
 
+TEST_F(Loop, OnLiveMayBeACoroutineFunctionAndRunsAsATask) {
+  const asp::time_point real = clock.now();
+  std::vector<double> got;
+  loop.call_at(real + 5s, [&] { got.push_back(secs(loop.now()) - secs(real)); });
+  loop.run({.on_live = [&](asp::time_point at) -> asp::task<void> {
+    got.push_back(secs(at) - secs(real));
+    co_await asp::sleep(2s);
+    got.push_back(secs(asp::now()) - secs(real));
+  }});
+  EXPECT_EQ(got, (std::vector<double>{0, 2, 5}));
+  EXPECT_EQ(clock.advances(), 2u);  // to +2 s for the task, then to +5 s: never past the task
+}
+
 TEST_F(Loop, ExceptionInOnLiveStopsTheRun) {
   loop.call_at(clock.now() + 1s, [] {});
   EXPECT_THROW(loop.run({.on_live = [](asp::time_point) { throw std::runtime_error("x"); }}),

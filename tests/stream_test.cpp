@@ -287,6 +287,29 @@ TEST_F(Stream, OnStartAndOnLiveStartFireOnceInOrder) {
   EXPECT_EQ(log, (std::vector<std::string>{"start", "-2000 -2000 past", "live start", "0 0 live"}));
 }
 
+TEST_F(Stream, OnStartAndOnLiveStartMayBeCoroutinesThatTheStreamAwaits) {
+  asp::channel<std::string> live(loop);
+  live.push("live");
+  live.close();
+  auto warm_up = [&]() -> asp::task<void> {
+    log.push_back("warming up at " + rel(loop.now()));
+    co_await asp::sleep(10s);
+    log.push_back("warm at " + rel(loop.now()));
+  };
+  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                 names_from(real - 30s, {"past"}), live,
+                                 {.on_start = warm_up,
+                                  .on_live_start = [&]() -> asp::task<void> {
+                                    log.push_back("going live at " + rel(loop.now()));
+                                    co_return;
+                                  }}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(
+      log, (std::vector<std::string>{"warming up at -30000", "warm at -20000", "-20000 -30000 past",
+                                     "going live at -20000", "0 0 live"}));
+}
+
 struct order_update {
   std::string symbol;
   double price;

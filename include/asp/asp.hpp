@@ -8,6 +8,7 @@
 #include <asp/error.hpp>
 #include <asp/event.hpp>
 #include <asp/generator.hpp>
+#include <asp/hook.hpp>
 #include <asp/loop.hpp>
 #include <asp/run.hpp>
 #include <asp/sleep.hpp>

@@ -5,6 +5,7 @@
 #include <asp/detail/wakeup.hpp>
 #include <asp/detail/work.hpp>
 #include <asp/error.hpp>
+#include <asp/hook.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
 
@@ -43,8 +44,9 @@ struct run_options {
   std::optional<time_point> end{};
 
   /// Called once per loop, at the moment it turns live: the first time the earliest work lies
-  /// ahead of the real clock and the loop is about to wait. Receives `now()`.
-  std::function<void(time_point)> on_live{};
+  /// ahead of the real clock and the loop is about to wait. Receives `now()`. A coroutine
+  /// function's task is spawned.
+  hook<time_point> on_live{};
 };
 
 /// Counters that tests and benchmarks read to prove what the loop did (not timing).
@@ -471,7 +473,7 @@ class loop {
   bool m_running = false;
   bool m_live = false;
   bool m_tearing_down = false;
-  std::function<void(time_point)> m_on_live;
+  hook<time_point> m_on_live;
   loop_stats m_stats;
 
   std::exception_ptr m_error;

@@ -2,6 +2,7 @@
 
 #include <asp/error.hpp>
 #include <asp/event.hpp>
+#include <asp/hook.hpp>
 #include <asp/loop.hpp>
 #include <asp/sleep.hpp>
 #include <asp/task.hpp>
@@ -29,11 +30,11 @@ enum class out_of_order {
 struct stream_options {
   /// Appears in errors; defaults to "#n", n counting the loop's streams from 1.
   std::string name{};
-  /// Called once, before the first event.
-  std::function<void()> on_start{};
+  /// Called once, before the first event; a coroutine function is awaited.
+  hook<> on_start{};
   /// Called once, when the past is exhausted, before the first live event (only for streams
-  /// that have a live source).
-  std::function<void()> on_live_start{};
+  /// that have a live source); a coroutine function is awaited.
+  hook<> on_live_start{};
   /// Timestamps must not decrease within a stream; this says what happens when they do.
   out_of_order order = out_of_order::fail;
 };
@@ -168,7 +169,9 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
     }
   };
   try {
-    if (options.on_start) options.on_start();
+    if (options.on_start) {
+      if (task<void> started = options.on_start(); started.valid()) co_await std::move(started);
+    }
     if constexpr (!std::is_same_v<Range, none_t>) {
       using E = typename past_cursor<Range>::event_type;
       // The coroutine was started at the first event's time; later events come here at once
@@ -199,7 +202,9 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
     }
     if constexpr (!std::is_same_v<Future, none_t>) {
       using E = live_event_t<Future>;
-      if (options.on_live_start) options.on_live_start();
+      if (options.on_live_start) {
+        if (task<void> live = options.on_live_start(); live.valid()) co_await std::move(live);
+      }
       while (std::optional<E> e = co_await future.next()) {
         time_point t = event_traits<E>::time(*e);
         current = t;
