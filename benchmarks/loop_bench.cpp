@@ -46,6 +46,16 @@ void BM_Baseline_PriorityQueuePushPop(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_PriorityQueuePushPop)->Arg(1000)->Arg(1000000);
 
+// Runs `loop` for the benchmark's iterations, 100 000 pieces of work per run: the work counts
+// `budget` down and stops the loop at zero.
+void run_in_batches(benchmark::State& state, asp::loop& loop, std::int64_t& budget) {
+  constexpr std::int64_t batch = 100000;
+  while (state.KeepRunningBatch(batch)) {
+    budget = batch;
+    loop.run();
+  }
+}
+
 // call_later + fire with `pending` timers pending: each firing callback arms the next.
 struct rearm {
   asp::loop* loop;
@@ -67,11 +77,7 @@ void BM_CallLaterAndFire(benchmark::State& state) {
   std::int64_t budget = 0;
   for (std::size_t i = 0; i < pending; ++i)
     loop.call_at(t0 + d[i & 0xffff], rearm{&loop, &d, &index, &budget});
-  constexpr std::int64_t batch = 100000;
-  while (state.KeepRunningBatch(batch)) {
-    budget = batch;
-    loop.run();
-  }
+  run_in_batches(state, loop, budget);
 }
 BENCHMARK(BM_CallLaterAndFire)->Arg(1000)->Arg(1000000);
 
@@ -119,11 +125,7 @@ void BM_SleepAndResume(benchmark::State& state) {
   for (std::size_t i = 0; i < sleepers; ++i) tasks.push_back(loop.spawn(sleeper(i)));
   budget = -1;
   loop.run({.start = t0, .end = t0});  // start them all
-  constexpr std::int64_t batch = 100000;
-  while (state.KeepRunningBatch(batch)) {
-    budget = batch;
-    loop.run();
-  }
+  run_in_batches(state, loop, budget);
   for (auto& t : tasks) t.cancel();
 }
 BENCHMARK(BM_SleepAndResume)->Arg(1)->Arg(1000)->Arg(100000);
@@ -142,11 +144,7 @@ void BM_CallSoon(benchmark::State& state) {
     }
   };
   loop.call_soon(again{&loop, &budget});
-  constexpr std::int64_t batch = 100000;
-  while (state.KeepRunningBatch(batch)) {
-    budget = batch;
-    loop.run();
-  }
+  run_in_batches(state, loop, budget);
 }
 BENCHMARK(BM_CallSoon);
 

@@ -57,4 +57,19 @@ inline asp::async_generator<asp::event<std::string>> live_arrivals(std::vector<s
   }
 }
 
+/// What a stream prints when its past is exhausted.
+inline void announce_live() {
+  std::cout << "** Running live **" << std::endl;
+}
+
+/// The original's "history, then live" stream of examples 04 and 05: Jane and John a minute
+/// ago, then Sarah, Paul and Jane live, one second apart, each handed to `callback`.
+template <class Callback>
+void start_history_then_live(asp::loop& loop, Callback callback) {
+  loop.start(asp::process_stream(
+                 std::move(callback), past_arrivals(loop.clock().now() - 60s, {names[0], names[1]}),
+                 live_arrivals({names.begin() + 2, names.end()}), {.on_live_start = announce_live}))
+      .detach();
+}
+
 }  // namespace example

@@ -335,17 +335,12 @@ TEST_F(Loop, ExceptionInACallbackStopsTheRunWithContext) {
   int later_ran = 0;
   loop.call_at(t0 + 1s, failing_callback{});
   loop.call_at(t0 + 2s, [&later_ran, c = lifetime_counter(alive)] { ++later_ran; });
-  try {
-    loop.run();
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(
-        std::string(e.what()),
-        "asp: callback (anonymous namespace)::failing_callback due at "
-        "2025-01-01T00:00:01.000000000Z, at virtual time 2025-01-01T00:00:01.000000000Z: boom");
-    EXPECT_EQ(e.at(), t0 + 1s);
-    EXPECT_THROW(e.rethrow_nested(), std::domain_error);
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: callback (anonymous namespace)::failing_callback due at "
+            "2025-01-01T00:00:01.000000000Z, at virtual time 2025-01-01T00:00:01.000000000Z: boom");
+  EXPECT_EQ(e.at(), t0 + 1s);
+  EXPECT_THROW(e.rethrow_nested(), std::domain_error);
   EXPECT_EQ(later_ran, 0);
   EXPECT_EQ(alive, 0);  // pending work was destroyed
 }
@@ -362,14 +357,10 @@ TEST_F(Loop, ExceptionInACoroutineNamesTheTaskAndDestroysEveryFrame) {
   };
   loop.spawn(sleeper(), "sleeper").detach();
   loop.spawn(failing(), "worker").detach();
-  try {
-    loop.run({.start = t0});
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "asp: task 'worker', at virtual time 2025-01-01T00:00:03.000000000Z: worker broke");
-    EXPECT_EQ(e.where(), "task 'worker'");
-  }
+  const asp::run_error e = run_error_of([&] { loop.run({.start = t0}); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: task 'worker', at virtual time 2025-01-01T00:00:03.000000000Z: worker broke");
+  EXPECT_EQ(e.where(), "task 'worker'");
   EXPECT_EQ(alive, 0);
 }
 

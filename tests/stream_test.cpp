@@ -56,17 +56,13 @@ TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringE
   loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past, asp::none,
                                  {.name = "quotes"}))
       .detach();
-  try {
-    loop.run();
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "asp: stream 'quotes', event #2 (2025-01-01T00:00:01.500000000Z), at virtual time "
-              "2025-01-01T00:00:02.000000000Z: asp: stream 'quotes': event #2 at "
-              "2025-01-01T00:00:01.500000000Z is earlier than event #1 at "
-              "2025-01-01T00:00:02.000000000Z");
-    EXPECT_THROW(e.rethrow_nested(), asp::input_error);
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: stream 'quotes', event #2 (2025-01-01T00:00:01.500000000Z), at virtual time "
+            "2025-01-01T00:00:02.000000000Z: asp: stream 'quotes': event #2 at "
+            "2025-01-01T00:00:01.500000000Z is earlier than event #1 at "
+            "2025-01-01T00:00:02.000000000Z");
+  EXPECT_THROW(e.rethrow_nested(), asp::input_error);
   EXPECT_EQ(got, (std::vector<int>{1, 2}));
 }
 
@@ -158,15 +154,11 @@ TEST_F(Stream, GeneratorFailureNamesTheStreamAndTheEventBeingRead) {
   loop.start(
           asp::process_stream([](asp::time_point, int) {}, broken(), asp::none, {.name = "file"}))
       .detach();
-  try {
-    loop.run();
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(e.where(), "stream 'file', event #1");
-    EXPECT_EQ(std::string(e.what()),
-              "asp: stream 'file', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: line "
-              "2: not a number");
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(e.where(), "stream 'file', event #1");
+  EXPECT_EQ(std::string(e.what()),
+            "asp: stream 'file', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: line "
+            "2: not a number");
 }
 
 TEST(Run, TheOriginalsEntryPointRunsStreamsAndTasksToCompletion) {
@@ -413,13 +405,9 @@ TEST_F(Stream, CallbackExceptionNamesTheStreamAndEvent) {
           },
           std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
       .detach();
-  try {
-    loop.run();
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(e.where(), "stream 'values', event #1 (2025-01-01T00:00:01.000000000Z)");
-    EXPECT_EQ(e.at(), t0 + 1s);
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(e.where(), "stream 'values', event #1 (2025-01-01T00:00:01.000000000Z)");
+  EXPECT_EQ(e.at(), t0 + 1s);
 }
 
 TEST_F(Stream, FullChannelFailsLoudlyWhenItsPolicyIsFail) {

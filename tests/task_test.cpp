@@ -53,14 +53,10 @@ TEST_F(Task, UncaughtExceptionOfMainIsRethrownFromRunWithContext) {
     co_await asp::sleep(2s);
     throw std::out_of_range("no such symbol");
   };
-  try {
-    loop.run(main_task(), {.start = t0});
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "asp: task 'main', at virtual time 2025-01-01T00:00:02.000000000Z: no such symbol");
-    EXPECT_THROW(e.rethrow_nested(), std::out_of_range);
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(main_task(), {.start = t0}); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: task 'main', at virtual time 2025-01-01T00:00:02.000000000Z: no such symbol");
+  EXPECT_THROW(e.rethrow_nested(), std::out_of_range);
 }
 
 TEST_F(Task, SleepResumesAtTheExactVirtualTime) {
@@ -178,13 +174,9 @@ TEST_F(Task, DroppingAHandleWithAnUnobservedFailureFailsTheRun) {
     }
     co_await asp::sleep(1s);
   };
-  try {
-    loop.run(main_task(), {.start = t0});
-    FAIL() << "run did not throw";
-  } catch (const asp::run_error& e) {
-    EXPECT_EQ(e.where(), "task 'ignored'");
-    EXPECT_EQ(e.at(), t0 + 1s);
-  }
+  const asp::run_error e = run_error_of([&] { loop.run(main_task(), {.start = t0}); });
+  EXPECT_EQ(e.where(), "task 'ignored'");
+  EXPECT_EQ(e.at(), t0 + 1s);
 }
 
 TEST_F(Task, RunEndingBeforeMainFinishesIsAnError) {

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <asp/error.hpp>
 #include <asp/time.hpp>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 namespace asp::testing {
@@ -20,6 +22,18 @@ struct lifetime_counter {
   lifetime_counter& operator=(const lifetime_counter&) = delete;
   ~lifetime_counter() { --*m_alive; }
 };
+
+/// The asp::run_error that `run` throws; throws std::logic_error (failing the test) when it
+/// throws nothing.
+template <class Run>
+run_error run_error_of(Run run) {
+  try {
+    run();
+  } catch (const run_error& e) {
+    return e;
+  }
+  throw std::logic_error("expected the run to fail with asp::run_error; it did not");
+}
 
 /// Seconds since t0, for compact expectations.
 inline double secs(time_point t) {

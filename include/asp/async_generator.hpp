@@ -1,5 +1,7 @@
 #pragma once
 
+#include <asp/detail/unique_frame.hpp>
+
 #include <coroutine>
 #include <exception>
 #include <memory>
@@ -61,17 +63,6 @@ class [[nodiscard]] async_generator {
   };
 
   async_generator() noexcept = default;
-  async_generator(async_generator&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
-  async_generator& operator=(async_generator&& other) noexcept {
-    if (this != &other) {
-      if (m_frame) m_frame.destroy();
-      m_frame = std::exchange(other.m_frame, {});
-    }
-    return *this;
-  }
-  ~async_generator() {
-    if (m_frame) m_frame.destroy();
-  }
 
   /// Awaitable: the next value, or std::nullopt when the body has finished.
   auto next() noexcept {
@@ -90,12 +81,12 @@ class [[nodiscard]] async_generator {
         return *p.m_value;
       }
     };
-    return awaiter{m_frame};
+    return awaiter{m_frame.get()};
   }
 
  private:
   explicit async_generator(std::coroutine_handle<promise_type> frame) noexcept : m_frame(frame) {}
-  std::coroutine_handle<promise_type> m_frame;
+  detail::unique_frame<promise_type> m_frame;
 };
 
 }  // namespace asp

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <asp/detail/unique_frame.hpp>
+
 #include <coroutine>
 #include <exception>
 #include <iterator>
@@ -88,22 +90,11 @@ class [[nodiscard]] generator {
   };
 
   generator() noexcept = default;
-  generator(generator&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
-  generator& operator=(generator&& other) noexcept {
-    if (this != &other) {
-      if (m_frame) m_frame.destroy();
-      m_frame = std::exchange(other.m_frame, {});
-    }
-    return *this;
-  }
-  ~generator() {
-    if (m_frame) m_frame.destroy();
-  }
 
   /// Runs the body to its first `co_yield`; rethrows what the body throws before it.
   iterator begin() {
     if (m_frame) {
-      iterator it{m_frame};
+      iterator it{m_frame.get()};
       ++it;
       return it;
     }
@@ -113,7 +104,7 @@ class [[nodiscard]] generator {
 
  private:
   explicit generator(std::coroutine_handle<promise_type> frame) noexcept : m_frame(frame) {}
-  std::coroutine_handle<promise_type> m_frame;
+  detail::unique_frame<promise_type> m_frame;
 };
 
 }  // namespace asp

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <asp/detail/unique_frame.hpp>
+
 #include <coroutine>
 #include <exception>
 #include <type_traits>
@@ -78,23 +80,12 @@ class [[nodiscard]] task {
 
   task() noexcept = default;
   explicit task(std::coroutine_handle<promise_type> frame) noexcept : m_frame(frame) {}
-  task(task&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
-  task& operator=(task&& other) noexcept {
-    if (this != &other) {
-      if (m_frame) m_frame.destroy();
-      m_frame = std::exchange(other.m_frame, {});
-    }
-    return *this;
-  }
-  ~task() {
-    if (m_frame) m_frame.destroy();
-  }
 
   /// Whether this task holds a coroutine frame.
   bool valid() const noexcept { return static_cast<bool>(m_frame); }
 
   /// Whether the body has run to its end (with a value or an exception).
-  bool done() const noexcept { return m_frame && m_frame.done(); }
+  bool done() const noexcept { return m_frame && m_frame.get().done(); }
 
   /// Starts the body and suspends the caller until it finishes; returns its value or rethrows.
   auto operator co_await() && noexcept {
@@ -107,14 +98,14 @@ class [[nodiscard]] task {
       }
       T await_resume() { return m_frame.promise().take_result(); }
     };
-    return awaiter{m_frame};
+    return awaiter{m_frame.get()};
   }
 
   /// Gives up ownership of the frame (used by the loop to run spawned tasks).
-  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(m_frame, {}); }
+  std::coroutine_handle<promise_type> release() noexcept { return m_frame.release(); }
 
  private:
-  std::coroutine_handle<promise_type> m_frame;
+  detail::unique_frame<promise_type> m_frame;
 };
 
 namespace detail {
