@@ -44,14 +44,20 @@ struct running_scope {
 
 }  // namespace
 
-loop::loop() : m_own_clock(std::make_unique<system_clock>()) {
-  m_clock = m_own_clock.get();
-}
+loop::loop()
+    : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>())),
+      m_anchor(new detail::loop_anchor{this}) {}
 
-loop::loop(asp::clock& real_clock) : m_clock(&real_clock) {}
+loop::loop(asp::clock& real_clock)
+    : m_remote(std::make_shared<detail::loop_remote>(real_clock)),
+      m_anchor(new detail::loop_anchor{this}) {}
 
 loop::~loop() {
   teardown();
+  // Handles, join states, guards and channels may outlive the loop: they now see it gone.
+  m_anchor->m_loop = nullptr;
+  detail::release(m_anchor);
+  m_remote->close();
 }
 
 timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
@@ -67,7 +73,7 @@ timer_handle loop::defer(detail::work_node* node, duration delay) {
   const std::uint64_t seq = m_next_seq++;
   node->m_seq = seq;
   m_deferred.push_back({delay, node});
-  return {this, node, seq};
+  return {m_anchor, node, seq};
 }
 
 bool loop::cancel(detail::work_node* node, std::uint64_t seq) noexcept {
@@ -89,44 +95,15 @@ bool loop::cancel(detail::work_node* node, std::uint64_t seq) noexcept {
   return true;
 }
 
-void loop::enqueue_post(std::optional<time_point> stamp, posted fn) {
-  bool wake = false;
-  {
-    std::lock_guard lock(m_post_mutex);
-    // Stamped under the lock, so that posts enter the loop in stamp order.
-    m_posts.push_back({stamp ? *stamp : m_clock->now(), std::move(fn)});
-    wake = mark_posts_waiting();
-  }
-  if (wake) wake_if_sleeping();
-}
-
-// Under m_post_mutex. Only the post that makes the inbox non-empty needs to look at the loop.
-bool loop::mark_posts_waiting() noexcept {
-  if (m_posts_waiting.load(std::memory_order_relaxed)) return false;
-  m_posts_waiting.store(true, std::memory_order_seq_cst);
-  return true;
-}
-
-// Paired with the loop's store of m_sleeping before it re-checks m_posts_waiting: one of the two
-// sides sees the other, so a post is never left unnoticed while the loop sleeps.
-void loop::wake_if_sleeping() noexcept {
-  if (m_sleeping.load(std::memory_order_seq_cst)) m_wakeup.notify();
-}
-
 bool loop::take_posts() {
-  if (!m_posts_waiting.load(std::memory_order_seq_cst)) return false;
-  {
-    std::lock_guard lock(m_post_mutex);
-    m_posts_waiting.store(false, std::memory_order_relaxed);
-    m_posts_taken.swap(m_posts);
-  }
+  if (!m_remote->take(m_posts_taken)) return false;
   struct posted_work {
     posted m_fn;
     void operator()(time_point due, loop& l) { m_fn(due, l); }
     static std::string describe() { return "posted callback"; }
   };
   static_assert(sizeof(posted_work) <= detail::pool_node::inline_size);
-  for (post_item& item : m_posts_taken) {
+  for (detail::post_item& item : m_posts_taken) {
     // Posts arrive in stamp order, so they usually append to the sorted ring.
     detail::work_node* node = make_node(posted_work{std::move(item.fn)});
     node->m_seq = m_next_seq++;
@@ -142,7 +119,9 @@ bool loop::take_posts() {
 }
 
 void loop::begin(const run_options& options) {
-  m_real = m_clock->now();
+  m_real = clock().now();
+  // Work posted before the run is known work: it counts for the default start (rule 3).
+  take_posts();
   if (!m_started) {
     time_point start = m_real;
     if (options.start) {
@@ -156,7 +135,7 @@ void loop::begin(const run_options& options) {
       if (d.node->cancelled()) {
         release(d.node);
       } else {
-        m_heap.push({start + d.delay, d.node});
+        m_heap.push({detail::saturating_add(start, d.delay), d.node});
       }
     }
     m_deferred.clear();
@@ -205,8 +184,11 @@ const detail::entry* loop::peek() noexcept {
 }
 
 void loop::dispatch() {
+  const detail::loop_remote& remote = *m_remote;
   for (;;) {
     if (m_stop.load(std::memory_order_relaxed)) return;
+    // Input posted by other threads takes its place before anything later runs (rule 6).
+    if (remote.posts_waiting()) take_posts();
     const detail::entry* next = peek();
     if (next != nullptr && next->due <= m_real && next->due <= m_end) {
       run_next();
@@ -224,6 +206,7 @@ void loop::run_next() {
   detail::work_node* node = e.node;
   node->m_seq = 0;
   if (m_now < e.due) m_now = e.due;
+  m_current_due = e.due;
   ++m_stats.runs;
   const detail::work_node::fn_type fn = node->m_fn;
   try {
@@ -240,13 +223,13 @@ void loop::run_next() {
 // The slow path, taken when nothing is due by the cached real time: read the real clock, take
 // in posted work, and either go on, wait, or end the run. Returns false when the run is over.
 bool loop::refresh() {
-  m_real = m_clock->now();
+  m_real = clock().now();
   take_posts();
   const detail::entry* next = peek();
   const time_point due = next != nullptr ? next->due : time_point::max();
   if (due <= m_real && due <= m_end) return true;
 
-  const bool input_possible = m_holds.load(std::memory_order_acquire) > 0;
+  const bool input_possible = m_remote->held();
   if (due > m_end || next == nullptr) {
     if (m_end <= m_real) {
       if (m_end != time_point::max() && m_now < m_end) m_now = m_end;
@@ -264,11 +247,7 @@ bool loop::refresh() {
   if (m_now < m_real) m_now = m_real;
   if (m_stop.load(std::memory_order_relaxed)) return false;
   ++m_stats.waits;
-  m_sleeping.store(true, std::memory_order_seq_cst);
-  if (!m_posts_waiting.load(std::memory_order_seq_cst) && !m_stop.load(std::memory_order_relaxed)) {
-    m_clock->wait_until(std::min(due, m_end), m_wakeup);
-  }
-  m_sleeping.store(false, std::memory_order_relaxed);
+  m_remote->wait_until(std::min(due, m_end), m_stop);
   return true;
 }
 
@@ -335,10 +314,6 @@ void loop::teardown() noexcept {
     break;
   }
   m_stale = 0;
-  {
-    std::lock_guard lock(m_post_mutex);
-    m_posts.clear();
-  }
   m_tearing_down = false;
 }
 
@@ -363,7 +338,7 @@ void loop::finish_spawned(detail::spawn_state& state) noexcept {
       fail(state.m_error, state.describe(), m_now);
     }
   }
-  release_spawned(state);
+  detail::release_spawned(state);
 }
 
 void loop::cancel_spawned(detail::spawn_state& state) {
@@ -374,11 +349,7 @@ void loop::cancel_spawned(detail::spawn_state& state) {
   root.destroy();
   state.m_error = std::make_exception_ptr(cancelled{});
   finish_spawned(state);
-  release_spawned(state);
-}
-
-void loop::release_spawned(detail::spawn_state& state) noexcept {
-  if (--state.m_refs == 0) delete &state;
+  detail::release_spawned(state);
 }
 
 void loop::detach_spawned(detail::spawn_state& state) noexcept {
@@ -388,10 +359,10 @@ void loop::detach_spawned(detail::spawn_state& state) noexcept {
       std::rethrow_exception(state.m_error);
     } catch (const cancelled&) {
     } catch (...) {
-      fail(state.m_error, state.describe(), m_started ? m_now : m_clock->now());
+      fail(state.m_error, state.describe(), now());
     }
   }
-  release_spawned(state);
+  detail::release_spawned(state);
 }
 
 }  // namespace asp

@@ -28,9 +28,12 @@ enum class when_full {
 ///
 /// Producers `push` values (stamped with the loop's real clock at the push) or (time, value)
 /// events (the source's own time) from any thread; the consumer on the loop's thread takes
-/// them in push order with `co_await next()`. A push wakes a waiting loop. While the channel
-/// is open it keeps its loop's run going (it holds a work_guard); `close()` ends the stream
-/// once the buffered events are taken. Copies share one channel.
+/// them in push order with `co_await next()`. A push wakes a waiting consumer with work due at
+/// the event's time, so the event takes its place in the loop's order (DESIGN §2 rule 6) even
+/// when it is pushed during replay; a push from the loop's own thread schedules that work at
+/// once. While the channel is open it keeps its loop's run going (it holds a work_guard);
+/// `close()` ends the stream once the buffered events are taken. Copies share one channel.
+/// The channel may outlive its loop: pushing then throws std::logic_error.
 template <class T>
 class channel {
  public:
@@ -42,17 +45,21 @@ class channel {
   }
 
   /// Pushes `value` stamped with the loop's real clock now. Thread-safe.
-  void push(T value) { push(m_state->m_loop->clock().now(), std::move(value)); }
+  void push(T value) { push(m_state->m_remote->clock().now(), std::move(value)); }
 
-  /// Pushes `value` due at `time`. Thread-safe. Throws std::logic_error after close(); when
-  /// full, blocks or throws asp::input_error as the policy says (blocking on the loop's own
-  /// thread would never end, so there it throws too).
+  /// Pushes `value` due at `time`. Thread-safe. Throws std::logic_error after close() or once
+  /// the loop is destroyed; when full, blocks or throws asp::input_error as the policy says
+  /// (blocking on the loop's own thread would never end, so there it throws too).
   void push(time_point time, T value) {
     state& s = *m_state;
     std::unique_lock lock(s.m_mutex);
     if (s.m_closed) throw std::logic_error("asp: push to the closed channel '" + s.m_name + "'");
+    if (s.m_remote->gone()) {
+      throw std::logic_error("asp: push to the channel '" + s.m_name +
+                             "' after its loop was destroyed");
+    }
     if (s.m_events.size() >= s.m_capacity) {
-      if (s.m_policy == when_full::fail || loop::current() == s.m_loop) {
+      if (s.m_policy == when_full::fail || s.on_loop_thread()) {
         throw input_error("asp: channel '" + s.m_name + "' is full (capacity " +
                           std::to_string(s.m_capacity) + "): the event at " + to_string(time) +
                           " was refused");
@@ -61,7 +68,7 @@ class channel {
       if (s.m_closed) throw std::logic_error("asp: push to the closed channel '" + s.m_name + "'");
     }
     s.m_events.push_back({time, std::move(value)});
-    wake_consumer(lock);
+    wake_consumer(lock, time);
   }
 
   /// No more pushes; the consumer sees the end after the buffered events. Thread-safe,
@@ -72,7 +79,7 @@ class channel {
     if (s.m_closed) return;
     s.m_closed = true;
     s.m_space.notify_all();
-    wake_consumer(lock);
+    if (!s.m_remote->gone()) wake_consumer(lock, s.m_remote->clock().now());
     s.m_guard.reset();
   }
 
@@ -130,8 +137,19 @@ class channel {
  private:
   struct state {
     state(loop& l, std::size_t capacity, when_full policy, std::string name)
-        : m_loop(&l), m_capacity(capacity), m_policy(policy), m_name(std::move(name)), m_guard(l) {}
-    loop* m_loop;
+        : m_remote(l.remote()),
+          m_capacity(capacity),
+          m_policy(policy),
+          m_name(std::move(name)),
+          m_guard(l) {}
+
+    // The running loop, when this thread runs the channel's loop (then it is alive).
+    loop* on_loop_thread() const noexcept {
+      loop* current = loop::current();
+      return current != nullptr && current->remote() == m_remote ? current : nullptr;
+    }
+
+    std::shared_ptr<detail::loop_remote> m_remote;
     std::size_t m_capacity;
     when_full m_policy;
     std::string m_name;
@@ -144,13 +162,14 @@ class channel {
     std::coroutine_handle<> m_consumer;
   };
 
-  // Under the lock. The waiting consumer is resumed on the loop's thread, from a posted
-  // callback that checks it still waits (a cancelled consumer unregisters itself).
-  void wake_consumer(std::unique_lock<std::mutex>&) {
+  // Under the lock. The waiting consumer is resumed on the loop's thread by work due at `at`,
+  // the time of the event it will take (or of the close), which checks that it still waits (a
+  // cancelled consumer unregisters itself).
+  void wake_consumer(std::unique_lock<std::mutex>&, time_point at) {
     state& s = *m_state;
     if (!s.m_consumer || s.m_wake_posted) return;
     s.m_wake_posted = true;
-    s.m_loop->post([weak = std::weak_ptr<state>(m_state)] {
+    auto wake = [weak = std::weak_ptr<state>(m_state)] {
       const std::shared_ptr<state> st = weak.lock();
       if (!st) return;
       std::coroutine_handle<> consumer;
@@ -160,7 +179,13 @@ class channel {
         consumer = std::exchange(st->m_consumer, {});
       }
       if (consumer) consumer.resume();
-    });
+    };
+    if (loop* l = s.on_loop_thread()) {
+      l->call_at(at, std::move(wake));
+    } else {
+      s.m_remote->post(at, detail::posted_fn<loop>(
+                               [wake = std::move(wake)](time_point, loop&) mutable { wake(); }));
+    }
   }
 
   std::shared_ptr<state> m_state;

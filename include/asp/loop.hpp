@@ -2,7 +2,7 @@
 
 #include <asp/clock.hpp>
 #include <asp/detail/callback.hpp>
-#include <asp/detail/wakeup.hpp>
+#include <asp/detail/remote.hpp>
 #include <asp/detail/work.hpp>
 #include <asp/error.hpp>
 #include <asp/hook.hpp>
@@ -15,7 +15,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,12 +54,23 @@ struct loop_stats {
   std::uint64_t waits = 0;  ///< times the loop waited on the real clock or for input
 };
 
-/// A scheduled callback or wake-up that can be cancelled. Cancelling after it ran, twice, or
-/// on a default-constructed handle is harmless. A handle must not be used after its loop is
-/// destroyed.
+/// A scheduled callback or wake-up that can be cancelled. Cancelling after it ran, twice, on a
+/// default-constructed handle, or after the loop was destroyed is harmless. Copies name the
+/// same work. Use it on the loop's thread.
 class timer_handle {
  public:
   timer_handle() noexcept = default;
+  timer_handle(const timer_handle& other) noexcept
+      : m_anchor(detail::retain(other.m_anchor)), m_node(other.m_node), m_seq(other.m_seq) {}
+  timer_handle(timer_handle&& other) noexcept
+      : m_anchor(std::exchange(other.m_anchor, nullptr)), m_node(other.m_node), m_seq(other.m_seq) {}
+  timer_handle& operator=(timer_handle other) noexcept {
+    std::swap(m_anchor, other.m_anchor);
+    m_node = other.m_node;
+    m_seq = other.m_seq;
+    return *this;
+  }
+  ~timer_handle() { detail::release(m_anchor); }
 
   /// Cancels the work if it has not run yet (its callable is destroyed at once); returns
   /// whether it did.
@@ -68,48 +78,60 @@ class timer_handle {
 
   /// Whether the work is still waiting to run.
   bool pending() const noexcept {
-    return m_node != nullptr && m_node->m_seq == m_seq && !m_node->cancelled();
+    return m_anchor != nullptr && m_anchor->m_loop != nullptr && m_node->m_seq == m_seq &&
+           !m_node->cancelled();
   }
 
  private:
   friend class loop;
-  timer_handle(loop* l, detail::work_node* node, std::uint64_t seq) noexcept
-      : m_loop(l), m_node(node), m_seq(seq) {}
+  timer_handle(detail::loop_anchor* anchor, detail::work_node* node, std::uint64_t seq) noexcept
+      : m_anchor(detail::retain(anchor)), m_node(node), m_seq(seq) {}
 
-  loop* m_loop = nullptr;
+  detail::loop_anchor* m_anchor = nullptr;
   detail::work_node* m_node = nullptr;
   std::uint64_t m_seq = 0;
 };
 
 /// Keeps a loop's run going while no work is scheduled, because input can still arrive
 /// (Asio's work guard). Live sources hold one while they are open. Movable; releasing it
-/// from any thread is safe.
+/// from any thread is safe, and so is outliving the loop.
 class work_guard {
  public:
   work_guard() noexcept = default;
   explicit work_guard(loop& l) noexcept;
-  work_guard(work_guard&& other) noexcept : m_loop(std::exchange(other.m_loop, nullptr)) {}
+  work_guard(work_guard&& other) noexcept = default;
   work_guard& operator=(work_guard&& other) noexcept {
     if (this != &other) {
       reset();
-      m_loop = std::exchange(other.m_loop, nullptr);
+      m_remote = std::move(other.m_remote);
     }
     return *this;
   }
   ~work_guard() { reset(); }
 
   /// Lets the run end when it has nothing left to do.
-  void reset() noexcept;
+  void reset() noexcept {
+    if (m_remote) std::exchange(m_remote, nullptr)->drop_hold();
+  }
 
  private:
-  loop* m_loop = nullptr;
+  std::shared_ptr<detail::loop_remote> m_remote;
 };
 
 namespace detail {
 
-/// Shared between a spawned task's root coroutine and its join_handle.
+/// Shared between a spawned task's root coroutine, its join_handle, and a joiner while it
+/// waits; freed by the last of them (release_spawned).
 struct spawn_state {
-  loop* m_loop = nullptr;
+  explicit spawn_state(loop_anchor* anchor) noexcept : m_anchor(retain(anchor)) {}
+  spawn_state(const spawn_state&) = delete;
+  spawn_state& operator=(const spawn_state&) = delete;
+  virtual ~spawn_state() { release(m_anchor); }
+
+  /// The loop, or nullptr once it is destroyed (everything it ran is then finished).
+  loop* owner() const noexcept { return m_anchor->m_loop; }
+
+  loop_anchor* m_anchor;
   int m_refs = 2;
   bool m_done = false;
   bool m_detached = false;
@@ -125,17 +147,32 @@ struct spawn_state {
   spawn_state* m_prev = nullptr;
   spawn_state* m_next = nullptr;
 
-  virtual ~spawn_state() = default;
   std::string describe() const;
 };
 
 template <class T>
 struct spawn_state_of final : spawn_state {
+  using spawn_state::spawn_state;
   std::optional<T> m_value;
 };
 
 template <>
-struct spawn_state_of<void> final : spawn_state {};
+struct spawn_state_of<void> final : spawn_state {
+  using spawn_state::spawn_state;
+};
+
+/// Drops one reference to `state`, freeing it with the last.
+inline void release_spawned(spawn_state& state) noexcept {
+  if (--state.m_refs == 0) delete &state;
+}
+
+/// The outcome of a finished task: its value, or its exception rethrown.
+template <class T>
+T take_result(spawn_state_of<T>& state) {
+  state.m_observed = true;
+  if (state.m_error) std::rethrow_exception(state.m_error);
+  if constexpr (!std::is_void_v<T>) return std::move(*state.m_value);
+}
 
 /// The coroutine that runs a spawned task on its own: it starts from the loop's queue,
 /// records the outcome, and destroys itself at its end.
@@ -190,7 +227,7 @@ struct node_access {
 
 /// A spawned task: join it with `co_await`, look at its outcome, or cancel it. Dropping the
 /// handle detaches the task: it runs on, and if it fails the run fails with its error.
-/// A handle must not outlive its loop.
+/// Use it on the loop's thread. It may outlive its loop: destroying the loop cancels the task.
 template <class T>
 class [[nodiscard]] join_handle {
  public:
@@ -214,6 +251,8 @@ class [[nodiscard]] join_handle {
 
   /// Suspends until the task finishes (resumed from the loop's queue, at the virtual time the
   /// task finished), then yields its value or rethrows its exception. One joiner at a time.
+  /// The joiner follows the task, not this handle: reassigning or dropping the handle while a
+  /// joiner waits changes nothing for it.
   auto operator co_await() & noexcept;
   auto operator co_await() && noexcept { return operator co_await(); }
 
@@ -255,10 +294,10 @@ class loop {
 
   /// The virtual time: during a run, the time of the work being run (see the class comment).
   /// Before the first run, the real clock's reading.
-  time_point now() const noexcept { return m_started ? m_now : m_clock->now(); }
+  time_point now() const noexcept { return m_started ? m_now : clock().now(); }
 
   /// The real clock this loop follows.
-  asp::clock& clock() const noexcept { return *m_clock; }
+  asp::clock& clock() const noexcept { return m_remote->clock(); }
 
   /// Whether the loop has turned live: it has caught up with the real clock at least once.
   bool is_live() const noexcept { return m_live; }
@@ -288,7 +327,7 @@ class loop {
   /// run is active makes the next run return at once.
   void stop() noexcept {
     m_stop.store(true, std::memory_order_relaxed);
-    m_wakeup.notify();
+    m_remote->notify();
   }
 
   /// Schedules `f(now(), args...)` (or `f(args...)`) after the work already due now.
@@ -303,7 +342,7 @@ class loop {
   timer_handle call_later(duration delay, F&& f, Args&&... args) {
     detail::pool_node* node = make_callback(std::forward<F>(f), std::forward<Args>(args)...);
     if (!m_started) return defer(node, delay);
-    return schedule(node, m_now + delay);
+    return schedule(node, detail::saturating_add(m_now, delay));
   }
 
   /// Schedules `f(when, args...)` at `when`. A `when` earlier than now() runs next in time
@@ -316,16 +355,29 @@ class loop {
   /// From any thread: runs `f(stamp)` (or `f()`) on the loop, due at `stamp` = the real
   /// clock's reading now. It takes its place in time order (DESIGN §2 rule 6), after every
   /// piece of work due earlier, and wakes the loop if it is waiting. Never dropped: work posted
-  /// while no run is active waits for the next run.
+  /// while no run is active waits for the next run, and counts as known work for its start.
+  ///
+  /// Posted from the loop's own thread during a run, the work is scheduled at once, as
+  /// `call_at(stamp, f)` is. From another thread it waits in an inbox that the loop empties
+  /// before it runs its next piece of work, so it takes its place before anything later runs.
+  /// A coroutine function's task starts in the work's own slot.
   template <class F>
   void post(F&& f) {
-    enqueue_post(std::nullopt, make_posted(std::forward<F>(f)));
+    if (current() == this) {
+      call_at(clock().now(), std::forward<F>(f));
+    } else {
+      m_remote->post(std::nullopt, make_posted(std::forward<F>(f)));
+    }
   }
 
   /// As `post`, due at the source's own time `stamp`.
   template <class F>
   void post_at(time_point stamp, F&& f) {
-    enqueue_post(stamp, make_posted(std::forward<F>(f)));
+    if (current() == this) {
+      call_at(stamp, std::forward<F>(f));
+    } else {
+      m_remote->post(stamp, make_posted(std::forward<F>(f)));
+    }
   }
 
   /// As `post` for every callable in `callables`, with one lock and one clock reading: all are
@@ -333,16 +385,13 @@ class loop {
   /// thread that has several pieces of work at hand.
   template <class Range>
   void post_batch(Range&& callables) {
-    bool wake = false;
-    {
-      std::lock_guard lock(m_post_mutex);
-      const time_point stamp = m_clock->now();
-      for (auto&& f : callables) {
-        m_posts.push_back({stamp, make_posted(std::forward<decltype(f)>(f))});
-      }
-      wake = mark_posts_waiting();
+    if (current() == this) {
+      const time_point stamp = clock().now();
+      for (auto&& f : callables) call_at(stamp, std::forward<decltype(f)>(f));
+    } else {
+      m_remote->post_all(std::forward<Range>(callables),
+                         [](auto&& f) { return make_posted(std::forward<decltype(f)>(f)); });
     }
-    if (wake) wake_if_sleeping();
   }
 
   /// Runs `body` as a task of its own, starting after the work already due now (at the start
@@ -359,6 +408,10 @@ class loop {
   /// Keeps the run going while nothing is scheduled (see work_guard).
   work_guard hold() noexcept { return work_guard{*this}; }
 
+  /// What other threads reach of this loop (its inbox and holds); shared with work guards and
+  /// channels so that they may outlive it.
+  const std::shared_ptr<detail::loop_remote>& remote() const noexcept { return m_remote; }
+
   // --- For the library's own awaiters and sources: not part of the user API. ---
 
   /// Schedules `node` at `due`; it must not be pending.
@@ -370,17 +423,19 @@ class loop {
     } else {
       m_heap.push({due, node});
     }
-    return {this, node, seq};
+    return {m_anchor, node, seq};
   }
 
   /// Schedules the resumption of `h` at `due`.
   timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
 
   /// Whether work due at `due` and scheduled now would run before everything already pending,
-  /// and may run at once: it is due by the real clock, within the run's end, and no stop is
-  /// requested. Lets a stream deliver consecutive events without queueing them.
+  /// and may run at once: it is due by the real clock, within the run's end, no stop is
+  /// requested and no posted work waits to be taken in. Lets a stream deliver consecutive
+  /// events without queueing them.
   bool may_run_next(time_point due) const noexcept {
     if (due > m_real || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
+    if (m_remote->posts_waiting()) return false;
     if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
     return m_heap.empty() || due < m_heap.top().due;
   }
@@ -388,24 +443,23 @@ class loop {
   /// Moves the virtual clock to `due` (if later) for work run outside the queue.
   void advance_to(time_point due) noexcept {
     if (m_now < due) m_now = due;
+    m_current_due = due;
     ++m_stats.runs;
   }
+
+  /// The due time of the piece of work running now (its slot in the order).
+  time_point current_due() const noexcept { return m_current_due; }
 
   /// Records the first failure of user code and stops the run.
   void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
 
-  /// Spawns a task that a callback returned; its failure fails the run, naming `source`.
+  /// Starts, at once and in the running work's slot, a task that a callback returned; its
+  /// failure fails the run, naming `source`.
   template <class T>
-  void spawn_detached(task<T> body, const std::type_info& source);
-
-  void add_hold() noexcept { m_holds.fetch_add(1, std::memory_order_relaxed); }
-  void drop_hold() noexcept {
-    if (m_holds.fetch_sub(1, std::memory_order_acq_rel) == 1) m_wakeup.notify();
-  }
+  void start_returned(task<T> body, const std::type_info& source);
 
   void finish_spawned(detail::spawn_state& state) noexcept;
   void cancel_spawned(detail::spawn_state& state);
-  void release_spawned(detail::spawn_state& state) noexcept;
   void release(detail::work_node* node) noexcept {
     m_pool.release(static_cast<detail::pool_node*>(node));
   }
@@ -414,10 +468,6 @@ class loop {
  private:
   friend class timer_handle;
   using posted = detail::posted_fn<loop>;
-  struct post_item {
-    time_point stamp;
-    posted fn;
-  };
   struct deferred_item {
     duration delay;
     detail::work_node* node;
@@ -434,16 +484,15 @@ class loop {
     using C = std::decay_t<F>;
     return posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
       if constexpr (is_task_v<detail::callback_result_t<C>>) {
-        l.spawn_detached(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
+        l.start_returned(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
                          typeid(C));
       } else {
         detail::invoke_with_time(fn, t);
       }
     }};
   }
-  void enqueue_post(std::optional<time_point> stamp, posted fn);
-  bool mark_posts_waiting() noexcept;
-  void wake_if_sleeping() noexcept;
+  template <class T>
+  detail::spawn_state_of<T>* make_spawned(task<T> body, std::string name);
   void begin(const run_options& options);
   void dispatch();
   bool refresh();
@@ -454,9 +503,10 @@ class loop {
   const detail::entry* peek() noexcept;
   void run_next();
 
-  asp::clock* m_clock;
-  std::unique_ptr<asp::clock> m_own_clock;
+  std::shared_ptr<detail::loop_remote> m_remote;
+  detail::loop_anchor* m_anchor;
   time_point m_now{};
+  time_point m_current_due{};
   time_point m_real{};
   time_point m_end = time_point::max();
   std::uint64_t m_next_seq = 1;
@@ -481,13 +531,7 @@ class loop {
   time_point m_error_at{};
 
   std::atomic<bool> m_stop{false};
-  std::atomic<bool> m_sleeping{false};
-  std::atomic<bool> m_posts_waiting{false};
-  std::atomic<int> m_holds{0};
-  std::mutex m_post_mutex;
-  std::vector<post_item> m_posts;
-  std::vector<post_item> m_posts_taken;
-  detail::wakeup m_wakeup;
+  std::vector<detail::post_item> m_posts_taken;
 };
 
 /// The loop running on this thread; throws std::logic_error outside a run.
@@ -529,16 +573,12 @@ join_handle<T> spawn(task<T> body, std::string name = {}) {
 // --- implementation ---
 
 inline bool timer_handle::cancel() noexcept {
-  if (m_loop == nullptr) return false;
-  return m_loop->cancel(m_node, m_seq);
+  if (m_anchor == nullptr || m_anchor->m_loop == nullptr) return false;
+  return m_anchor->m_loop->cancel(m_node, m_seq);
 }
 
-inline work_guard::work_guard(loop& l) noexcept : m_loop(&l) {
-  l.add_hold();
-}
-
-inline void work_guard::reset() noexcept {
-  if (m_loop != nullptr) std::exchange(m_loop, nullptr)->drop_hold();
+inline work_guard::work_guard(loop& l) noexcept : m_remote(l.remote()) {
+  m_remote->add_hold();
 }
 
 template <class D>
@@ -588,7 +628,7 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
       using R = decltype(m_bound(due));
       if constexpr (is_task_v<R>) {
         // A coroutine lambda's frame refers to the lambda object: the task must own it.
-        l.spawn_detached(detail::call_owned(std::move(m_bound), due), typeid(std::decay_t<F>));
+        l.start_returned(detail::call_owned(std::move(m_bound), due), typeid(std::decay_t<F>));
       } else {
         m_bound(due);
       }
@@ -601,34 +641,43 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
 }
 
 template <class T>
-join_handle<T> loop::spawn(task<T> body, std::string name, std::optional<time_point> at) {
-  auto* state = new detail::spawn_state_of<T>();
-  state->m_loop = this;
+detail::spawn_state_of<T>* loop::make_spawned(task<T> body, std::string name) {
+  auto* state = new detail::spawn_state_of<T>(m_anchor);
   state->m_name = std::move(name);
   detail::root_coroutine root = detail::run_spawned<T>(*this, *state, std::move(body));
   state->m_root = root.m_frame;
   state->m_next = m_spawned;
   if (m_spawned != nullptr) m_spawned->m_prev = state;
   m_spawned = state;
+  return state;
+}
+
+template <class T>
+join_handle<T> loop::spawn(task<T> body, std::string name, std::optional<time_point> at) {
+  detail::spawn_state_of<T>* state = make_spawned(std::move(body), std::move(name));
+  const std::coroutine_handle<> root = state->m_root;
   if (at) {
-    state->m_start = schedule_resume(root.m_frame, *at);
+    state->m_start = schedule_resume(root, *at);
   } else if (m_started) {
-    state->m_start = schedule_resume(root.m_frame, m_now);
+    state->m_start = schedule_resume(root, m_now);
   } else {
     struct start {
       std::coroutine_handle<> m_frame;
       void operator()(time_point, loop&) const { m_frame.resume(); }
       static std::string describe() { return "start of a task"; }
     };
-    state->m_start = defer(make_node(start{root.m_frame}), duration::zero());
+    state->m_start = defer(make_node(start{root}), duration::zero());
   }
   return join_handle<T>{state};
 }
 
 template <class T>
-void loop::spawn_detached(task<T> body, const std::type_info& source) {
-  join_handle<T> handle = spawn(std::move(body));
+void loop::start_returned(task<T> body, const std::type_info& source) {
+  join_handle<T> handle{make_spawned(std::move(body), {})};
   handle.m_state->m_type = &source;
+  // The callback's work is this task's start (DESIGN §2 rule 2): no second trip through the
+  // queue, which would put it behind work scheduled since and due later.
+  handle.m_state->m_root.resume();
 }
 
 template <class T>
@@ -664,38 +713,44 @@ root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body) {
 template <class T>
 T join_handle<T>::result() {
   if (!done()) throw std::logic_error("asp::join_handle::result: the task has not finished");
-  m_state->m_observed = true;
-  if (m_state->m_error) std::rethrow_exception(m_state->m_error);
-  if constexpr (!std::is_void_v<T>) return std::move(*m_state->m_value);
+  return detail::take_result(*m_state);
 }
 
 template <class T>
 auto join_handle<T>::operator co_await() & noexcept {
+  // Holds the task's state, not this handle, while it waits: the handle may be reassigned or
+  // dropped meanwhile, and the loop may destroy the waiting joiner after the handle is gone.
   struct awaiter {
-    join_handle* m_handle;
-    bool await_ready() const noexcept { return m_handle->done(); }
+    detail::spawn_state_of<T>* m_state;
+    bool m_waiting = false;
+
+    explicit awaiter(detail::spawn_state_of<T>* state) noexcept : m_state(state) {}
+    awaiter(const awaiter&) = delete;
+    awaiter& operator=(const awaiter&) = delete;
+    bool await_ready() const noexcept { return m_state->m_done; }
     void await_suspend(std::coroutine_handle<> joiner) {
-      detail::spawn_state& s = *m_handle->m_state;
-      if (s.m_joiner) throw std::logic_error("asp::join_handle: the task is already joined");
-      s.m_joiner = joiner;
+      if (m_state->m_joiner) throw std::logic_error("asp::join_handle: the task is already joined");
+      m_state->m_joiner = joiner;
+      ++m_state->m_refs;
+      m_waiting = true;
     }
-    T await_resume() { return m_handle->result(); }
+    T await_resume() { return detail::take_result(*m_state); }
     ~awaiter() {
+      if (!m_waiting) return;
       // A joiner destroyed while waiting (cancelled) must not be resumed later.
-      if (m_handle->m_state != nullptr) {
-        m_handle->m_state->m_joiner_resume.cancel();
-        m_handle->m_state->m_joiner = {};
-      }
+      m_state->m_joiner_resume.cancel();
+      m_state->m_joiner = {};
+      detail::release_spawned(*m_state);
     }
   };
   if (m_state == nullptr) std::terminate();
-  return awaiter{this};
+  return awaiter{m_state};
 }
 
 template <class T>
 bool join_handle<T>::cancel() {
-  if (m_state == nullptr || m_state->m_done) return false;
-  m_state->m_loop->cancel_spawned(*m_state);
+  if (m_state == nullptr || m_state->m_done || m_state->owner() == nullptr) return false;
+  m_state->owner()->cancel_spawned(*m_state);
   return true;
 }
 
@@ -703,7 +758,11 @@ template <class T>
 void join_handle<T>::detach() noexcept {
   if (m_state != nullptr) {
     detail::spawn_state* state = std::exchange(m_state, nullptr);
-    state->m_loop->detach_spawned(*state);
+    if (loop* owner = state->owner()) {
+      owner->detach_spawned(*state);
+    } else {
+      detail::release_spawned(*state);
+    }
   }
 }
 

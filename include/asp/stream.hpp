@@ -8,6 +8,7 @@
 #include <asp/task.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -32,8 +33,9 @@ struct stream_options {
   std::string name{};
   /// Called once, before the first event; a coroutine function is awaited.
   hook<> on_start{};
-  /// Called once, when the past is exhausted, before the first live event (only for streams
-  /// that have a live source); a coroutine function is awaited.
+  /// Called once, when the past is exhausted, before the first live event — for a stream
+  /// without a live source too, as in the original, so it marks "history done"; a coroutine
+  /// function is awaited.
   hook<> on_live_start{};
   /// Timestamps must not decrease within a stream; this says what happens when they do.
   out_of_order order = out_of_order::fail;
@@ -150,13 +152,18 @@ task<void> deliver_async(Callback& callback, time_point t, E& e) {
   co_await invoke_event(callback, t, event_traits<std::remove_cv_t<E>>::value(e));
 }
 
+// Where a stream is, for error messages.
+enum class stream_phase { on_start, events, on_live_start };
+
 template <class Callback, class Range, class Future>
 task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> past, Future future,
-                      stream_options options, std::shared_ptr<stream_stats> stats) {
+                      stream_options options, std::shared_ptr<stream_stats> stats,
+                      std::exception_ptr first_read_error) {
   loop& l = current_loop();
   std::uint64_t index = 0;
   time_point previous = time_point::min();
   std::optional<time_point> current;  // the time of the event at hand, for error messages
+  stream_phase phase = stream_phase::events;
   auto deliver = [&](time_point t, auto& e) -> task<void> {
     using E = std::remove_cvref_t<decltype(e)>;
     using R = decltype(invoke_event(callback, t, event_traits<E>::value(e)));
@@ -169,8 +176,13 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
     }
   };
   try {
+    // Reading the first event (done when the stream started) failed: fail here, with the
+    // stream's name, like any later read.
+    if (first_read_error) std::rethrow_exception(first_read_error);
     if (options.on_start) {
+      phase = stream_phase::on_start;
       if (task<void> started = options.on_start(); started.valid()) co_await std::move(started);
+      phase = stream_phase::events;
     }
     if constexpr (!std::is_same_v<Range, none_t>) {
       using E = typename past_cursor<Range>::event_type;
@@ -200,19 +212,34 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         ++past->m_it;
       }
     }
+    if (options.on_live_start) {
+      phase = stream_phase::on_live_start;
+      if (task<void> live = options.on_live_start(); live.valid()) co_await std::move(live);
+      phase = stream_phase::events;
+    }
     if constexpr (!std::is_same_v<Future, none_t>) {
       using E = live_event_t<Future>;
-      if (options.on_live_start) {
-        if (task<void> live = options.on_live_start(); live.valid()) co_await std::move(live);
-      }
-      while (std::optional<E> e = co_await future.next()) {
+      for (;;) {
+        const std::uint64_t runs_before = l.stats().runs;
+        std::optional<E> e = co_await future.next();
+        if (!e) break;
         time_point t = event_traits<E>::time(*e);
         current = t;
         if (index > 0 && !check_order(options, *stats, index, previous, t)) {
           ++index;
           continue;
         }
-        co_await sleep_until(t);
+        // A source that woke the stream from work due at the event's own time (a channel's
+        // wake-up is posted at the event's time; a generator that slept until it) delivers it
+        // in that slot. Otherwise the event takes its place in the queue, or the fast path.
+        const bool in_its_slot = l.stats().runs != runs_before && l.current_due() == t;
+        if (!in_its_slot) {
+          if (l.may_run_next(t)) {
+            l.advance_to(t);
+          } else {
+            co_await sleep_until(t);
+          }
+        }
         task<void> pending = deliver(t, *e);
         if (pending.valid()) co_await std::move(pending);
         previous = t;
@@ -221,8 +248,19 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
       }
     }
   } catch (...) {
-    std::string where = "stream '" + options.name + "', event #" + std::to_string(index);
-    if (current) where += " (" + to_string(*current) + ")";
+    std::string where = "stream '" + options.name + "', ";
+    switch (phase) {
+      case stream_phase::on_start:
+        where += "on_start";
+        break;
+      case stream_phase::on_live_start:
+        where += "on_live_start";
+        break;
+      case stream_phase::events:
+        where += "event #" + std::to_string(index);
+        if (current) where += " (" + to_string(*current) + ")";
+        break;
+    }
     l.fail(std::current_exception(), std::move(where), l.now());
     throw;
   }
@@ -236,19 +274,29 @@ stream_handle loop::start(stream_spec<Callback, Past, Future> spec) {
   auto stats = std::make_shared<stream_stats>();
   std::string task_name = "stream '" + spec.options.name + "'";
   if constexpr (std::is_same_v<Past, none_t>) {
-    auto body = detail::run_stream<Callback, none_t, Future>(
-        std::move(spec.callback), nullptr, std::move(spec.future), std::move(spec.options), stats);
+    auto body = detail::run_stream<Callback, none_t, Future>(std::move(spec.callback), nullptr,
+                                                             std::move(spec.future),
+                                                             std::move(spec.options), stats, {});
     return {spawn(std::move(body), std::move(task_name)), stats};
   } else {
-    auto cursor = std::make_unique<detail::past_cursor<Past>>(std::move(spec.past));
+    // The first event is read now, so that its time counts as known work (rule 3). A source
+    // that fails to produce it (a file that cannot be opened) fails the run when the stream
+    // starts, naming the stream, instead of escaping from here.
+    std::unique_ptr<detail::past_cursor<Past>> cursor;
     std::optional<time_point> first;
-    if (!cursor->done()) {
-      using E = typename detail::past_cursor<Past>::event_type;
-      first = detail::event_traits<E>::time(*cursor->m_it);
+    std::exception_ptr first_read_error;
+    try {
+      cursor = std::make_unique<detail::past_cursor<Past>>(std::move(spec.past));
+      if (!cursor->done()) {
+        using E = typename detail::past_cursor<Past>::event_type;
+        first = detail::event_traits<E>::time(*cursor->m_it);
+      }
+    } catch (...) {
+      first_read_error = std::current_exception();
     }
     auto body = detail::run_stream<Callback, Past, Future>(
         std::move(spec.callback), std::move(cursor), std::move(spec.future),
-        std::move(spec.options), stats);
+        std::move(spec.options), stats, std::move(first_read_error));
     return {spawn(std::move(body), std::move(task_name), first), stats};
   }
 }

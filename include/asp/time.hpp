@@ -20,4 +20,18 @@ std::string to_string(time_point t);
 /// log format of the examples.
 std::string format_time_of_day(time_point t);
 
+namespace detail {
+
+/// `t + d`, clamped to the representable range instead of wrapping: `call_later` and `sleep`
+/// of `duration::max()` mean "never", not a time in the past.
+constexpr time_point saturating_add(time_point t, duration d) noexcept {
+  duration::rep sum = 0;
+  if (__builtin_add_overflow(t.time_since_epoch().count(), d.count(), &sum)) {
+    return d > duration::zero() ? time_point::max() : time_point::min();
+  }
+  return time_point{duration{sum}};
+}
+
+}  // namespace detail
+
 }  // namespace asp
