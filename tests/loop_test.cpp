@@ -406,4 +406,137 @@ TEST_F(Loop, LargeCallablesAreStoredOutOfLine) {
   EXPECT_EQ(got, 7);
 }
 
+// --- Posts and coroutine callbacks in busy schedules (once defects: they ran late) ---
+
+TEST_F(Loop, Rule6_WorkPostedFromTheLoopWithItsOwnTimeRunsAtThatTimeDuringReplay) {
+  std::vector<std::string> order;
+  loop.call_at(t0 + 1s, [&] {
+    order.push_back("X");
+    loop.post_at(t0 + 1500ms, [&](asp::time_point stamp) {
+      order.push_back("P due " + std::to_string(secs(stamp)) + " now " +
+                      std::to_string(secs(loop.now())));
+    });
+  });
+  loop.call_at(t0 + 2s, [&] { order.push_back("Y"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"X", "P due 1.500000 now 1.500000", "Y"}));
+}
+
+TEST_F(Loop, Rule6_WorkPostedFromTheLoopStampedInThePastRunsNext) {
+  std::vector<std::string> order;
+  loop.call_at(t0 + 10s, [&] {
+    order.push_back("at 10");
+    loop.post_at(t0 + 4s, [&](asp::time_point stamp) {
+      order.push_back("posted " + std::to_string(secs(stamp)) + " at " +
+                      std::to_string(secs(loop.now())));
+    });
+  });
+  loop.call_at(t0 + 10s, [&] { order.push_back("also at 10"); });
+  loop.call_at(t0 + 11s, [&] { order.push_back("at 11"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"at 10", "posted 4.000000 at 10.000000", "also at 10",
+                                             "at 11"}));
+}
+
+TEST_F(Loop, Rule3_WorkPostedBeforeTheRunIsKnownWorkAndCountsForTheStart) {
+  std::vector<std::pair<double, double>> got;
+  loop.post_at(t0 + 2s,
+               [&](asp::time_point stamp) { got.emplace_back(secs(stamp), secs(loop.now())); });
+  loop.call_at(t0 + 5s, record());
+  loop.run();
+  got.insert(got.end(), seen.begin(), seen.end());
+  EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{2, 2}, {5, 5}}));
+}
+
+TEST_F(Loop, Rule2_CoroutineCallbackStartsInItsOwnSlot) {
+  std::vector<std::string> order;
+  loop.call_at(t0 + 1s, [&](asp::time_point) -> asp::task<void> {
+    order.push_back("coroutine");
+    co_return;
+  });
+  loop.call_at(t0 + 1s, [&] { order.push_back("plain"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"coroutine", "plain"}));
+}
+
+TEST_F(Loop, Rule5_CoroutineCallbackDueInThePastRunsBeforeWorkDueLater) {
+  std::vector<std::string> order;
+  loop.call_at(t0 + 10s, [&] {
+    order.push_back("at 10");
+    loop.call_at(t0 + 3s, [&](asp::time_point due) -> asp::task<void> {
+      order.push_back("coroutine due " + std::to_string(secs(due)));
+      co_await asp::sleep(0s);
+      order.push_back("coroutine resumed at " + std::to_string(secs(loop.now())));
+    });
+  });
+  loop.call_at(t0 + 10s, [&] { order.push_back("W at 10"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"at 10", "coroutine due 3.000000", "W at 10",
+                                             "coroutine resumed at 10.000000"}));
+}
+
+TEST_F(Loop, Rule2_CoroutinesGivenToEveryEntryPointStartInTheirSlot) {
+  std::vector<std::string> order;
+  auto coroutine = [&](std::string name) {
+    return [&order, name]() -> asp::task<void> {
+      order.push_back(name);
+      co_return;
+    };
+  };
+  loop.call_at(t0, [&] {
+    loop.call_soon(coroutine("call_soon"));
+    loop.call_later(0s, coroutine("call_later"));
+    loop.call_at(t0, coroutine("call_at"));
+    loop.post(coroutine("post"));  // due at the real time, a day later
+    loop.post_at(t0, coroutine("post_at"));
+    loop.call_soon([&] { order.push_back("plain"); });
+  });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"call_soon", "call_later", "call_at", "post_at",
+                                             "plain", "post"}));
+}
+
+// --- Delays that mean "never" ---
+
+TEST_F(Loop, CallLaterOfTheLongestDelayNeverFiresDuringTheRun) {
+  bool fired = false;
+  loop.call_at(t0, [&] { loop.call_later(asp::duration::max(), [&] { fired = true; }); });
+  loop.call_at(t0 + 1s, record());
+  loop.run({.end = t0 + 48h});
+  EXPECT_FALSE(fired);
+  EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}}));
+}
+
+TEST_F(Loop, CallLaterOfTheLongestDelayBeforeTheRunNeverFires) {
+  bool fired = false;
+  asp::timer_handle never = loop.call_later(asp::duration::max(), [&] { fired = true; });
+  loop.call_at(t0 + 1s, record());
+  loop.run({.end = t0 + 48h});
+  EXPECT_FALSE(fired);
+  EXPECT_TRUE(never.pending());
+  EXPECT_TRUE(never.cancel());
+}
+
+TEST_F(Loop, SleepOfTheLongestDelayNeverResumes) {
+  bool resumed = false;
+  auto sleeper = [&]() -> asp::task<void> {
+    co_await asp::sleep(asp::duration::max());
+    resumed = true;
+  };
+  loop.call_at(t0, [&] { loop.spawn(sleeper()).detach(); });
+  loop.run({.end = t0 + 48h});
+  EXPECT_FALSE(resumed);
+  // Nothing else can happen before the end, so the run returns without waiting for it.
+  EXPECT_EQ(loop.now(), t0);
+}
+
+TEST_F(Loop, NegativeDelaysSaturateIntoThePastAndRunNext) {
+  loop.call_at(t0 + 5s, [&] { loop.call_later(asp::duration::min(), record()); });
+  loop.call_at(t0 + 6s, record());
+  loop.run();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].second, 5);
+  EXPECT_EQ(seen[1], (std::pair<double, double>{6, 6}));
+}
+
 }  // namespace

@@ -452,4 +452,140 @@ TEST_F(Stream, JoiningAStreamWaitsForItsLastEvent) {
   EXPECT_EQ(loop.run(main_task(), {.start = t0}), 9);
 }
 
+// --- Live input pushed during replay, first reads, hooks (once defects) ---
+
+TEST_F(Stream, Rule6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTime) {
+  asp::channel<std::string> live(loop);
+  std::vector<asp::event<std::string>> a;
+  for (int i = 1; i <= 5; ++i) a.push_back({t0 + std::chrono::seconds(i), "A" + std::to_string(i)});
+  auto cb = [&](asp::time_point t, const std::string& v) {
+    log.push_back(v + " at " + std::to_string(secs(t)) + " now " +
+                  std::to_string(secs(loop.now())));
+    if (v == "A2") live.push(t0 + 2500ms, "live");
+    if (v == "A5") live.close();
+  };
+  loop.start(asp::process_stream(cb, a, asp::none, {.name = "A"})).detach();
+  loop.start(asp::process_stream(cb, asp::none, live, {.name = "B"})).detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "A1 at 1.000000 now 1.000000", "A2 at 2.000000 now 2.000000",
+                     "live at 2.500000 now 2.500000", "A3 at 3.000000 now 3.000000",
+                     "A4 at 4.000000 now 4.000000", "A5 at 5.000000 now 5.000000"}));
+  EXPECT_EQ(loop.stats().waits, 0u);
+}
+
+TEST_F(Stream, Rule6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace) {
+  // The consumer is in its own past when the event arrives, so it finds it buffered.
+  asp::channel<std::string> live(loop);
+  auto cb = [&](asp::time_point t, const std::string& v) {
+    log.push_back(v + " at " + std::to_string(secs(t)));
+    if (v == "A2") live.push(t0 + 2500ms, "live");
+    if (v == "A5") live.close();
+  };
+  loop.start(asp::process_stream(
+                 cb,
+                 std::vector<asp::event<std::string>>{
+                     {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 5s, "A5"}}))
+      .detach();
+  loop.start(asp::process_stream(cb, std::vector<asp::event<std::string>>{{t0 + 2100ms, "B past"}},
+                                 live))
+      .detach();
+  loop.run();
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"A1 at 1.000000", "A2 at 2.000000", "B past at 2.100000",
+                                      "live at 2.500000", "A3 at 3.000000", "A5 at 5.000000"}));
+}
+
+TEST_F(Stream, Rule6_ChannelEventPushedFromAnotherThreadDuringReplayTakesItsPlaceBeforeLaterWork) {
+  asp::channel<std::string> live(loop);
+  auto cb = [&](asp::time_point t, const std::string& v) {
+    log.push_back(v + " at " + std::to_string(secs(t)));
+    if (v == "A2") {
+      // Another thread pushes while the loop is busy replaying; the push completes first.
+      std::thread producer([&] { live.push(t0 + 2500ms, "live"); });
+      producer.join();
+    }
+    if (v == "A4") live.close();
+  };
+  loop.start(asp::process_stream(
+                 cb,
+                 std::vector<asp::event<std::string>>{
+                     {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 4s, "A4"}}))
+      .detach();
+  loop.start(asp::process_stream(cb, asp::none, live)).detach();
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"A1 at 1.000000", "A2 at 2.000000", "live at 2.500000",
+                                           "A3 at 3.000000", "A4 at 4.000000"}));
+}
+
+TEST_F(Stream, PastSourceFailingBeforeItsFirstEventFailsTheRunNamingTheStream) {
+  auto unreadable = []() -> asp::generator<asp::event<int>> {
+    throw std::runtime_error("cannot open file");
+    co_return;
+  };
+  const asp::run_error e = run_error_of([&] {
+    asp::run({.start = t0}, asp::process_stream([](asp::time_point, int) {}, unreadable(),
+                                                asp::none, {.name = "csv"}));
+  });
+  EXPECT_EQ(e.where(), "stream 'csv', event #0");
+  EXPECT_EQ(std::string(e.what()),
+            "asp: stream 'csv', event #0, at virtual time 2025-01-01T00:00:00.000000000Z: cannot "
+            "open file");
+  EXPECT_THROW(e.rethrow_nested(), std::runtime_error);
+}
+
+TEST_F(Stream, OnStartFailureNamesTheHook) {
+  loop.start(asp::process_stream(
+                 [](asp::time_point, int) {}, std::vector<asp::event<int>>{{t0, 1}}, asp::none,
+                 {.name = "warm", .on_start = [] { throw std::runtime_error("no model"); }}))
+      .detach();
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(e.where(), "stream 'warm', on_start");
+}
+
+TEST_F(Stream, OnLiveStartFailureNamesTheHook) {
+  asp::channel<int> live(loop);
+  live.close();
+  loop.start(asp::process_stream([](asp::time_point, int) {}, std::vector<asp::event<int>>{{t0, 1}},
+                                 live,
+                                 {.name = "feed",
+                                  .on_live_start = []() -> asp::task<void> {
+                                    co_await asp::sleep(1s);
+                                    throw std::runtime_error("not subscribed");
+                                  }}))
+      .detach();
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(e.where(), "stream 'feed', on_live_start");
+  EXPECT_EQ(e.at(), t0 + 1s);
+}
+
+TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
+  int fired = 0;
+  loop.start(asp::process_stream([&](asp::time_point t, int) { note(t, "event"); },
+                                 std::vector<asp::event<int>>{{real - 2s, 1}, {real - 1s, 2}},
+                                 asp::none,
+                                 {.on_live_start =
+                                      [&] {
+                                        ++fired;
+                                        log.push_back("history done");
+                                      }}))
+      .detach();
+  loop.start(asp::process_stream([&](asp::time_point t, int) { note(t, "other"); },
+                                 std::vector<asp::event<int>>{{real - 1500ms, 1}}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(log, (std::vector<std::string>{"-2000 -2000 event", "-1500 -1500 other",
+                                           "-1000 -1000 event", "history done"}));
+}
+
+TEST_F(Stream, Rule7_OnLiveStartFiresForAStreamWithNeitherPastNorFuture) {
+  int fired = 0;
+  loop.start(asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
+                                 {.on_live_start = [&] { ++fired; }}))
+      .detach();
+  loop.run();
+  EXPECT_EQ(fired, 1);
+}
+
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -190,6 +191,33 @@ TEST_F(Task, ResultOfAFinishedTask) {
   loop.run();
   ASSERT_TRUE(h.done());
   EXPECT_EQ(h.result(), 5);
+}
+
+asp::task<int> value_after(asp::duration delay, int value) {
+  co_await asp::sleep(delay);
+  co_return value;
+}
+
+TEST_F(Task, AJoinerFollowsTheTaskNotTheHandleObject) {
+  int got = 0;
+  asp::join_handle<int> h = loop.spawn(value_after(1s, 1));
+  auto joiner = [&]() -> asp::task<void> { got = co_await h; };
+  loop.spawn(joiner(), "joiner").detach();
+  loop.call_at(t0 + 500ms, [&] { h = loop.spawn(value_after(10s, 2)); });
+  loop.run({.start = t0});
+  EXPECT_EQ(got, 1);
+  ASSERT_TRUE(h.done());
+  EXPECT_EQ(h.result(), 2);
+}
+
+TEST_F(Task, AJoinerWaitingOnADroppedHandleStillGetsTheValue) {
+  std::vector<int> got;
+  std::optional<asp::join_handle<int>> handle{loop.spawn(value_after(2s, 7))};
+  auto joiner = [&]() -> asp::task<void> { got.push_back(co_await *handle); };
+  loop.spawn(joiner(), "joiner").detach();
+  loop.call_at(t0 + 1s, [&] { handle.reset(); });  // detaches while the joiner waits
+  loop.run({.start = t0});
+  EXPECT_EQ(got, (std::vector<int>{7}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,6 +56,30 @@ TEST_F(Threads, PostsFromAnotherThreadRunInOrderWithTheirStamps) {
   ASSERT_EQ(got.size(), 1000u);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
   for (asp::time_point s : stamps) EXPECT_EQ(s, t0);
+}
+
+TEST_F(Threads, Rule6_WorkPostedFromAnotherThreadDuringReplayIsTakenBeforeAnyLaterWork) {
+  // The loop replays a day-old history while another thread posts work stamped in that
+  // history; once the post has returned, nothing due later may run before it.
+  const asp::time_point b = t0 - 24h;
+  std::vector<std::string> order;
+  for (int i = 1; i <= 4; ++i) {
+    loop.call_at(b + std::chrono::seconds(i), [&order, &loop = loop, b, i] {
+      order.push_back("timer " + std::to_string(i));
+      if (i == 2) {
+        std::thread producer([&] {
+          loop.post_at(b + 2500ms, [&](asp::time_point stamp) {
+            order.push_back("posted " + std::to_string(secs(stamp) + 24 * 3600) + " now " +
+                            std::to_string(secs(loop.now()) + 24 * 3600));
+          });
+        });
+        producer.join();
+      }
+    });
+  }
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"timer 1", "timer 2", "posted 2.500000 now 2.500000",
+                                             "timer 3", "timer 4"}));
 }
 
 TEST_F(Threads, ReleasingTheLastGuardFromAnotherThreadEndsTheRun) {

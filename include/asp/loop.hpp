@@ -63,7 +63,9 @@ class timer_handle {
   timer_handle(const timer_handle& other) noexcept
       : m_anchor(detail::retain(other.m_anchor)), m_node(other.m_node), m_seq(other.m_seq) {}
   timer_handle(timer_handle&& other) noexcept
-      : m_anchor(std::exchange(other.m_anchor, nullptr)), m_node(other.m_node), m_seq(other.m_seq) {}
+      : m_anchor(std::exchange(other.m_anchor, nullptr)),
+        m_node(other.m_node),
+        m_seq(other.m_seq) {}
   timer_handle& operator=(timer_handle other) noexcept {
     std::swap(m_anchor, other.m_anchor);
     m_node = other.m_node;
