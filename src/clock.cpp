@@ -13,14 +13,14 @@ time_point system_clock::now() const noexcept {
          std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - m_steady_at_start);
 }
 
-void system_clock::wait_until(time_point deadline, waiter& w) {
+void system_clock::wait_until(time_point deadline, backend& b) {
   if (deadline == time_point::max()) {
-    w.wait(std::nullopt);
+    b.wait(std::nullopt);
     return;
   }
   const time_point current = now();
   if (deadline <= current) return;
-  w.wait(deadline - current);
+  b.wait(deadline - current);
 }
 
 void manual_clock::set(time_point t) noexcept {
@@ -34,12 +34,12 @@ void manual_clock::advance(duration d) noexcept {
   if (d > duration::zero()) m_now.fetch_add(d.count(), std::memory_order_acq_rel);
 }
 
-void manual_clock::wait_until(time_point deadline, waiter& w) {
+void manual_clock::wait_until(time_point deadline, backend& b) {
   // A pending wake-up is input that arrived "now": it must be taken before time moves on.
-  if (w.wait(duration::zero())) return;
+  if (b.wait(duration::zero())) return;
   if (deadline == time_point::max()) {
     m_blocks.fetch_add(1, std::memory_order_relaxed);
-    w.wait(std::nullopt);
+    b.wait(std::nullopt);
     return;
   }
   if (deadline > now()) {

@@ -3,7 +3,10 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <stdexcept>
 
 namespace asp {
 
@@ -45,11 +48,17 @@ struct running_scope {
 }  // namespace
 
 loop::loop()
-    : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>())),
+    : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>(), nullptr,
+                                                     std::make_unique<eventfd_backend>(), nullptr)),
       m_anchor(new detail::loop_anchor{this}) {}
 
 loop::loop(asp::clock& real_clock)
-    : m_remote(std::make_shared<detail::loop_remote>(real_clock)),
+    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock,
+                                                     std::make_unique<eventfd_backend>(), nullptr)),
+      m_anchor(new detail::loop_anchor{this}) {}
+
+loop::loop(asp::clock& real_clock, asp::backend& waiting)
+    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock, nullptr, &waiting)),
       m_anchor(new detail::loop_anchor{this}) {}
 
 loop::~loop() {
@@ -96,7 +105,9 @@ bool loop::cancel(detail::work_node* node, std::uint64_t seq) noexcept {
 }
 
 bool loop::take_posts() {
-  if (!m_remote->take(m_posts_taken)) return false;
+  if (!m_remote->take(m_posts_taken, m_requests_taken)) return false;
+  for (const detail::pacing_request& change : m_requests_taken) apply(change);
+  m_requests_taken.clear();
   struct posted_work {
     posted m_fn;
     void operator()(time_point due, loop& l) { m_fn(due, l); }
@@ -142,17 +153,13 @@ void loop::begin(const run_options& options) {
   } else if (options.start && *options.start > m_now) {
     m_now = *options.start;
   }
+  if (options.rate && !(m_pacing.on && !m_pacing.paused && m_pacing.rate == options.rate)) {
+    if (!(*options.rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
+    m_pacing = {true, false, options.rate, m_real, m_now};
+  }
 }
 
-void loop::run(run_options options) {
-  if (m_running) throw std::logic_error("asp::loop::run: the loop is already running");
-  running_scope scope(this, m_running);
-  // A stop requested before the run (from another thread, say) ends it at once; the request is
-  // consumed when the run returns, whichever way it returns.
-  struct consume_stop {
-    std::atomic<bool>& flag;
-    ~consume_stop() { flag.store(false, std::memory_order_relaxed); }
-  } stop_scope{m_stop};
+void loop::enter(run_options& options) {
   if (m_error) {
     // A detached task failed between runs: that failure is this run's outcome.
     teardown();
@@ -160,12 +167,62 @@ void loop::run(run_options options) {
   }
   m_on_live = std::move(options.on_live);
   m_end = options.end.value_or(time_point::max());
+  m_remote->busy();
   begin(options);
-  dispatch();
+}
+
+// After a run or a poll, however it went: a failure is thrown here, after everything pending
+// was destroyed.
+void loop::leave() {
   if (m_error) {
     teardown();
     rethrow_failure();
   }
+}
+
+void loop::run(run_options options) {
+  // A stop requested before the run (from another thread, say) ends it at once; the request is
+  // consumed when the run returns, whichever way it returns.
+  struct consume_stop {
+    std::atomic<bool>& flag;
+    ~consume_stop() { flag.store(false, std::memory_order_relaxed); }
+  } stop_scope{m_stop};
+  if (m_running) throw std::logic_error("asp::loop::run: the loop is already running");
+  running_scope scope(this, m_running);
+  enter(options);
+  while (drain() == step::wait) {
+    ++m_stats.waits;
+    if (m_remote->idle()) {
+      if (!m_stop.load(std::memory_order_relaxed)) {
+        clock().wait_until(m_wait_until, m_remote->backend());
+      }
+      m_remote->busy();
+    }
+  }
+  leave();
+}
+
+bool loop::poll(run_options options) {
+  if (m_running) throw std::logic_error("asp::loop::poll: the loop is already running");
+  running_scope scope(this, m_running);
+  // Consume the wake-up that brought the host here, so that its descriptor goes quiet.
+  m_remote->backend().wait(duration::zero());
+  enter(options);
+  const step next = drain();
+  m_stop.store(false, std::memory_order_relaxed);  // a stop ends this poll, as it ends a run
+  leave();
+  if (next == step::over) return false;
+  // The host waits now: posts from here on must wake it.
+  m_remote->idle();
+  return true;
+}
+
+std::optional<time_point> loop::next_deadline() {
+  if (!m_started || m_remote->posts_waiting()) return clock().now();
+  const detail::entry* next = peek();
+  const time_point until = std::min(next != nullptr ? next->due : time_point::max(), m_end);
+  if (until == time_point::max()) return std::nullopt;
+  return m_pacing.on ? paced(until) : until;
 }
 
 const detail::entry* loop::peek() noexcept {
@@ -181,21 +238,6 @@ const detail::entry* loop::peek() noexcept {
       !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
   if (m_next_from_ready) return &m_ready.front();
   return m_heap.empty() ? nullptr : &m_heap.top();
-}
-
-void loop::dispatch() {
-  const detail::loop_remote& remote = *m_remote;
-  for (;;) {
-    if (m_stop.load(std::memory_order_relaxed)) return;
-    // Input posted by other threads takes its place before anything later runs (rule 6).
-    if (remote.posts_waiting()) take_posts();
-    const detail::entry* next = peek();
-    if (next != nullptr && next->due <= m_real && next->due <= m_end) {
-      run_next();
-    } else if (!refresh()) {
-      return;
-    }
-  }
 }
 
 void loop::run_next() {
@@ -220,35 +262,123 @@ void loop::run_next() {
   release(node);
 }
 
-// The slow path, taken when nothing is due by the cached real time: read the real clock, take
-// in posted work, and either go on, wait, or end the run. Returns false when the run is over.
-bool loop::refresh() {
-  m_real = clock().now();
-  take_posts();
-  const detail::entry* next = peek();
-  const time_point due = next != nullptr ? next->due : time_point::max();
-  if (due <= m_real && due <= m_end) return true;
-
-  const bool input_possible = m_remote->held();
-  if (due > m_end || next == nullptr) {
-    if (m_end <= m_real) {
-      if (m_end != time_point::max() && m_now < m_end) m_now = m_end;
-      return false;
+// Runs everything that is due (docs/design.md, phase 2). Returns step::wait, with the real
+// time to wait until in m_wait_until, when the earliest work lies ahead; step::over when the
+// run is over (nothing left, the end reached, or a stop).
+loop::step loop::drain() {
+  const detail::loop_remote& remote = *m_remote;
+  for (;;) {
+    if (m_stop.load(std::memory_order_relaxed)) return step::over;
+    // Input posted by other threads takes its place before anything later runs (rule 6).
+    if (remote.posts_waiting()) take_posts();
+    const detail::entry* next = peek();
+    // The replay path: no clock read, no system call, no lock.
+    if (next != nullptr && due_by_real(next->due) && next->due <= m_end) {
+      run_next();
+      continue;
     }
-    if (!input_possible) return false;
-  }
 
-  if (!m_live) {
-    turn_live();
-    // on_live may have scheduled work due now: take it before waiting.
-    return true;
+    // The slow path: read the real clock, take in posted work, and go on, wait, or end.
+    m_real = clock().now();
+    take_posts();
+    next = peek();
+    const time_point due = next != nullptr ? next->due : time_point::max();
+    if (next != nullptr && due <= m_end && due_by_real(due)) continue;
+
+    if (due > m_end || next == nullptr) {
+      if (due_by_real(m_end)) {
+        if (m_end != time_point::max() && m_now < m_end) m_now = m_end;
+        return step::over;
+      }
+      if (!remote.held()) return step::over;
+    }
+    if (due > m_real) {
+      // The earliest work lies ahead of the real clock: the loop is live.
+      if (!m_live) {
+        turn_live();
+        // on_live may have scheduled work due now: take it before waiting.
+        continue;
+      }
+      // While the loop waits, virtual time follows the real clock.
+      if (m_now < m_real) m_now = m_real;
+    }
+    // Otherwise pacing holds the work back; the loop is not live and now() stays.
+    if (m_stop.load(std::memory_order_relaxed)) return step::over;
+    const time_point until = std::min(due, m_end);
+    m_wait_until = m_pacing.on ? paced(until) : until;
+    return step::wait;
   }
-  // While the loop waits, virtual time follows the real clock.
-  if (m_now < m_real) m_now = m_real;
-  if (m_stop.load(std::memory_order_relaxed)) return false;
-  ++m_stats.waits;
-  m_remote->wait_until(std::min(due, m_end), m_stop);
-  return true;
+}
+
+// The real time at which work due at `due` may run under pacing: where the paced timeline
+// reaches it, or `due` itself once the timeline has passed the real clock.
+time_point loop::paced(time_point due) const noexcept {
+  if (m_pacing.paused) return due <= m_now ? due : time_point::max();
+  if (!m_pacing.rate || due == time_point::max()) return due;
+  const auto offset = static_cast<long double>((due - m_pacing.anchor_virtual).count());
+  const long double scaled = std::ceil(offset / static_cast<long double>(*m_pacing.rate));
+  const long double limit = static_cast<long double>(std::numeric_limits<duration::rep>::max());
+  if (scaled >= limit) return time_point::max();
+  const time_point at =
+      detail::saturating_add(m_pacing.anchor_real, duration{static_cast<duration::rep>(scaled)});
+  return std::max(at, due);
+}
+
+void loop::set_rate(std::optional<double> rate) {
+  if (rate && !(*rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
+  if (current() == this) {
+    apply({detail::pacing_request::kind::rate, rate, clock().now()});
+  } else {
+    m_remote->request(detail::pacing_request::kind::rate, rate);
+  }
+}
+
+void loop::pause() {
+  if (current() == this) {
+    apply({detail::pacing_request::kind::pause, {}, clock().now()});
+  } else {
+    m_remote->request(detail::pacing_request::kind::pause);
+  }
+}
+
+void loop::resume() {
+  if (current() == this) {
+    apply({detail::pacing_request::kind::resume, {}, clock().now()});
+  } else {
+    m_remote->request(detail::pacing_request::kind::resume);
+  }
+}
+
+// Re-bases the paced timeline at the real time of the change, where it then stands, so that
+// nothing jumps: (anchor_real, anchor_virtual) becomes (change.at, position at change.at).
+void loop::apply(const detail::pacing_request& change) {
+  pacing& p = m_pacing;
+  time_point position = m_now;
+  if (p.on && !p.paused && p.rate && change.at > p.anchor_real) {
+    const auto elapsed = static_cast<long double>((change.at - p.anchor_real).count());
+    position = detail::saturating_add(
+        p.anchor_virtual,
+        duration{static_cast<duration::rep>(elapsed * static_cast<long double>(*p.rate))});
+  } else if (p.on && (p.paused || p.rate)) {
+    position = p.anchor_virtual;
+  }
+  position = std::max(position, m_now);
+  switch (change.what) {
+    case detail::pacing_request::kind::rate:
+      if (p.paused) {
+        p.rate = change.rate;
+        p.anchor_virtual = position;
+      } else {
+        p = {change.rate.has_value(), false, change.rate, change.at, position};
+      }
+      break;
+    case detail::pacing_request::kind::pause:
+      if (!p.paused) p = {true, true, p.on ? p.rate : std::nullopt, change.at, position};
+      break;
+    case detail::pacing_request::kind::resume:
+      if (p.paused) p = {p.rate.has_value(), false, p.rate, change.at, p.anchor_virtual};
+      break;
+  }
 }
 
 void loop::turn_live() {

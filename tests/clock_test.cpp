@@ -1,5 +1,4 @@
 #include <asp/clock.hpp>
-#include <asp/detail/wakeup.hpp>
 #include <asp/time.hpp>
 
 #include <gtest/gtest.h>
@@ -31,7 +30,7 @@ TEST(ManualClock, MovesOnlyWhenToldAndNeverBackwards) {
 
 TEST(ManualClock, JumpsToTheDeadlineInsteadOfWaiting) {
   asp::manual_clock clock(t0);
-  asp::detail::wakeup wakeup;
+  asp::eventfd_backend wakeup;
   clock.wait_until(t0 + 10s, wakeup);
   EXPECT_EQ(clock.now(), t0 + 10s);
   EXPECT_EQ(clock.advances(), 1u);
@@ -40,8 +39,8 @@ TEST(ManualClock, JumpsToTheDeadlineInsteadOfWaiting) {
 
 TEST(ManualClock, PendingWakeUpIsTakenBeforeTimeMovesOn) {
   asp::manual_clock clock(t0);
-  asp::detail::wakeup wakeup;
-  wakeup.notify();
+  asp::eventfd_backend wakeup;
+  wakeup.wake();
   clock.wait_until(t0 + 10s, wakeup);
   EXPECT_EQ(clock.now(), t0);
   EXPECT_EQ(clock.advances(), 0u);
@@ -49,9 +48,9 @@ TEST(ManualClock, PendingWakeUpIsTakenBeforeTimeMovesOn) {
 
 TEST(ManualClock, WaitsForAWakeUpWhenThereIsNoDeadline) {
   asp::manual_clock clock(t0);
-  asp::detail::wakeup wakeup;
-  wakeup.notify();
-  wakeup.notify();
+  asp::eventfd_backend wakeup;
+  wakeup.wake();
+  wakeup.wake();
   EXPECT_TRUE(wakeup.wait(std::nullopt));  // both notifications are consumed at once
   EXPECT_FALSE(wakeup.wait(asp::duration::zero()));
 }
@@ -71,7 +70,7 @@ TEST(SystemClock, NeverDecreasesAndStartsNearWallTime) {
 
 TEST(SystemClock, WaitWithPastDeadlineReturnsAtOnce) {
   asp::system_clock clock;
-  asp::detail::wakeup wakeup;
+  asp::eventfd_backend wakeup;
   const asp::time_point before = clock.now();
   clock.wait_until(before - 1s, wakeup);
   EXPECT_FALSE(wakeup.wait(asp::duration::zero()));

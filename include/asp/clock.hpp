@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/backend.hpp>
 #include <asp/time.hpp>
 
 #include <atomic>
@@ -7,17 +8,6 @@
 #include <optional>
 
 namespace asp {
-
-/// What a clock uses to block the loop's thread: it waits for a wake-up (a post or stop from
-/// another thread, a ready descriptor) for at most `timeout` and says whether one came.
-/// `std::nullopt` waits without limit; a zero timeout only polls.
-class waiter {
- public:
-  virtual bool wait(std::optional<duration> timeout) = 0;
-
- protected:
-  ~waiter() = default;
-};
 
 /// The loop's *real clock* (DESIGN §1): where "now" is in the world, and how to wait for a
 /// later moment. The loop reads it only when it has run out of work that is already due, so
@@ -32,9 +22,9 @@ class clock {
   /// The current real time. Thread-safe, never decreases.
   virtual time_point now() const noexcept = 0;
 
-  /// Blocks until `now() >= deadline` or until `w` reports a wake-up, whichever comes first.
+  /// Blocks on `b` until `now() >= deadline` or until `b` is woken, whichever comes first.
   /// `time_point::max()` means no deadline. May return early; the loop re-checks.
-  virtual void wait_until(time_point deadline, waiter& w) = 0;
+  virtual void wait_until(time_point deadline, backend& b) = 0;
 };
 
 /// The default real clock: wall time read once at construction, then advanced with
@@ -44,7 +34,7 @@ class system_clock final : public clock {
   system_clock() noexcept;
 
   time_point now() const noexcept override;
-  void wait_until(time_point deadline, waiter& w) override;
+  void wait_until(time_point deadline, backend& b) override;
 
  private:
   time_point m_wall_at_start;
@@ -73,7 +63,7 @@ class manual_clock final : public clock {
   /// Moves the clock forward by `d` (a negative `d` is ignored).
   void advance(duration d) noexcept;
 
-  void wait_until(time_point deadline, waiter& w) override;
+  void wait_until(time_point deadline, backend& b) override;
 
   /// How many times a waiting loop made this clock jump to a deadline.
   std::uint64_t advances() const noexcept { return m_advances.load(std::memory_order_relaxed); }

@@ -46,6 +46,18 @@ struct run_options {
   /// ahead of the real clock and the loop is about to wait. Receives `now()`. A coroutine
   /// function's task is spawned.
   hook<time_point> on_live{};
+
+  /// How fast history replays (DESIGN §2 rule 9), from the start of this run: `rate` times the
+  /// original speed (1.0 is real time, 10.0 ten times faster, 0.5 half speed; must be
+  /// positive). Without it, or when the loop already paces at this rate (a host passing the
+  /// same options to every `poll`, a run after a stop), the loop keeps its current pacing and
+  /// its timeline: as fast as possible, unless a rate was set before. Under pacing, work due at
+  /// virtual time v runs once the real clock reaches `anchor_real + (v - anchor_virtual) / rate`
+  /// (or v itself, when that is later: pacing ends where the real clock is reached and the loop is
+  /// live), the anchors being the run's start and every later change of rate, pause or resume, so
+  /// the paced timeline never jumps. `now()` still shows the work's own due time. See
+  /// `loop::set_rate`, `pause`, `resume`.
+  std::optional<double> rate{};
 };
 
 /// Counters that tests and benchmarks read to prove what the loop did (not timing).
@@ -282,14 +294,24 @@ class [[nodiscard]] join_handle {
 /// the real clock runs at once (fast-forward); when the earliest work lies ahead, the loop
 /// waits for the real clock, for input, or for a wake-up from another thread.
 ///
-/// Everything except `post`, `stop`, `clock().now()` and releasing a `work_guard` must be
-/// called on the loop's thread.
+/// A loop runs in one of two modes. `run` owns the thread: it runs what is due and, when the
+/// earliest work lies ahead, blocks in its waiting backend until then or until input arrives.
+/// `poll` lets a host loop (Asio's `io_context`, Python's asyncio, a GUI loop) drive it: it runs
+/// what is due and returns at once; `next_deadline` says when to call it again and
+/// `wake_handle` (or `set_on_wake`) when input from another thread needs it sooner. The order
+/// of work is the same in both modes.
+///
+/// Everything except `post`, `stop`, `set_rate`, `pause`, `resume`, `clock().now()` and
+/// releasing a `work_guard` must be called on the loop's thread.
 class loop {
  public:
   /// A loop on the system clock (wall time at start, then steady).
   loop();
   /// A loop on `real_clock`, which must outlive it (tests pass an `asp::manual_clock`).
   explicit loop(asp::clock& real_clock);
+  /// A loop on `real_clock` that waits with `waiting` instead of its own eventfd backend; both
+  /// must outlive it.
+  loop(asp::clock& real_clock, asp::backend& waiting);
   ~loop();
   loop(const loop&) = delete;
   loop& operator=(const loop&) = delete;
@@ -324,13 +346,50 @@ class loop {
   template <class T>
   T run(task<T> main, run_options options = {});
 
+  /// For a host loop: runs everything that is due by the clock contract — as one step of `run`
+  /// would, in the same order — and returns without blocking. Returns whether the run goes on
+  /// (work is pending, or a live source is open); false once it is over, as `run` would return
+  /// (nothing left, `options.end` reached, or `stop()`, after which a later `poll` continues).
+  /// `options.start` counts on the first call; failures throw asp::run_error as from `run`.
+  bool poll(run_options options = {});
+
+  /// For a host loop: the real time at which `poll` has work to run — the earliest pending
+  /// work's due time, or its paced time under a replay rate — at or before the real clock's
+  /// reading when something is due already or input is waiting; std::nullopt when nothing is
+  /// scheduled (wait for `wake_handle` then).
+  std::optional<time_point> next_deadline();
+
+  /// For a host loop: a file descriptor that becomes readable when another thread posts work,
+  /// pushes into a channel, releases a hold or stops the loop while the host waits; -1 if the
+  /// backend has none. Reading it is the backend's business: the next `poll` does.
+  int wake_handle() const noexcept { return m_remote->backend().native_handle(); }
+
+  /// For a host loop: calls `hook` from the posting thread when input arrives while the loop
+  /// is idle between polls (e.g. a thread-safe post into the host's own loop). Not called for
+  /// `stop()`, which must stay async-signal-safe: it only wakes the backend.
+  void set_on_wake(std::function<void()> hook) { m_remote->set_on_wake(std::move(hook)); }
+
   /// Makes `run` return before its next piece of work; pending work stays scheduled for the
   /// next run. Callable from any thread and from a signal handler. A stop requested while no
   /// run is active makes the next run return at once.
   void stop() noexcept {
     m_stop.store(true, std::memory_order_relaxed);
-    m_remote->notify();
+    m_remote->wake();
   }
+
+  /// Changes the replay rate from now on (see run_options::rate): std::nullopt replays as fast
+  /// as possible, a positive `rate` paces. The paced timeline re-bases at the real time of the
+  /// call, so nothing jumps. Callable from any thread; from another thread it takes effect
+  /// before the loop's next piece of work. Throws std::invalid_argument for a rate that is not
+  /// positive.
+  void set_rate(std::optional<double> rate);
+
+  /// Pauses replay: from now on only work due at or before `now()` runs, until `resume()`.
+  /// Callable from any thread.
+  void pause();
+
+  /// Resumes a paused replay where it stopped, at the rate it had. Callable from any thread.
+  void resume();
 
   /// Schedules `f(now(), args...)` (or `f(args...)`) after the work already due now.
   template <class F, class... Args>
@@ -436,7 +495,7 @@ class loop {
   /// requested and no posted work waits to be taken in. Lets a stream deliver consecutive
   /// events without queueing them.
   bool may_run_next(time_point due) const noexcept {
-    if (due > m_real || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
+    if (!due_by_real(due) || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
     if (m_remote->posts_waiting()) return false;
     if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
     return m_heap.empty() || due < m_heap.top().due;
@@ -495,9 +554,16 @@ class loop {
   }
   template <class T>
   detail::spawn_state_of<T>* make_spawned(task<T> body, std::string name);
+  enum class step { over, wait };
+  void enter(run_options& options);
+  void leave();
   void begin(const run_options& options);
-  void dispatch();
-  bool refresh();
+  step drain();
+  bool due_by_real(time_point due) const noexcept {
+    return m_pacing.on ? paced(due) <= m_real : due <= m_real;
+  }
+  time_point paced(time_point due) const noexcept;
+  void apply(const detail::pacing_request& change);
   bool take_posts();
   void turn_live();
   void teardown() noexcept;
@@ -533,7 +599,18 @@ class loop {
   time_point m_error_at{};
 
   std::atomic<bool> m_stop{false};
+  time_point m_wait_until = time_point::max();  // set by drain() when it returns step::wait
   std::vector<detail::post_item> m_posts_taken;
+  std::vector<detail::pacing_request> m_requests_taken;
+
+  // Replay pacing (rule 9): off, or `rate` from the anchors, or paused.
+  struct pacing {
+    bool on = false;
+    bool paused = false;
+    std::optional<double> rate;
+    time_point anchor_real{};
+    time_point anchor_virtual{};
+  } m_pacing;
 };
 
 /// The loop running on this thread; throws std::logic_error outside a run.

@@ -1,12 +1,13 @@
 #pragma once
 
+#include <asp/backend.hpp>
 #include <asp/clock.hpp>
 #include <asp/detail/callback.hpp>
-#include <asp/detail/wakeup.hpp>
 #include <asp/time.hpp>
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,80 +25,95 @@ struct post_item {
   posted_fn<loop> fn;
 };
 
-/// What other threads reach of a loop: the inbox of posted work, the wake-up line, the count of
-/// holds that keep a run going (work guards, open channels), and the real clock.
+/// A change of the replay rate asked for by another thread, with the real time it was asked
+/// at (the loop re-bases its pacing at that moment).
+struct pacing_request {
+  enum class kind { rate, pause, resume };
+  kind what;
+  std::optional<double> rate;
+  time_point at;
+};
+
+/// What other threads reach of a loop: the inbox of posted work and pacing requests, the
+/// waiting backend and its wake-up, the count of holds that keep a run going (work guards,
+/// open channels), and the real clock.
 ///
 /// The loop, its work guards and its channels share it (std::shared_ptr), so that any of them
-/// may be destroyed first: once the loop is gone, posting throws std::logic_error and
-/// releasing a hold does nothing.
+/// may be destroyed first: once the loop is gone, posting throws std::logic_error and releasing
+/// a hold does nothing.
 class loop_remote {
  public:
-  explicit loop_remote(std::unique_ptr<asp::clock> own);
-  explicit loop_remote(asp::clock& real_clock) noexcept : m_clock(&real_clock) {}
+  loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
+              std::unique_ptr<asp::backend> own_backend, asp::backend* backend);
 
   asp::clock& clock() const noexcept { return *m_clock; }
+  asp::backend& backend() const noexcept { return *m_backend; }
 
   /// Appends `fn`, due at `stamp` (or at the real clock's reading, taken under the lock so that
-  /// posts enter the loop in stamp order), and wakes the loop if it sleeps. Throws
+  /// posts enter the loop in stamp order), and wakes the loop if it is idle. Throws
   /// std::logic_error when the loop has been destroyed.
   void post(std::optional<time_point> stamp, posted_fn<loop> fn);
 
-  /// As post for each of `fns`, under one lock and one clock reading.
+  /// As post for each of `callables`, under one lock and one clock reading.
   template <class Range, class Make>
   void post_all(Range&& callables, Make make) {
-    bool wake = false;
-    {
-      std::lock_guard lock(m_mutex);
-      check_open();
-      const time_point stamp = m_clock->now();
-      for (auto&& f : callables) m_posts.push_back({stamp, make(std::forward<decltype(f)>(f))});
-      wake = mark_posts_waiting();
-    }
-    if (wake) wake_if_sleeping();
+    std::lock_guard lock(m_mutex);
+    check_open();
+    const time_point stamp = m_clock->now();
+    for (auto&& f : callables) m_posts.push_back({stamp, make(std::forward<decltype(f)>(f))});
+    announce();
   }
 
-  /// Whether posted work waits to be taken in: one relaxed load, cheap enough for the replay
-  /// path to look before every piece of work.
+  /// Queues a pacing change for the loop's thread, stamped with the real clock now.
+  void request(pacing_request::kind what, std::optional<double> rate = {});
+
+  /// Whether posted work or a request waits to be taken in: one relaxed load, cheap enough for
+  /// the replay path to look before every piece of work.
   bool posts_waiting() const noexcept { return m_posts_waiting.load(std::memory_order_relaxed); }
 
-  /// On the loop's thread: moves the inbox into `out` (which must be empty). Returns whether it
-  /// took anything.
-  bool take(std::vector<post_item>& out);
+  /// On the loop's thread: moves the inbox into `posts` and `requests` (both empty). Returns
+  /// whether it took anything.
+  bool take(std::vector<post_item>& posts, std::vector<pacing_request>& requests);
 
   /// Whether the loop has been destroyed.
   bool gone() const noexcept { return m_gone.load(std::memory_order_acquire); }
 
   void add_hold() noexcept { m_holds.fetch_add(1, std::memory_order_relaxed); }
-  void drop_hold() noexcept {
-    if (m_holds.fetch_sub(1, std::memory_order_acq_rel) == 1) m_wakeup.notify();
-  }
+  void drop_hold() noexcept;
   bool held() const noexcept { return m_holds.load(std::memory_order_acquire) > 0; }
 
   /// Makes the loop's current or next wait return. Async-signal-safe.
-  void notify() noexcept { m_wakeup.notify(); }
+  void wake() noexcept { m_backend->wake(); }
 
-  /// On the loop's thread: blocks on the real clock until `deadline`, a post or a notify(),
-  /// unless a post is already waiting or `stop` is set.
-  void wait_until(time_point deadline, const std::atomic<bool>& stop);
+  /// Called (under the inbox lock, from the thread that posts) when work arrives for an idle
+  /// loop, besides waking the backend: how a host loop that drives ASP learns of it.
+  void set_on_wake(std::function<void()> hook);
+
+  /// On the loop's thread: from now until `busy()`, posts wake the loop (the loop is idle: it
+  /// waits, or its host does). Returns false, leaving it busy, when input is already waiting.
+  bool idle() noexcept;
+  void busy() noexcept { m_sleeping.store(false, std::memory_order_relaxed); }
 
   /// Called by the loop's destructor: later posts throw, and pending ones are destroyed.
   void close() noexcept;
 
  private:
   void check_open() const;
-  bool mark_posts_waiting() noexcept;
-  void wake_if_sleeping() noexcept;
+  void announce();
 
-  asp::clock* m_clock;
   std::unique_ptr<asp::clock> m_own_clock;
+  asp::clock* m_clock;
+  std::unique_ptr<asp::backend> m_own_backend;
+  asp::backend* m_backend;
   std::mutex m_mutex;
-  std::vector<post_item> m_posts;  // guarded by m_mutex
-  bool m_closed = false;           // guarded by m_mutex
+  std::vector<post_item> m_posts;          // guarded by m_mutex
+  std::vector<pacing_request> m_requests;  // guarded by m_mutex
+  std::function<void()> m_on_wake;         // guarded by m_mutex
+  bool m_closed = false;                   // guarded by m_mutex
   std::atomic<bool> m_gone{false};
   std::atomic<bool> m_posts_waiting{false};
   std::atomic<bool> m_sleeping{false};
   std::atomic<int> m_holds{0};
-  wakeup m_wakeup;
 };
 
 /// Lets the handles that live on a loop's thread (timer_handle, the state behind a

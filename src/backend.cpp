@@ -1,4 +1,4 @@
-#include <asp/detail/wakeup.hpp>
+#include <asp/backend.hpp>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -8,23 +8,23 @@
 #include <cstdint>
 #include <system_error>
 
-namespace asp::detail {
+namespace asp {
 
-wakeup::wakeup() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+eventfd_backend::eventfd_backend() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (m_fd < 0) throw std::system_error(errno, std::generic_category(), "asp: eventfd");
 }
 
-wakeup::~wakeup() {
+eventfd_backend::~eventfd_backend() {
   ::close(m_fd);
 }
 
-void wakeup::notify() noexcept {
+void eventfd_backend::wake() noexcept {
   const std::uint64_t one = 1;
   // EAGAIN means the counter is saturated, so a wake-up is pending anyway.
   [[maybe_unused]] const auto written = ::write(m_fd, &one, sizeof one);
 }
 
-bool wakeup::wait(std::optional<duration> timeout) {
+bool eventfd_backend::wait(std::optional<duration> timeout) {
   ::pollfd pfd{m_fd, POLLIN, 0};
   ::timespec ts{};
   if (timeout) {
@@ -36,11 +36,12 @@ bool wakeup::wait(std::optional<duration> timeout) {
   do {
     ready = ::ppoll(&pfd, 1, timeout ? &ts : nullptr, nullptr);
   } while (ready < 0 && errno == EINTR && !timeout);
-  if (ready < 0 && errno != EINTR)
+  if (ready < 0 && errno != EINTR) {
     throw std::system_error(errno, std::generic_category(), "asp: ppoll");
+  }
   if (ready <= 0) return false;
   std::uint64_t count;
   return ::read(m_fd, &count, sizeof count) == static_cast<ssize_t>(sizeof count);
 }
 
-}  // namespace asp::detail
+}  // namespace asp
