@@ -122,7 +122,7 @@ void BM_SleepAndResume(benchmark::State& state) {
     }
   };
   std::vector<asp::join_handle<void>> tasks;
-  for (std::size_t i = 0; i < sleepers; ++i) tasks.push_back(loop.spawn(sleeper(i)));
+  for (std::size_t i = 0; i < sleepers; ++i) tasks.push_back(asp::spawn(loop, sleeper(i)));
   budget = -1;
   loop.run({.start = t0, .end = t0});  // start them all
   run_in_batches(state, loop, budget);

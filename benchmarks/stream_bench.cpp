@@ -90,7 +90,7 @@ void replay_streams(benchmark::State& state, std::int64_t count, MakeCallback ma
     asp::loop loop(clock);
     std::int64_t sum = 0;
     for (const auto& d : data) {
-      loop.start(asp::process_stream(make_callback(sum), std::views::all(d))).detach();
+      asp::start(loop, asp::process_stream(make_callback(sum), std::views::all(d))).detach();
     }
     loop.run();
     benchmark::DoNotOptimize(sum);
@@ -140,8 +140,8 @@ void BM_StreamFromGenerator(benchmark::State& state) {
   for (auto _ : state) {
     asp::loop loop(clock);
     std::int64_t sum = 0;
-    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
-                                   generate(total_events)))
+    asp::start(loop, asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                         generate(total_events)))
         .detach();
     loop.run();
     benchmark::DoNotOptimize(sum);
@@ -162,8 +162,8 @@ void BM_StreamFromChannel(benchmark::State& state) {
       for (std::int64_t i = 0; i < count; ++i) ch.push(t0, i);
       ch.close();
     });
-    loop.start(asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; }, asp::none,
-                                   ch))
+    asp::start(loop, asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                         asp::none, ch))
         .detach();
     loop.run();
     producer.join();

@@ -11,14 +11,14 @@ int main() {
   std::vector<asp::event<std::string>> arrivals{{start, "Jane"}, {start + 1s, "John"}};
 
   // Each arrival schedules a greeting one second later: all of it runs at once, on history's clock.
-  loop.start(asp::process_stream(
-                 [](asp::time_point t, const std::string& name) {
-                   std::cout << asp::to_string(asp::now()) << ' ' << name << " arrived\n";
-                   asp::call_at(t + 1s, [name] {
-                     std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n";
-                   });
-                 },
-                 arrivals))
+  asp::start(loop, asp::process_stream(
+                       [](asp::time_point t, const std::string& name) {
+                         std::cout << asp::to_string(asp::now()) << ' ' << name << " arrived\n";
+                         asp::call_at(t + 1s, [name] {
+                           std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n";
+                         });
+                       },
+                       arrivals))
       .detach();
   loop.run();
 }

@@ -15,6 +15,6 @@ int main(int argc, char** argv) {
   auto clock = example::make_clock(argc, argv);
   asp::loop loop(*clock);
   const asp::time_point start = clock->now();
-  loop.spawn(asp::timer(1s, say_hello, {.start = start, .end = start + 1s})).detach();
+  asp::spawn(loop, asp::timer(1s, say_hello, {.start = start, .end = start + 1s})).detach();
   loop.run();
 }

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       }
     };
   };
-  loop.start(asp::process_stream(tick(latest_x), x, asp::none, {.name = "x"})).detach();
-  loop.start(asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"})).detach();
+  asp::start(loop, asp::process_stream(tick(latest_x), x, asp::none, {.name = "x"})).detach();
+  asp::start(loop, asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"})).detach();
   loop.run();
 }

@@ -48,6 +48,6 @@ int main(int argc, char** argv) {
                   total, items);
     example::log(t, line);
   };
-  loop.start(asp::process_stream(on_update, updates, asp::none, {.name = "cart"})).detach();
+  asp::start(loop, asp::process_stream(on_update, updates, asp::none, {.name = "cart"})).detach();
   loop.run({.start = st});
 }

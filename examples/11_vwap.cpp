@@ -57,9 +57,9 @@ int main(int argc, char** argv) {
     }
     example::log(tick, line);
   };
-  loop.start(asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();
-  loop.spawn(asp::timer(
-                 1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)))
+  asp::start(loop, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();
+  asp::spawn(loop, asp::timer(
+                       1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)))
       .detach();
   loop.run();
 }

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
                                    {.name = o.symbol}))
         .detach();
   };
-  loop.start(asp::process_stream(classify, orders, asp::none, {.name = "classifier"})).detach();
+  asp::start(loop, asp::process_stream(classify, orders, asp::none, {.name = "classifier"}))
+      .detach();
   loop.run();
 }

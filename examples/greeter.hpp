@@ -66,7 +66,8 @@ inline void announce_live() {
 /// ago, then Sarah, Paul and Jane live, one second apart, each handed to `callback`.
 template <class Callback>
 void start_history_then_live(asp::loop& loop, Callback callback) {
-  loop.start(asp::process_stream(
+  asp::start(loop,
+             asp::process_stream(
                  std::move(callback), past_arrivals(loop.clock().now() - 60s, {names[0], names[1]}),
                  live_arrivals({names.begin() + 2, names.end()}), {.on_live_start = announce_live}))
       .detach();

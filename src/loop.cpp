@@ -1,4 +1,5 @@
 #include <asp/loop.hpp>
+#include <asp/spawn.hpp>
 
 #include <cxxabi.h>
 
@@ -17,12 +18,6 @@ std::string type_name(const std::type_info& type) {
   std::unique_ptr<char, void (*)(void*)> demangled(
       abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
   return status == 0 && demangled ? std::string(demangled.get()) : std::string(type.name());
-}
-
-std::string spawn_state::describe() const {
-  if (!m_name.empty()) return "task '" + m_name + "'";
-  if (m_type != nullptr) return "task returned by callback " + type_name(*m_type);
-  return "unnamed task";
 }
 
 }  // namespace detail
@@ -50,16 +45,16 @@ struct running_scope {
 loop::loop()
     : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>(), nullptr,
                                                      std::make_unique<eventfd_backend>(), nullptr)),
-      m_anchor(new detail::loop_anchor{this}) {}
+      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::loop(asp::clock& real_clock)
     : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock,
                                                      std::make_unique<eventfd_backend>(), nullptr)),
-      m_anchor(new detail::loop_anchor{this}) {}
+      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::loop(asp::clock& real_clock, asp::backend& waiting)
     : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock, nullptr, &waiting)),
-      m_anchor(new detail::loop_anchor{this}) {}
+      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::~loop() {
   teardown();
@@ -79,29 +74,9 @@ timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
 }
 
 timer_handle loop::defer(detail::work_node* node, duration delay) {
-  const std::uint64_t seq = m_next_seq++;
-  node->m_seq = seq;
+  const std::uint64_t seq = m_queue.number(node);
   m_deferred.push_back({delay, node});
   return {m_anchor, node, seq};
-}
-
-bool loop::cancel(detail::work_node* node, std::uint64_t seq) noexcept {
-  if (node == nullptr || seq == 0 || node->m_seq != seq || node->cancelled()) return false;
-  node->m_fn(node, detail::work_op::destroy, time_point{}, *this, nullptr);
-  node->m_fn = &detail::cancelled_work;
-  // Cancelled entries stay in the queues until they surface; compact when they dominate, so
-  // a service that arms and cancels timeouts forever keeps bounded queues.
-  if (++m_stale > 1024 && m_stale * 2 > m_heap.size() + m_ready.size()) {
-    const auto dead = [this](const detail::entry& e) {
-      if (!e.stale()) return false;
-      release(e.node);
-      return true;
-    };
-    m_heap.remove_if(dead);
-    m_ready.remove_if(dead);
-    m_stale = 0;
-  }
-  return true;
 }
 
 bool loop::take_posts() {
@@ -117,12 +92,7 @@ bool loop::take_posts() {
   for (detail::post_item& item : m_posts_taken) {
     // Posts arrive in stamp order, so they usually append to the sorted ring.
     detail::work_node* node = make_node(posted_work{std::move(item.fn)});
-    node->m_seq = m_next_seq++;
-    if (m_ready.empty() || !(item.stamp < m_ready.back().due)) {
-      m_ready.push({item.stamp, node});
-    } else {
-      m_heap.push({item.stamp, node});
-    }
+    m_queue.push(node, item.stamp, time_point::max());
   }
   const bool any = !m_posts_taken.empty();
   m_posts_taken.clear();
@@ -138,15 +108,15 @@ void loop::begin(const run_options& options) {
     if (options.start) {
       start = *options.start;
     } else {
-      if (peek() != nullptr) start = std::min(start, peek()->due);
+      if (const detail::entry* first = m_queue.peek()) start = std::min(start, first->due);
     }
     m_now = start;
     m_started = true;
     for (const deferred_item& d : m_deferred) {
       if (d.node->cancelled()) {
-        release(d.node);
+        m_queue.release(d.node);
       } else {
-        m_heap.push({detail::saturating_add(start, d.delay), d.node});
+        m_queue.push_numbered(d.node, detail::saturating_add(start, d.delay));
       }
     }
     m_deferred.clear();
@@ -219,32 +189,15 @@ bool loop::poll(run_options options) {
 
 std::optional<time_point> loop::next_deadline() {
   if (!m_started || m_remote->posts_waiting()) return clock().now();
-  const detail::entry* next = peek();
+  const detail::entry* next = m_queue.peek();
   const time_point until = std::min(next != nullptr ? next->due : time_point::max(), m_end);
   if (until == time_point::max()) return std::nullopt;
   return m_pacing.on ? paced(until) : until;
 }
 
-const detail::entry* loop::peek() noexcept {
-  while (!m_ready.empty() && m_ready.front().stale()) {
-    release(m_ready.pop().node);
-    if (m_stale > 0) --m_stale;
-  }
-  while (!m_heap.empty() && m_heap.top().stale()) {
-    release(m_heap.pop().node);
-    if (m_stale > 0) --m_stale;
-  }
-  m_next_from_ready =
-      !m_ready.empty() && (m_heap.empty() || detail::before(m_ready.front(), m_heap.top()));
-  if (m_next_from_ready) return &m_ready.front();
-  return m_heap.empty() ? nullptr : &m_heap.top();
-}
-
 void loop::run_next() {
   // Called right after peek(), which chose the queue.
-  const detail::entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
-  // The next piece of work is probably cold (scheduled long ago): fetch it while this one runs.
-  if (!m_heap.empty()) __builtin_prefetch(m_heap.top().node);
+  const detail::entry e = m_queue.pop();
   detail::work_node* node = e.node;
   node->m_seq = 0;
   if (m_now < e.due) m_now = e.due;
@@ -259,7 +212,7 @@ void loop::run_next() {
     if (where.empty()) where = "callback";
     fail(std::current_exception(), where + " due at " + to_string(e.due), m_now);
   }
-  release(node);
+  m_queue.release(node);
 }
 
 // Runs everything that is due (docs/design.md, phase 2). Returns step::wait, with the real
@@ -271,7 +224,7 @@ loop::step loop::drain() {
     if (m_stop.load(std::memory_order_relaxed)) return step::over;
     // Input posted by other threads takes its place before anything later runs (rule 6).
     if (remote.posts_waiting()) take_posts();
-    const detail::entry* next = peek();
+    const detail::entry* next = m_queue.peek();
     // The replay path: no clock read, no system call, no lock.
     if (next != nullptr && due_by_real(next->due) && next->due <= m_end) {
       run_next();
@@ -281,7 +234,7 @@ loop::step loop::drain() {
     // The slow path: read the real clock, take in posted work, and go on, wait, or end.
     m_real = clock().now();
     take_posts();
-    next = peek();
+    next = m_queue.peek();
     const time_point due = next != nullptr ? next->due : time_point::max();
     if (next != nullptr && due <= m_end && due_by_real(due)) continue;
 
@@ -387,7 +340,7 @@ void loop::turn_live() {
   if (!m_on_live) return;
   try {
     task<void> body = m_on_live(m_now);
-    if (body.valid()) spawn(std::move(body), "on_live callback").detach();
+    if (body.valid()) spawn(*this, std::move(body), "on_live callback").detach();
   } catch (...) {
     fail(std::current_exception(), "on_live callback", m_now);
   }
@@ -420,17 +373,11 @@ void loop::teardown() noexcept {
   m_tearing_down = true;
   // Destroying a task's frames may schedule or cancel other work; repeat until nothing is left.
   for (;;) {
-    if (m_spawned != nullptr) {
-      cancel_spawned(*m_spawned);
+    if (detail::spawn_state* state = m_tasks.any()) {
+      cancel_spawned(*state);
       continue;
     }
-    if (peek() != nullptr) {
-      const detail::entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
-      e.node->m_seq = 0;
-      e.node->m_fn(e.node, detail::work_op::destroy, e.due, *this, nullptr);
-      release(e.node);
-      continue;
-    }
+    if (m_queue.destroy_one(*this)) continue;
     if (!m_deferred.empty()) {
       const deferred_item d = m_deferred.back();
       m_deferred.pop_back();
@@ -438,22 +385,27 @@ void loop::teardown() noexcept {
         d.node->m_seq = 0;
         d.node->m_fn(d.node, detail::work_op::destroy, time_point{}, *this, nullptr);
       }
-      release(d.node);
+      m_queue.release(d.node);
       continue;
     }
     break;
   }
-  m_stale = 0;
   m_tearing_down = false;
+}
+
+void loop::start_returned(task<void> body, const std::type_info& source) {
+  detail::spawn_state_of<void>* state = make_spawned(std::move(body), {});
+  state->m_type = &source;
+  join_handle<void> handle = detail::loop_access::handle(state);
+  // The callback's work is this task's start (DESIGN §2 rule 2): no second trip through the
+  // queue, which would put it behind work scheduled since and due later.
+  state->m_root.resume();
 }
 
 void loop::finish_spawned(detail::spawn_state& state) noexcept {
   state.m_done = true;
   state.m_root = {};
-  if (state.m_prev != nullptr) state.m_prev->m_next = state.m_next;
-  if (state.m_next != nullptr) state.m_next->m_prev = state.m_prev;
-  if (m_spawned == &state) m_spawned = state.m_next;
-  state.m_prev = state.m_next = nullptr;
+  m_tasks.remove(state);
   if (state.m_joiner && !m_tearing_down) {
     try {
       state.m_joiner_resume = schedule_resume(state.m_joiner, m_now);

@@ -68,14 +68,14 @@ TEST_F(Allocations, NoneForSleepingCoroutinesOrPeriodicTicksInSteadyState) {
   auto sleeper = [&]() -> asp::task<void> {
     for (int i = 0; i < 100000; ++i) co_await asp::sleep(1ms);
   };
-  loop.spawn(asp::timer(
-                 1s,
-                 [&] {
-                   if (++ticks == 1000) at_warm = g_allocations.load();
-                 },
-                 t0, t0 + 100000s))
+  asp::spawn(loop, asp::timer(
+                       1s,
+                       [&] {
+                         if (++ticks == 1000) at_warm = g_allocations.load();
+                       },
+                       t0, t0 + 100000s))
       .detach();
-  loop.spawn(sleeper()).detach();
+  asp::spawn(loop, sleeper()).detach();
   loop.run();
   ASSERT_EQ(ticks, 100000);
   EXPECT_EQ(g_allocations.load() - at_warm, 0);
@@ -89,13 +89,14 @@ TEST_F(Allocations, NonePerEventForAVectorStreamWithAPlainCallback) {
   for (long i = 0; i < 200000; i += 7) other.push_back({t0 + std::chrono::microseconds(i), -i});
   long seen = 0;
   long at_warm = 0;
-  loop.start(asp::process_stream(
-                 [&](asp::time_point, long) {
-                   if (++seen == 1000) at_warm = g_allocations.load();
-                 },
-                 std::views::all(past)))
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point, long) {
+                         if (++seen == 1000) at_warm = g_allocations.load();
+                       },
+                       std::views::all(past)))
       .detach();
-  loop.start(asp::process_stream([](asp::time_point, long) {}, std::views::all(other))).detach();
+  asp::start(loop, asp::process_stream([](asp::time_point, long) {}, std::views::all(other)))
+      .detach();
   loop.run();
   ASSERT_EQ(seen, 200000);
   EXPECT_EQ(g_allocations.load() - at_warm, 0);

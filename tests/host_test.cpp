@@ -61,14 +61,14 @@ TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
   auto readme = [](asp::loop& loop) {
     const asp::time_point start = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
     std::vector<asp::event<std::string>> arrivals{{start, "Jane"}, {start + 1s, "John"}};
-    loop.start(asp::process_stream(
-                   [](asp::time_point t, const std::string& name) {
-                     std::cout << asp::to_string(asp::now()) << ' ' << name << " arrived\n";
-                     asp::call_at(t + 1s, [name] {
-                       std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n";
-                     });
-                   },
-                   arrivals))
+    asp::start(loop, asp::process_stream(
+                         [](asp::time_point t, const std::string& name) {
+                           std::cout << asp::to_string(asp::now()) << ' ' << name << " arrived\n";
+                           asp::call_at(t + 1s, [name] {
+                             std::cout << asp::to_string(asp::now()) << " Hello " << name << "\n";
+                           });
+                         },
+                         arrivals))
         .detach();
   };
   const std::string by_run = output_of(readme, false);
@@ -92,12 +92,12 @@ TEST(Host, Rule10_ALiveChannelFedByAnotherThreadRunsTheSameWhenAHostPollsIt) {
   auto channel_scenario = [](asp::loop& loop) {
     const asp::time_point real = loop.clock().now();
     auto live = std::make_shared<asp::channel<int>>(loop);
-    loop.start(asp::process_stream(
-                   [](asp::time_point t, int v) {
-                     std::cout << asp::to_string(t) << ' ' << asp::to_string(asp::now())
-                               << " event " << v << "\n";
-                   },
-                   std::vector<asp::event<int>>{{real - 2s, 0}, {real - 1s, 1}}, *live))
+    asp::start(loop, asp::process_stream(
+                         [](asp::time_point t, int v) {
+                           std::cout << asp::to_string(t) << ' ' << asp::to_string(asp::now())
+                                     << " event " << v << "\n";
+                         },
+                         std::vector<asp::event<int>>{{real - 2s, 0}, {real - 1s, 1}}, *live))
         .detach();
     loop.call_at(real - 1500ms,
                  [] { std::cout << "timer at " << asp::to_string(asp::now()) << "\n"; });

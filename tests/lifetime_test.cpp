@@ -40,8 +40,8 @@ TEST(Lifetime, JoinHandlesOutlivingTheLoopSeeTheirTasksCancelled) {
   std::vector<asp::join_handle<int>> handles;
   {
     asp::loop loop{clock};
-    handles.push_back(loop.spawn(value_after(1s, 1)));
-    handles.push_back(loop.spawn(value_after(1h, 2)));
+    handles.push_back(asp::spawn(loop, value_after(1s, 1)));
+    handles.push_back(asp::spawn(loop, value_after(1h, 2)));
     loop.run({.start = t0, .end = t0 + 2s});
   }
   ASSERT_TRUE(handles[0].done());
@@ -61,8 +61,8 @@ TEST(Lifetime, HandlesDestroyedBeforeTheLoopWhileAJoinerAwaitsThem) {
   auto joiner = [&](asp::join_handle<int>& h) -> asp::task<void> { got = co_await h; };
   {
     std::vector<asp::join_handle<int>> handles;
-    handles.push_back(loop.spawn(value_after(1h, 1)));
-    loop.spawn(joiner(handles.back()), "joiner").detach();
+    handles.push_back(asp::spawn(loop, value_after(1h, 1)));
+    asp::spawn(loop, joiner(handles.back()), "joiner").detach();
     loop.run({.start = t0, .end = t0 + 1s});
   }
   EXPECT_EQ(got, 0);
@@ -94,8 +94,8 @@ TEST(Lifetime, AChannelWithAWaitingConsumerMayOutliveItsLoop) {
   {
     asp::loop loop{clock};
     ch.emplace(loop);
-    loop.start(
-            asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, *ch))
+    asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); },
+                                         asp::none, *ch))
         .detach();
     ch->push(t0, 1);
     loop.call_at(t0 + 1s, [&] { loop.stop(); });
@@ -146,7 +146,7 @@ TEST(Lifetime, TaskFramesSuspendedOnASleepMayOutliveTheLoop) {
     auto consume = [&]() -> asp::task<void> {
       while (auto v = co_await gen->next()) got.push_back(*v);
     };
-    loop.spawn(consume(), "consumer").detach();
+    asp::spawn(loop, consume(), "consumer").detach();
     loop.run({.start = t0, .end = t0 + 2500ms});
   }
   EXPECT_EQ(got, (std::vector<int>{0, 1}));

@@ -355,8 +355,8 @@ TEST_F(Loop, ExceptionInACoroutineNamesTheTaskAndDestroysEveryFrame) {
     co_await asp::sleep(3s);
     throw std::runtime_error("worker broke");
   };
-  loop.spawn(sleeper(), "sleeper").detach();
-  loop.spawn(failing(), "worker").detach();
+  asp::spawn(loop, sleeper(), "sleeper").detach();
+  asp::spawn(loop, failing(), "worker").detach();
   const asp::run_error e = run_error_of([&] { loop.run({.start = t0}); });
   EXPECT_EQ(std::string(e.what()),
             "asp: task 'worker', at virtual time 2025-01-01T00:00:03.000000000Z: worker broke");
@@ -523,7 +523,7 @@ TEST_F(Loop, SleepOfTheLongestDelayNeverResumes) {
     co_await asp::sleep(asp::duration::max());
     resumed = true;
   };
-  loop.call_at(t0, [&] { loop.spawn(sleeper()).detach(); });
+  loop.call_at(t0, [&] { asp::spawn(loop, sleeper()).detach(); });
   loop.run({.end = t0 + 48h});
   EXPECT_FALSE(resumed);
   // Nothing else can happen before the end, so the run returns without waiting for it.

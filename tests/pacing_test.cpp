@@ -23,14 +23,14 @@ struct Pacing : ::testing::Test {
   std::vector<std::string> seen;  // "event@virtual seconds after b: real ms after start"
 
   void start_history(std::vector<asp::event<int>> events, std::function<void(int)> also = {}) {
-    loop.start(asp::process_stream(
-                   [this, also](asp::time_point t, int v) {
-                     EXPECT_EQ(loop.now(), t);  // now() shows event time exactly
-                     seen.push_back(std::to_string(v) + "@" + std::to_string((t - b) / 1ms) + ": " +
-                                    std::to_string((clock.now() - real) / 1ms));
-                     if (also) also(v);
-                   },
-                   std::move(events)))
+    asp::start(loop, asp::process_stream(
+                         [this, also](asp::time_point t, int v) {
+                           EXPECT_EQ(loop.now(), t);  // now() shows event time exactly
+                           seen.push_back(std::to_string(v) + "@" + std::to_string((t - b) / 1ms) +
+                                          ": " + std::to_string((clock.now() - real) / 1ms));
+                           if (also) also(v);
+                         },
+                         std::move(events)))
         .detach();
   }
   std::vector<asp::event<int>> history() { return {{b, 0}, {b + 1s, 1}, {b + 3s, 2}}; }
@@ -62,7 +62,7 @@ TEST_F(Pacing, Rule9_TimersAndSleepsArePacedLikeEvents) {
     co_await asp::sleep_until(b + 500ms);
     at.push_back((clock.now() - real) / 1ms);
   };
-  loop.spawn(sleeper(), "sleeper", b).detach();
+  asp::spawn(loop, sleeper(), "sleeper", b).detach();
   loop.run({.start = b, .rate = 2.0});
   EXPECT_EQ(at, (std::vector<long>{250, 1000}));
 }

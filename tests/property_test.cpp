@@ -811,15 +811,17 @@ class runner {
     if (def.channel >= 0) {
       asp::channel<int>& ch = m_channels[static_cast<std::size_t>(def.channel)];
       if (def.lazy) {
-        l.start(asp::process_stream(cb, lazily(std::move(past)), ch, std::move(options))).detach();
+        asp::start(l, asp::process_stream(cb, lazily(std::move(past)), ch, std::move(options)))
+            .detach();
       } else {
-        l.start(asp::process_stream(cb, std::move(past), ch, std::move(options))).detach();
+        asp::start(l, asp::process_stream(cb, std::move(past), ch, std::move(options))).detach();
       }
     } else if (def.lazy) {
-      l.start(asp::process_stream(cb, lazily(std::move(past)), asp::none, std::move(options)))
+      asp::start(l, asp::process_stream(cb, lazily(std::move(past)), asp::none, std::move(options)))
           .detach();
     } else {
-      l.start(asp::process_stream(cb, std::move(past), asp::none, std::move(options))).detach();
+      asp::start(l, asp::process_stream(cb, std::move(past), asp::none, std::move(options)))
+          .detach();
     }
   }
 
@@ -856,7 +858,8 @@ class runner {
         });
         break;
       case op_kind::spawn:
-        m_tasks[static_cast<std::size_t>(o)].emplace(l.spawn(run_coro(x.child, std::nullopt, o)));
+        m_tasks[static_cast<std::size_t>(o)].emplace(
+            asp::spawn(l, run_coro(x.child, std::nullopt, o)));
         break;
       case op_kind::cancel: {
         const auto target = static_cast<std::size_t>(x.target);

@@ -41,7 +41,8 @@ std::vector<asp::event<std::string>> names_from(asp::time_point start,
 }
 
 TEST_F(Stream, PastEventsRunAtTheirOwnTimesWithoutWaiting) {
-  loop.start(asp::process_stream([&](asp::time_point t, const std::string& name) { note(t, name); },
+  asp::start(loop,
+             asp::process_stream([&](asp::time_point t, const std::string& name) { note(t, name); },
                                  names_from(real - 60s, {"Jane", "John", "Sarah"})))
       .detach();
   loop.run();
@@ -53,15 +54,14 @@ TEST_F(Stream, PastEventsRunAtTheirOwnTimesWithoutWaiting) {
 TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringEarlierEvents) {
   std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
   std::vector<int> got;
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past, asp::none,
-                                 {.name = "quotes"}))
+  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, past,
+                                       asp::none, {.name = "quotes"}))
       .detach();
   const asp::run_error e = run_error_of([&] { loop.run(); });
   EXPECT_EQ(std::string(e.what()),
             "asp: stream 'quotes', event #2 (2025-01-01T00:00:01.500000000Z), at virtual time "
-            "2025-01-01T00:00:02.000000000Z: asp: stream 'quotes': event #2 at "
-            "2025-01-01T00:00:01.500000000Z is earlier than event #1 at "
-            "2025-01-01T00:00:02.000000000Z");
+            "2025-01-01T00:00:02.000000000Z: out of order: earlier than event #1 "
+            "(2025-01-01T00:00:02.000000000Z)");
   EXPECT_THROW(e.rethrow_nested(), asp::input_error);
   EXPECT_EQ(got, (std::vector<int>{1, 2}));
 }
@@ -69,12 +69,12 @@ TEST_F(Stream, DecreasingTimestampFailsNamingStreamIndexAndTimesAfterDeliveringE
 TEST_F(Stream, OutOfOrderEventsCanBeClampedOrSkipped) {
   std::vector<asp::event<int>> past{{t0 + 1s, 1}, {t0 + 2s, 2}, {t0 + 1500ms, 3}, {t0 + 3s, 4}};
   std::vector<std::pair<double, int>> clamped, skipped;
-  auto a = loop.start(
-      asp::process_stream([&](asp::time_point t, int v) { clamped.emplace_back(secs(t), v); }, past,
-                          asp::none, {.order = asp::out_of_order::clamp}));
-  auto b = loop.start(
-      asp::process_stream([&](asp::time_point t, int v) { skipped.emplace_back(secs(t), v); }, past,
-                          asp::none, {.order = asp::out_of_order::skip}));
+  auto a = asp::start(
+      loop, asp::process_stream([&](asp::time_point t, int v) { clamped.emplace_back(secs(t), v); },
+                                past, asp::none, {.order = asp::out_of_order::clamp}));
+  auto b = asp::start(
+      loop, asp::process_stream([&](asp::time_point t, int v) { skipped.emplace_back(secs(t), v); },
+                                past, asp::none, {.order = asp::out_of_order::skip}));
   loop.run();
   EXPECT_EQ(clamped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {2, 3}, {3, 4}}));
   EXPECT_EQ(skipped, (std::vector<std::pair<double, int>>{{1, 1}, {2, 2}, {3, 4}}));
@@ -90,19 +90,19 @@ TEST_F(Stream, StreamsInterleaveChronologicallyWithTimersAndSleepers) {
     return
         [&order, tag](asp::time_point t) { order.push_back(tag + std::to_string(int(secs(t)))); };
   };
-  loop.start(asp::process_stream(
-                 [&](asp::time_point t, int) { cb("a")(t); },
-                 std::vector<asp::event<int>>{{t0 + 1s, 0}, {t0 + 2s, 0}, {t0 + 4s, 0}}))
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point t, int) { cb("a")(t); },
+                       std::vector<asp::event<int>>{{t0 + 1s, 0}, {t0 + 2s, 0}, {t0 + 4s, 0}}))
       .detach();
-  loop.start(asp::process_stream([&](asp::time_point t, int) { cb("b")(t); },
-                                 std::vector<asp::event<int>>{{t0 + 2s, 0}, {t0 + 3s, 0}}))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, int) { cb("b")(t); },
+                                       std::vector<asp::event<int>>{{t0 + 2s, 0}, {t0 + 3s, 0}}))
       .detach();
   loop.call_at(t0 + 3s, cb("timer"));
   auto sleeper = [&]() -> asp::task<void> {
     co_await asp::sleep_until(t0 + 2500ms);
     order.push_back("sleeper2.5");
   };
-  loop.spawn(sleeper()).detach();
+  asp::spawn(loop, sleeper()).detach();
   loop.run({.start = t0});
   // Ties go by sequence: b's first event (t=2) and the timer (t=3) were scheduled before the
   // run, a's second event (t=2) and b's second (t=3) only when their predecessors ran.
@@ -119,8 +119,8 @@ TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) 
   auto record = [&](asp::time_point t, const std::string& what) {
     got.emplace_back(what + "@" + std::to_string(secs(t)).substr(0, 3), secs(loop.now()));
   };
-  loop.start(asp::process_stream(record, quotes)).detach();
-  loop.start(asp::process_stream(record, trades)).detach();
+  asp::start(loop, asp::process_stream(record, quotes)).detach();
+  asp::start(loop, asp::process_stream(record, trades)).detach();
   loop.run({.start = t0 + 10s});
   EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{{"bid@0.5", 10},
                                                               {"ask@0.6", 10},
@@ -138,8 +138,8 @@ TEST_F(Stream, PastStreamsWithoutAStartTimeReplayInChronologicalOrderOnHistorysC
   auto record = [&](asp::time_point, const std::string& what) {
     got.emplace_back(what, secs(loop.now()));
   };
-  loop.start(asp::process_stream(record, quotes)).detach();
-  loop.start(asp::process_stream(record, trades)).detach();
+  asp::start(loop, asp::process_stream(record, quotes)).detach();
+  asp::start(loop, asp::process_stream(record, trades)).detach();
   loop.run();
   EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{
                      {"bid", 0.5}, {"ask", 0.6}, {"trade1", 1}, {"ask", 1.3}, {"trade2", 2}}));
@@ -151,8 +151,8 @@ TEST_F(Stream, GeneratorFailureNamesTheStreamAndTheEventBeingRead) {
     co_yield first;
     throw std::runtime_error("line 2: not a number");
   };
-  loop.start(
-          asp::process_stream([](asp::time_point, int) {}, broken(), asp::none, {.name = "file"}))
+  asp::start(
+      loop, asp::process_stream([](asp::time_point, int) {}, broken(), asp::none, {.name = "file"}))
       .detach();
   const asp::run_error e = run_error_of([&] { loop.run(); });
   EXPECT_EQ(e.where(), "stream 'file', event #1");
@@ -181,9 +181,11 @@ TEST(Run, TheOriginalsEntryPointRunsStreamsAndTasksToCompletion) {
 TEST_F(Stream, WithoutAStartTheClockStartsAtTheEarliestFirstEvent) {
   std::vector<double> nows;
   auto record = [&](asp::time_point, int) { nows.push_back(secs(loop.now())); };
-  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 5s, 0}, {t0 + 6s, 0}}))
+  asp::start(loop,
+             asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 5s, 0}, {t0 + 6s, 0}}))
       .detach();
-  loop.start(asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 3s, 0}})).detach();
+  asp::start(loop, asp::process_stream(record, std::vector<asp::event<int>>{{t0 + 3s, 0}}))
+      .detach();
   asp::time_point started{};
   loop.call_soon([&] { started = loop.now(); });
   loop.run();
@@ -209,7 +211,8 @@ TEST_F(Stream, SchedulingCallbacksGreetingOfLastPastArrivalPrintsBeforeFirstLive
       co_await asp::sleep(1s);
     }
   };
-  loop.start(asp::process_stream(greet_later, names_from(real - 60s, {"Jane", "John"}),
+  asp::start(loop,
+             asp::process_stream(greet_later, names_from(real - 60s, {"Jane", "John"}),
                                  live({"Sarah", "Paul", "Jane"}),
                                  {.on_live_start = [&] { log.push_back("** Running live **"); }}))
       .detach();
@@ -241,7 +244,8 @@ TEST_F(Stream, ChannelEventsPushedDuringReplayComeAfterPastEventsAndTimersInPush
     }
     if (what == "pushed during replay") live.close();
   };
-  loop.start(asp::process_stream(cb, names_from(real - 3s, {"past 0", "past 1", "past 2"}), live,
+  asp::start(loop,
+             asp::process_stream(cb, names_from(real - 3s, {"past 0", "past 1", "past 2"}), live,
                                  {.on_live_start = [&] { log.push_back("** live **"); }}))
       .detach();
   loop.run();
@@ -259,8 +263,8 @@ TEST_F(Stream, LiveEventStampedBeforeNowRunsAtNowAndReceivesItsOwnTime) {
     live.push(real + 7s, "on time");
     live.close();
   });
-  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                 asp::none, live))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                       asp::none, live))
       .detach();
   loop.run();
   EXPECT_EQ(log, (std::vector<std::string>{"5000 2000 late", "7000 7000 on time"}));
@@ -270,10 +274,10 @@ TEST_F(Stream, OnStartAndOnLiveStartFireOnceInOrder) {
   asp::channel<std::string> live(loop);
   live.push("live");
   live.close();
-  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                 names_from(real - 2s, {"past"}), live,
-                                 {.on_start = [&] { log.push_back("start"); },
-                                  .on_live_start = [&] { log.push_back("live start"); }}))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                       names_from(real - 2s, {"past"}), live,
+                                       {.on_start = [&] { log.push_back("start"); },
+                                        .on_live_start = [&] { log.push_back("live start"); }}))
       .detach();
   loop.run();
   EXPECT_EQ(log, (std::vector<std::string>{"start", "-2000 -2000 past", "live start", "0 0 live"}));
@@ -288,13 +292,13 @@ TEST_F(Stream, OnStartAndOnLiveStartMayBeCoroutinesThatTheStreamAwaits) {
     co_await asp::sleep(10s);
     log.push_back("warm at " + rel(loop.now()));
   };
-  loop.start(asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                 names_from(real - 30s, {"past"}), live,
-                                 {.on_start = warm_up,
-                                  .on_live_start = [&]() -> asp::task<void> {
-                                    log.push_back("going live at " + rel(loop.now()));
-                                    co_return;
-                                  }}))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                       names_from(real - 30s, {"past"}), live,
+                                       {.on_start = warm_up,
+                                        .on_live_start = [&]() -> asp::task<void> {
+                                          log.push_back("going live at " + rel(loop.now()));
+                                          co_return;
+                                        }}))
       .detach();
   loop.run();
   EXPECT_EQ(
@@ -312,18 +316,18 @@ TEST_F(Stream, TupleValuesUnpackAndStructValuesPassWhole) {
   std::vector<std::string> got;
   std::vector<asp::event<std::tuple<std::string, double, int>>> tuples{{t0, {"AAPL", 135.0, 100}}};
   std::vector<asp::event<order_update>> structs{{t0 + 1s, {"FB", 350.0, -200}}};
-  loop.start(asp::process_stream(
-                 [&](asp::time_point, const std::string& s, double p, int q) {
-                   got.push_back(s + " " + std::to_string(p) + " " + std::to_string(q));
-                 },
-                 tuples))
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point, const std::string& s, double p, int q) {
+                         got.push_back(s + " " + std::to_string(p) + " " + std::to_string(q));
+                       },
+                       tuples))
       .detach();
-  loop
-      .start(asp::process_stream(
-          [&](asp::time_point, const order_update& o) {
-            got.push_back(o.symbol + " " + std::to_string(o.price) + " " + std::to_string(o.qty));
-          },
-          structs))
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point, const order_update& o) {
+                         got.push_back(o.symbol + " " + std::to_string(o.price) + " " +
+                                       std::to_string(o.qty));
+                       },
+                       structs))
       .detach();
   loop.run();
   EXPECT_EQ(got, (std::vector<std::string>{"AAPL 135.000000 100", "FB 350.000000 -200"}));
@@ -333,9 +337,9 @@ TEST_F(Stream, PairAndTupleEventsAreAccepted) {
   std::vector<int> got;
   std::vector<std::pair<asp::time_point, int>> pairs{{t0, 1}, {t0 + 2s, 3}};
   std::vector<std::tuple<asp::time_point, int>> tuples{{t0 + 1s, 2}};
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs))
+  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs))
       .detach();
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples))
+  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples))
       .detach();
   loop.run();
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
@@ -347,7 +351,7 @@ TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
     co_await asp::sleep(5s);
     note(t + 5s, "Hello " + name + ".");
   };
-  loop.start(asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"}))).detach();
+  asp::start(loop, asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"}))).detach();
   loop.run();
   EXPECT_EQ(log,
             (std::vector<std::string>{"-60000 -60000 Jane arrived.", "-55000 -55000 Hello Jane.",
@@ -377,7 +381,7 @@ TEST_F(Stream, StreamsStartedFromACallbackJoinTheMerge) {
     }
   };
   real = t0;
-  loop.start(asp::process_stream(classify, orders)).detach();
+  asp::start(loop, asp::process_stream(classify, orders)).detach();
   loop.run();
   EXPECT_EQ(log,
             (std::vector<std::string>{"0 0 New symbol detected: AAPL", "0 0 AAPL order",
@@ -390,7 +394,7 @@ TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
     for (int i = 0;; ++i) co_yield asp::event<int>{t0 + std::chrono::seconds(i), i};
   };
   std::vector<int> got;
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks()))
+  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks()))
       .detach();
   loop.run({.end = t0 + 4s});
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
@@ -398,12 +402,12 @@ TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
 }
 
 TEST_F(Stream, CallbackExceptionNamesTheStreamAndEvent) {
-  loop
-      .start(asp::process_stream(
-          [](asp::time_point, int v) {
-            if (v == 2) throw std::runtime_error("bad value");
-          },
-          std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
+  asp::start(
+      loop, asp::process_stream(
+                [](asp::time_point, int v) {
+                  if (v == 2) throw std::runtime_error("bad value");
+                },
+                std::vector<asp::event<int>>{{t0, 1}, {t0 + 1s, 2}}, asp::none, {.name = "values"}))
       .detach();
   const asp::run_error e = run_error_of([&] { loop.run(); });
   EXPECT_EQ(e.where(), "stream 'values', event #1 (2025-01-01T00:00:01.000000000Z)");
@@ -434,7 +438,8 @@ TEST_F(Stream, FullChannelBlocksTheProducerUntilTheLoopTakesAnEvent) {
     for (int i = 0; i < 100; ++i) ch.push(real, i);
     ch.close();
   });
-  loop.start(asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch))
+  asp::start(loop,
+             asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch))
       .detach();
   loop.run();
   producer.join();
@@ -464,8 +469,8 @@ TEST_F(Stream, Rule6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTime
     if (v == "A2") live.push(t0 + 2500ms, "live");
     if (v == "A5") live.close();
   };
-  loop.start(asp::process_stream(cb, a, asp::none, {.name = "A"})).detach();
-  loop.start(asp::process_stream(cb, asp::none, live, {.name = "B"})).detach();
+  asp::start(loop, asp::process_stream(cb, a, asp::none, {.name = "A"})).detach();
+  asp::start(loop, asp::process_stream(cb, asp::none, live, {.name = "B"})).detach();
   loop.run();
   EXPECT_EQ(log, (std::vector<std::string>{
                      "A1 at 1.000000 now 1.000000", "A2 at 2.000000 now 2.000000",
@@ -482,13 +487,13 @@ TEST_F(Stream, Rule6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace)
     if (v == "A2") live.push(t0 + 2500ms, "live");
     if (v == "A5") live.close();
   };
-  loop.start(asp::process_stream(
-                 cb,
-                 std::vector<asp::event<std::string>>{
-                     {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 5s, "A5"}}))
+  asp::start(loop, asp::process_stream(
+                       cb,
+                       std::vector<asp::event<std::string>>{
+                           {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 5s, "A5"}}))
       .detach();
-  loop.start(asp::process_stream(cb, std::vector<asp::event<std::string>>{{t0 + 2100ms, "B past"}},
-                                 live))
+  asp::start(loop, asp::process_stream(
+                       cb, std::vector<asp::event<std::string>>{{t0 + 2100ms, "B past"}}, live))
       .detach();
   loop.run();
   EXPECT_EQ(log,
@@ -507,12 +512,12 @@ TEST_F(Stream, Rule6_ChannelEventPushedFromAnotherThreadDuringReplayTakesItsPlac
     }
     if (v == "A4") live.close();
   };
-  loop.start(asp::process_stream(
-                 cb,
-                 std::vector<asp::event<std::string>>{
-                     {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 4s, "A4"}}))
+  asp::start(loop, asp::process_stream(
+                       cb,
+                       std::vector<asp::event<std::string>>{
+                           {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 4s, "A4"}}))
       .detach();
-  loop.start(asp::process_stream(cb, asp::none, live)).detach();
+  asp::start(loop, asp::process_stream(cb, asp::none, live)).detach();
   loop.run();
   EXPECT_EQ(log, (std::vector<std::string>{"A1 at 1.000000", "A2 at 2.000000", "live at 2.500000",
                                            "A3 at 3.000000", "A4 at 4.000000"}));
@@ -535,7 +540,8 @@ TEST_F(Stream, PastSourceFailingBeforeItsFirstEventFailsTheRunNamingTheStream) {
 }
 
 TEST_F(Stream, OnStartFailureNamesTheHook) {
-  loop.start(asp::process_stream(
+  asp::start(loop,
+             asp::process_stream(
                  [](asp::time_point, int) {}, std::vector<asp::event<int>>{{t0, 1}}, asp::none,
                  {.name = "warm", .on_start = [] { throw std::runtime_error("no model"); }}))
       .detach();
@@ -546,13 +552,13 @@ TEST_F(Stream, OnStartFailureNamesTheHook) {
 TEST_F(Stream, OnLiveStartFailureNamesTheHook) {
   asp::channel<int> live(loop);
   live.close();
-  loop.start(asp::process_stream([](asp::time_point, int) {}, std::vector<asp::event<int>>{{t0, 1}},
-                                 live,
-                                 {.name = "feed",
-                                  .on_live_start = []() -> asp::task<void> {
-                                    co_await asp::sleep(1s);
-                                    throw std::runtime_error("not subscribed");
-                                  }}))
+  asp::start(loop, asp::process_stream([](asp::time_point, int) {},
+                                       std::vector<asp::event<int>>{{t0, 1}}, live,
+                                       {.name = "feed",
+                                        .on_live_start = []() -> asp::task<void> {
+                                          co_await asp::sleep(1s);
+                                          throw std::runtime_error("not subscribed");
+                                        }}))
       .detach();
   const asp::run_error e = run_error_of([&] { loop.run(); });
   EXPECT_EQ(e.where(), "stream 'feed', on_live_start");
@@ -561,17 +567,17 @@ TEST_F(Stream, OnLiveStartFailureNamesTheHook) {
 
 TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
   int fired = 0;
-  loop.start(asp::process_stream([&](asp::time_point t, int) { note(t, "event"); },
-                                 std::vector<asp::event<int>>{{real - 2s, 1}, {real - 1s, 2}},
-                                 asp::none,
-                                 {.on_live_start =
-                                      [&] {
-                                        ++fired;
-                                        log.push_back("history done");
-                                      }}))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, int) { note(t, "event"); },
+                                       std::vector<asp::event<int>>{{real - 2s, 1}, {real - 1s, 2}},
+                                       asp::none,
+                                       {.on_live_start =
+                                            [&] {
+                                              ++fired;
+                                              log.push_back("history done");
+                                            }}))
       .detach();
-  loop.start(asp::process_stream([&](asp::time_point t, int) { note(t, "other"); },
-                                 std::vector<asp::event<int>>{{real - 1500ms, 1}}))
+  asp::start(loop, asp::process_stream([&](asp::time_point t, int) { note(t, "other"); },
+                                       std::vector<asp::event<int>>{{real - 1500ms, 1}}))
       .detach();
   loop.run();
   EXPECT_EQ(fired, 1);
@@ -581,8 +587,8 @@ TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
 
 TEST_F(Stream, Rule7_OnLiveStartFiresForAStreamWithNeitherPastNorFuture) {
   int fired = 0;
-  loop.start(asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
-                                 {.on_live_start = [&] { ++fired; }}))
+  asp::start(loop, asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
+                                       {.on_live_start = [&] { ++fired; }}))
       .detach();
   loop.run();
   EXPECT_EQ(fired, 1);

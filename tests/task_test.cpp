@@ -159,7 +159,7 @@ TEST_F(Task, DetachedTaskFailureFailsTheRun) {
     co_await asp::sleep(1s);
     throw std::runtime_error("detached failure");
   };
-  loop.spawn(failing(), "background").detach();
+  asp::spawn(loop, failing(), "background").detach();
   EXPECT_THROW(loop.run(), asp::run_error);
 }
 
@@ -186,7 +186,7 @@ TEST_F(Task, RunEndingBeforeMainFinishesIsAnError) {
 }
 
 TEST_F(Task, ResultOfAFinishedTask) {
-  auto h = loop.spawn([]() -> asp::task<int> { co_return 5; }());
+  auto h = asp::spawn(loop, []() -> asp::task<int> { co_return 5; }());
   EXPECT_THROW(h.result(), std::logic_error);
   loop.run();
   ASSERT_TRUE(h.done());
@@ -200,10 +200,10 @@ asp::task<int> value_after(asp::duration delay, int value) {
 
 TEST_F(Task, AJoinerFollowsTheTaskNotTheHandleObject) {
   int got = 0;
-  asp::join_handle<int> h = loop.spawn(value_after(1s, 1));
+  asp::join_handle<int> h = asp::spawn(loop, value_after(1s, 1));
   auto joiner = [&]() -> asp::task<void> { got = co_await h; };
-  loop.spawn(joiner(), "joiner").detach();
-  loop.call_at(t0 + 500ms, [&] { h = loop.spawn(value_after(10s, 2)); });
+  asp::spawn(loop, joiner(), "joiner").detach();
+  loop.call_at(t0 + 500ms, [&] { h = asp::spawn(loop, value_after(10s, 2)); });
   loop.run({.start = t0});
   EXPECT_EQ(got, 1);
   ASSERT_TRUE(h.done());
@@ -212,9 +212,9 @@ TEST_F(Task, AJoinerFollowsTheTaskNotTheHandleObject) {
 
 TEST_F(Task, AJoinerWaitingOnADroppedHandleStillGetsTheValue) {
   std::vector<int> got;
-  std::optional<asp::join_handle<int>> handle{loop.spawn(value_after(2s, 7))};
+  std::optional<asp::join_handle<int>> handle{asp::spawn(loop, value_after(2s, 7))};
   auto joiner = [&]() -> asp::task<void> { got.push_back(co_await *handle); };
-  loop.spawn(joiner(), "joiner").detach();
+  asp::spawn(loop, joiner(), "joiner").detach();
   loop.call_at(t0 + 1s, [&] { handle.reset(); });  // detaches while the joiner waits
   loop.run({.start = t0});
   EXPECT_EQ(got, (std::vector<int>{7}));

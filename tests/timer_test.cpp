@@ -17,8 +17,8 @@ struct Timer : ::testing::Test {
 
 TEST_F(Timer, TicksAtStartAndEveryIntervalBeforeEnd) {
   std::vector<double> ticks;
-  loop.spawn(asp::timer(
-                 2s, [&](asp::time_point t) { ticks.push_back(secs(t)); }, t0, t0 + 7s))
+  asp::spawn(loop, asp::timer(
+                       2s, [&](asp::time_point t) { ticks.push_back(secs(t)); }, t0, t0 + 7s))
       .detach();
   loop.run();
   EXPECT_EQ(ticks, (std::vector<double>{0, 2, 4, 6}));
@@ -31,7 +31,7 @@ TEST_F(Timer, AcceptsCallbacksWithoutTimeAndCoroutineCallbacks) {
     co_await asp::sleep(500ms);
     log.push_back(secs(asp::now()));
   };
-  loop.spawn(asp::timer(1s, slow, t0, t0 + 2s)).detach();
+  asp::spawn(loop, asp::timer(1s, slow, t0, t0 + 2s)).detach();
   loop.run({.start = t0});
   EXPECT_EQ(log, (std::vector<double>{0, 0.5, 1, 1.5}));
 }
@@ -39,9 +39,9 @@ TEST_F(Timer, AcceptsCallbacksWithoutTimeAndCoroutineCallbacks) {
 TEST_F(Timer, AYearOfHourlyTicksReplaysWithoutWaiting) {
   std::uint64_t ticks = 0;
   asp::time_point last{};
-  loop
-      .spawn(asp::timer(
-          1h, [&](asp::time_point t) { ++ticks, last = t; }, t0, t0 + std::chrono::days(365)))
+  asp::spawn(
+      loop, asp::timer(
+                1h, [&](asp::time_point t) { ++ticks, last = t; }, t0, t0 + std::chrono::days(365)))
       .detach();
   loop.run();
   EXPECT_EQ(ticks, 8760u);
@@ -66,9 +66,10 @@ struct TimerCatchUp : ::testing::Test {
       ticks.emplace_back(secs(t), secs(loop.now()));
       if (t == t0 + 3s) clock.advance(3500ms);  // a slow callback
     };
-    loop
-        .spawn(asp::timer(
-            1s, cb, {.start = t0 + 1s, .end = t0 + 10s, .policy = policy, .skipped = &skipped}))
+    asp::spawn(
+        loop,
+        asp::timer(1s, cb,
+                   {.start = t0 + 1s, .end = t0 + 10s, .policy = policy, .skipped = &skipped}))
         .detach();
     loop.run();
   }
@@ -99,8 +100,8 @@ TEST_F(TimerCatchUp, InReplayEveryTickFiresWhateverThePolicy) {
 
 TEST_F(Timer, CancellingTheTimerTaskStopsIt) {
   std::vector<double> ticks;
-  auto h = loop.spawn(asp::timer(
-      1s, [&](asp::time_point t) { ticks.push_back(secs(t)); }, t0));
+  auto h = asp::spawn(loop, asp::timer(
+                                1s, [&](asp::time_point t) { ticks.push_back(secs(t)); }, t0));
   loop.call_at(t0 + 2500ms, [&] { h.cancel(); });
   loop.run({.start = t0});
   EXPECT_EQ(ticks, (std::vector<double>{0, 1, 2}));

@@ -3,6 +3,7 @@
 /// Everything ASP offers, in one include.
 
 #include <asp/async_generator.hpp>
+#include <asp/backend.hpp>
 #include <asp/channel.hpp>
 #include <asp/clock.hpp>
 #include <asp/error.hpp>
@@ -12,6 +13,7 @@
 #include <asp/loop.hpp>
 #include <asp/run.hpp>
 #include <asp/sleep.hpp>
+#include <asp/spawn.hpp>
 #include <asp/stream.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>

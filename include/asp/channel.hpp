@@ -137,7 +137,7 @@ class channel {
  private:
   struct state {
     state(loop& l, std::size_t capacity, when_full policy, std::string name)
-        : m_remote(l.remote()),
+        : m_remote(detail::loop_access::remote(l)),
           m_capacity(capacity),
           m_policy(policy),
           m_name(std::move(name)),
@@ -146,7 +146,8 @@ class channel {
     // The running loop, when this thread runs the channel's loop (then it is alive).
     loop* on_loop_thread() const noexcept {
       loop* current = loop::current();
-      return current != nullptr && current->remote() == m_remote ? current : nullptr;
+      return current != nullptr && detail::loop_access::remote(*current) == m_remote ? current
+                                                                                     : nullptr;
     }
 
     std::shared_ptr<detail::loop_remote> m_remote;

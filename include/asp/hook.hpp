@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/detail/callback.hpp>
 #include <asp/task.hpp>
 
 #include <functional>
@@ -31,22 +32,12 @@ class hook {
   task<void> operator()(Args... args) const { return m_fn(std::forward<Args>(args)...); }
 
  private:
+  // The callable lives in the hook, so a coroutine's task may refer to it.
   template <class F>
   static std::function<task<void>(Args...)> wrap(F&& f) {
-    using D = std::decay_t<F>;
-    using R = std::invoke_result_t<D&, Args...>;
-    if constexpr (std::is_same_v<R, task<void>>) {
-      return std::function<task<void>(Args...)>(std::forward<F>(f));
-    } else if constexpr (is_task_v<R>) {
-      return [fn = D(std::forward<F>(f))](Args... args) mutable -> task<void> {
-        co_await fn(std::forward<Args>(args)...);
-      };
-    } else {
-      return [fn = D(std::forward<F>(f))](Args... args) mutable -> task<void> {
-        std::invoke(fn, std::forward<Args>(args)...);
-        return {};
-      };
-    }
+    return [fn = std::decay_t<F>(std::forward<F>(f))](Args... args) mutable -> task<void> {
+      return detail::call_borrowing(fn, std::move(args)...);
+    };
   }
 
   std::function<task<void>(Args...)> m_fn;

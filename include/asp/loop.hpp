@@ -1,13 +1,16 @@
 #pragma once
 
+#include <asp/backend.hpp>
 #include <asp/clock.hpp>
 #include <asp/detail/callback.hpp>
 #include <asp/detail/remote.hpp>
-#include <asp/detail/work.hpp>
+#include <asp/detail/task_set.hpp>
+#include <asp/detail/work_queue.hpp>
 #include <asp/error.hpp>
 #include <asp/hook.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
+#include <asp/timer_handle.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -15,6 +18,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,11 +30,19 @@
 namespace asp {
 
 class loop;
-class stream_handle;
-template <class Callback, class Past, class Future>
-struct stream_spec;
 
-/// How one call of `loop::run` starts, ends and reports.
+template <class T>
+class join_handle;
+
+namespace detail {
+struct loop_access;
+struct spawn_state;
+template <class T>
+struct spawn_state_of;
+inline thread_local loop* t_current_loop = nullptr;
+}  // namespace detail
+
+/// How one call of `loop::run` (or `loop::poll`) starts, ends, reports and paces.
 struct run_options {
   /// The virtual time the run starts at. Without it, the first run starts at the earlier of
   /// the real time and the earliest work already scheduled (DESIGN §2 rule 3), so history
@@ -52,11 +64,10 @@ struct run_options {
   /// positive). Without it, or when the loop already paces at this rate (a host passing the
   /// same options to every `poll`, a run after a stop), the loop keeps its current pacing and
   /// its timeline: as fast as possible, unless a rate was set before. Under pacing, work due at
-  /// virtual time v runs once the real clock reaches `anchor_real + (v - anchor_virtual) / rate`
-  /// (or v itself, when that is later: pacing ends where the real clock is reached and the loop is
-  /// live), the anchors being the run's start and every later change of rate, pause or resume, so
-  /// the paced timeline never jumps. `now()` still shows the work's own due time. See
-  /// `loop::set_rate`, `pause`, `resume`.
+  /// virtual time v runs once the real clock reaches `anchor_real + (v - anchor_virtual) /
+  /// rate` — or v itself when that is later: pacing ends where the real clock is reached, and
+  /// the loop is live. The anchors are the run's start and every later change of rate, pause
+  /// or resume, so the paced timeline never jumps. `now()` still shows each work's due time.
   std::optional<double> rate{};
 };
 
@@ -64,46 +75,6 @@ struct run_options {
 struct loop_stats {
   std::uint64_t runs = 0;   ///< pieces of work run
   std::uint64_t waits = 0;  ///< times the loop waited on the real clock or for input
-};
-
-/// A scheduled callback or wake-up that can be cancelled. Cancelling after it ran, twice, on a
-/// default-constructed handle, or after the loop was destroyed is harmless. Copies name the
-/// same work. Use it on the loop's thread.
-class timer_handle {
- public:
-  timer_handle() noexcept = default;
-  timer_handle(const timer_handle& other) noexcept
-      : m_anchor(detail::retain(other.m_anchor)), m_node(other.m_node), m_seq(other.m_seq) {}
-  timer_handle(timer_handle&& other) noexcept
-      : m_anchor(std::exchange(other.m_anchor, nullptr)),
-        m_node(other.m_node),
-        m_seq(other.m_seq) {}
-  timer_handle& operator=(timer_handle other) noexcept {
-    std::swap(m_anchor, other.m_anchor);
-    m_node = other.m_node;
-    m_seq = other.m_seq;
-    return *this;
-  }
-  ~timer_handle() { detail::release(m_anchor); }
-
-  /// Cancels the work if it has not run yet (its callable is destroyed at once); returns
-  /// whether it did.
-  bool cancel() noexcept;
-
-  /// Whether the work is still waiting to run.
-  bool pending() const noexcept {
-    return m_anchor != nullptr && m_anchor->m_loop != nullptr && m_node->m_seq == m_seq &&
-           !m_node->cancelled();
-  }
-
- private:
-  friend class loop;
-  timer_handle(detail::loop_anchor* anchor, detail::work_node* node, std::uint64_t seq) noexcept
-      : m_anchor(detail::retain(anchor)), m_node(node), m_seq(seq) {}
-
-  detail::loop_anchor* m_anchor = nullptr;
-  detail::work_node* m_node = nullptr;
-  std::uint64_t m_seq = 0;
 };
 
 /// Keeps a loop's run going while no work is scheduled, because input can still arrive
@@ -132,158 +103,6 @@ class work_guard {
   std::shared_ptr<detail::loop_remote> m_remote;
 };
 
-namespace detail {
-
-/// Shared between a spawned task's root coroutine, its join_handle, and a joiner while it
-/// waits; freed by the last of them (release_spawned).
-struct spawn_state {
-  explicit spawn_state(loop_anchor* anchor) noexcept : m_anchor(retain(anchor)) {}
-  spawn_state(const spawn_state&) = delete;
-  spawn_state& operator=(const spawn_state&) = delete;
-  virtual ~spawn_state() { release(m_anchor); }
-
-  /// The loop, or nullptr once it is destroyed (everything it ran is then finished).
-  loop* owner() const noexcept { return m_anchor->m_loop; }
-
-  loop_anchor* m_anchor;
-  int m_refs = 2;
-  bool m_done = false;
-  bool m_detached = false;
-  bool m_observed = false;
-  bool m_fails_run = false;  // the run's main task: its failure is the run's failure
-  std::string m_name;
-  const std::type_info* m_type = nullptr;
-  std::exception_ptr m_error;
-  std::coroutine_handle<> m_root;
-  std::coroutine_handle<> m_joiner;
-  timer_handle m_start;
-  timer_handle m_joiner_resume;
-  spawn_state* m_prev = nullptr;
-  spawn_state* m_next = nullptr;
-
-  std::string describe() const;
-};
-
-template <class T>
-struct spawn_state_of final : spawn_state {
-  using spawn_state::spawn_state;
-  std::optional<T> m_value;
-};
-
-template <>
-struct spawn_state_of<void> final : spawn_state {
-  using spawn_state::spawn_state;
-};
-
-/// Drops one reference to `state`, freeing it with the last.
-inline void release_spawned(spawn_state& state) noexcept {
-  if (--state.m_refs == 0) delete &state;
-}
-
-/// The outcome of a finished task: its value, or its exception rethrown.
-template <class T>
-T take_result(spawn_state_of<T>& state) {
-  state.m_observed = true;
-  if (state.m_error) std::rethrow_exception(state.m_error);
-  if constexpr (!std::is_void_v<T>) return std::move(*state.m_value);
-}
-
-/// The coroutine that runs a spawned task on its own: it starts from the loop's queue,
-/// records the outcome, and destroys itself at its end.
-struct root_coroutine {
-  struct promise_type {
-    root_coroutine get_return_object() noexcept {
-      return {std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_always initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
-    void return_void() const noexcept {}
-    void unhandled_exception() const noexcept { std::terminate(); }
-  };
-  std::coroutine_handle<promise_type> m_frame;
-};
-
-template <class T>
-root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body);
-
-/// Calls a coroutine callable that this frame owns, so that the callable outlives its task.
-template <class Bound>
-task<void> call_owned(Bound callable, time_point due) {
-  co_await callable(due);
-}
-
-inline thread_local loop* t_current_loop = nullptr;
-
-/// Reaches the callable that a pool node holds inline, or through a pointer when too big.
-template <class C>
-struct node_access {
-  static constexpr bool fits = sizeof(C) <= pool_node::inline_size && alignof(C) <= 16;
-
-  static C& get(work_node* n) noexcept {
-    auto* storage = static_cast<pool_node*>(n)->m_storage;
-    if constexpr (fits) {
-      return *std::launder(reinterpret_cast<C*>(storage));
-    } else {
-      return **std::launder(reinterpret_cast<C**>(storage));
-    }
-  }
-
-  static void destroy(work_node* n) noexcept {
-    if constexpr (fits) {
-      get(n).~C();
-    } else {
-      delete &get(n);
-    }
-  }
-};
-
-}  // namespace detail
-
-/// A spawned task: join it with `co_await`, look at its outcome, or cancel it. Dropping the
-/// handle detaches the task: it runs on, and if it fails the run fails with its error.
-/// Use it on the loop's thread. It may outlive its loop: destroying the loop cancels the task.
-template <class T>
-class [[nodiscard]] join_handle {
- public:
-  join_handle() noexcept = default;
-  join_handle(join_handle&& other) noexcept : m_state(std::exchange(other.m_state, nullptr)) {}
-  join_handle& operator=(join_handle&& other) noexcept {
-    if (this != &other) {
-      detach();
-      m_state = std::exchange(other.m_state, nullptr);
-    }
-    return *this;
-  }
-  ~join_handle() { detach(); }
-
-  /// Whether the task has finished: with a value, an exception, or cancelled.
-  bool done() const noexcept { return m_state != nullptr && m_state->m_done; }
-
-  /// The outcome of a finished task: its value, or its exception rethrown (`asp::cancelled`
-  /// if it was cancelled). Throws std::logic_error if the task has not finished.
-  T result();
-
-  /// Suspends until the task finishes (resumed from the loop's queue, at the virtual time the
-  /// task finished), then yields its value or rethrows its exception. One joiner at a time.
-  /// The joiner follows the task, not this handle: reassigning or dropping the handle while a
-  /// joiner waits changes nothing for it.
-  auto operator co_await() & noexcept;
-  auto operator co_await() && noexcept { return operator co_await(); }
-
-  /// Stops the task now if it has not finished: destroys its frames (cancelling whatever they
-  /// wait for) and completes it with `asp::cancelled`. Returns whether it did. Must not be
-  /// called from inside the task itself.
-  bool cancel();
-
-  /// Lets the task run on its own; its failure then fails the run.
-  void detach() noexcept;
-
- private:
-  friend class loop;
-  explicit join_handle(detail::spawn_state_of<T>* state) noexcept : m_state(state) {}
-  detail::spawn_state_of<T>* m_state = nullptr;
-};
-
 /// ASP's event loop: single-threaded, on a virtual clock (DESIGN §2; docs/design.md lists its
 /// phases).
 ///
@@ -301,8 +120,11 @@ class [[nodiscard]] join_handle {
 /// `wake_handle` (or `set_on_wake`) when input from another thread needs it sooner. The order
 /// of work is the same in both modes.
 ///
-/// Everything except `post`, `stop`, `set_rate`, `pause`, `resume`, `clock().now()` and
-/// releasing a `work_guard` must be called on the loop's thread.
+/// Tasks are spawned with `asp::spawn` (include/asp/spawn.hpp) and streams started with
+/// `asp::start` (include/asp/stream.hpp), or both handed to `run(options, work...)`.
+///
+/// Everything except `post`, `post_at`, `post_batch`, `stop`, `set_rate`, `pause`, `resume`,
+/// `clock().now()` and releasing a `work_guard` must be called on the loop's thread.
 class loop {
  public:
   /// A loop on the system clock (wall time at start, then steady).
@@ -312,6 +134,8 @@ class loop {
   /// A loop on `real_clock` that waits with `waiting` instead of its own eventfd backend; both
   /// must outlive it.
   loop(asp::clock& real_clock, asp::backend& waiting);
+  /// Destroys everything still pending: callables, task frames, streams. Handles, guards and
+  /// channels that outlive the loop stay safe to use and to destroy.
   ~loop();
   loop(const loop&) = delete;
   loop& operator=(const loop&) = delete;
@@ -326,7 +150,7 @@ class loop {
   /// Whether the loop has turned live: it has caught up with the real clock at least once.
   bool is_live() const noexcept { return m_live; }
 
-  /// Whether `run` is executing on this loop.
+  /// Whether `run` or `poll` is executing on this loop.
   bool running() const noexcept { return m_running; }
 
   /// Counters of what the loop did.
@@ -340,6 +164,16 @@ class loop {
   /// destroyed and `run` throws `asp::run_error` naming the failing callback, task or stream
   /// and the virtual time, with the original exception nested.
   void run(run_options options = {});
+
+  /// Starts every piece of `work` — tasks (`asp::task`) and streams (from
+  /// `asp::process_stream`), each running on its own — and runs as `run(options)` does: the
+  /// original's `asp.run([...], start_time)`.
+  template <class Work, class... More>
+  void run(run_options options, Work work, More... more) {
+    start_work(*this, std::move(work));
+    (start_work(*this, std::move(more)), ...);
+    run(std::move(options));
+  }
 
   /// Spawns `main`, runs as `run(options)` does, and returns `main`'s value (or rethrows its
   /// exception). Throws std::runtime_error if the run ended before `main` finished.
@@ -361,7 +195,7 @@ class loop {
 
   /// For a host loop: a file descriptor that becomes readable when another thread posts work,
   /// pushes into a channel, releases a hold or stops the loop while the host waits; -1 if the
-  /// backend has none. Reading it is the backend's business: the next `poll` does.
+  /// backend has none. The next `poll` consumes the wake-up.
   int wake_handle() const noexcept { return m_remote->backend().native_handle(); }
 
   /// For a host loop: calls `hook` from the posting thread when input arrives while the loop
@@ -397,8 +231,9 @@ class loop {
     return call_later(duration::zero(), std::forward<F>(f), std::forward<Args>(args)...);
   }
 
-  /// Schedules `f(now() + delay, args...)` at `now() + delay`. Before the first run, `delay`
-  /// counts from the run's start time. A coroutine function's task is spawned.
+  /// Schedules `f(now() + delay, args...)` at `now() + delay` (saturating: `duration::max()`
+  /// is never). Before the first run, `delay` counts from the run's start time. A coroutine
+  /// function's task starts in this work's slot.
   template <class F, class... Args>
   timer_handle call_later(duration delay, F&& f, Args&&... args) {
     detail::pool_node* node = make_callback(std::forward<F>(f), std::forward<Args>(args)...);
@@ -455,121 +290,72 @@ class loop {
     }
   }
 
-  /// Runs `body` as a task of its own, starting after the work already due now (at the start
-  /// of the run when called before it), or at `at` when given. `name` appears in errors.
-  template <class T>
-  join_handle<T> spawn(task<T> body, std::string name = {}, std::optional<time_point> at = {});
-
-  /// Starts a stream described by `process_stream` (include <asp/stream.hpp>). Its first past
-  /// event is scheduled at once, so a stream started before the run counts as work known when
-  /// the run begins (DESIGN §2 rule 3).
-  template <class Callback, class Past, class Future>
-  stream_handle start(stream_spec<Callback, Past, Future> spec);
-
   /// Keeps the run going while nothing is scheduled (see work_guard).
   work_guard hold() noexcept { return work_guard{*this}; }
 
-  /// What other threads reach of this loop (its inbox and holds); shared with work guards and
-  /// channels so that they may outlive it.
-  const std::shared_ptr<detail::loop_remote>& remote() const noexcept { return m_remote; }
+ private:
+  friend struct detail::loop_access;
+  friend class timer_handle;
+  friend class work_guard;
+  using posted = detail::posted_fn<loop>;
+  struct deferred_item {
+    duration delay;
+    detail::work_node* node;
+  };
+  enum class step { over, wait };
 
-  // --- For the library's own awaiters and sources: not part of the user API. ---
-
-  /// Schedules `node` at `due`; it must not be pending.
+  // Scheduling (the work queue; docs/design.md, "What is scheduled").
   timer_handle schedule(detail::work_node* node, time_point due) {
-    const std::uint64_t seq = m_next_seq++;
-    node->m_seq = seq;
-    if (m_started && due <= m_now && (m_ready.empty() || !(due < m_ready.back().due))) {
-      m_ready.push({due, node});
-    } else {
-      m_heap.push({due, node});
-    }
+    const std::uint64_t seq = m_queue.push(node, due, m_started ? m_now : time_point::min());
     return {m_anchor, node, seq};
   }
-
-  /// Schedules the resumption of `h` at `due`.
   timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
+  timer_handle defer(detail::work_node* node, duration delay);
+  template <class D>
+  detail::pool_node* make_node(D&& callable);
+  template <class F, class... Args>
+  detail::pool_node* make_callback(F&& f, Args&&... args);
+  template <class F>
+  static posted make_posted(F&& f);
 
-  /// Whether work due at `due` and scheduled now would run before everything already pending,
-  /// and may run at once: it is due by the real clock, within the run's end, no stop is
-  /// requested and no posted work waits to be taken in. Lets a stream deliver consecutive
-  /// events without queueing them.
+  // The stream's fast path: work due at `due` would run next, and may run at once.
   bool may_run_next(time_point due) const noexcept {
     if (!due_by_real(due) || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
     if (m_remote->posts_waiting()) return false;
-    if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
-    return m_heap.empty() || due < m_heap.top().due;
+    return m_queue.would_run_first(due);
   }
-
-  /// Moves the virtual clock to `due` (if later) for work run outside the queue.
   void advance_to(time_point due) noexcept {
     if (m_now < due) m_now = due;
     m_current_due = due;
     ++m_stats.runs;
   }
 
-  /// The due time of the piece of work running now (its slot in the order).
-  time_point current_due() const noexcept { return m_current_due; }
-
-  /// Records the first failure of user code and stops the run.
-  void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
-
-  /// Starts, at once and in the running work's slot, a task that a callback returned; its
-  /// failure fails the run, naming `source`.
-  template <class T>
-  void start_returned(task<T> body, const std::type_info& source);
-
-  void finish_spawned(detail::spawn_state& state) noexcept;
-  void cancel_spawned(detail::spawn_state& state);
-  void release(detail::work_node* node) noexcept {
-    m_pool.release(static_cast<detail::pool_node*>(node));
-  }
-  void detach_spawned(detail::spawn_state& state) noexcept;
-
- private:
-  friend class timer_handle;
-  using posted = detail::posted_fn<loop>;
-  struct deferred_item {
-    duration delay;
-    detail::work_node* node;
-  };
-
-  template <class F, class... Args>
-  detail::pool_node* make_callback(F&& f, Args&&... args);
-  template <class D>
-  detail::pool_node* make_node(D&& callable);
-  timer_handle defer(detail::work_node* node, duration delay);
-  bool cancel(detail::work_node* node, std::uint64_t seq) noexcept;
-  template <class F>
-  static posted make_posted(F&& f) {
-    using C = std::decay_t<F>;
-    return posted{[fn = C(std::forward<F>(f))](time_point t, loop& l) mutable {
-      if constexpr (is_task_v<detail::callback_result_t<C>>) {
-        l.start_returned(detail::call_owned(detail::bound_callback<C>{std::move(fn), {}}, t),
-                         typeid(C));
-      } else {
-        detail::invoke_with_time(fn, t);
-      }
-    }};
-  }
+  // Spawned tasks (include/asp/spawn.hpp).
   template <class T>
   detail::spawn_state_of<T>* make_spawned(task<T> body, std::string name);
-  enum class step { over, wait };
+  void start_returned(task<void> body, const std::type_info& source);
+  void finish_spawned(detail::spawn_state& state) noexcept;
+  void cancel_spawned(detail::spawn_state& state);
+  void detach_spawned(detail::spawn_state& state) noexcept;
+
+  // Running (src/loop.cpp).
   void enter(run_options& options);
   void leave();
   void begin(const run_options& options);
   step drain();
+  void run_next();
+  bool take_posts();
+  void turn_live();
+  void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
+  [[noreturn]] void rethrow_failure();
+  void teardown() noexcept;
+
+  // Pacing (rule 9).
   bool due_by_real(time_point due) const noexcept {
     return m_pacing.on ? paced(due) <= m_real : due <= m_real;
   }
   time_point paced(time_point due) const noexcept;
   void apply(const detail::pacing_request& change);
-  bool take_posts();
-  void turn_live();
-  void teardown() noexcept;
-  [[noreturn]] void rethrow_failure();
-  const detail::entry* peek() noexcept;
-  void run_next();
 
   std::shared_ptr<detail::loop_remote> m_remote;
   detail::loop_anchor* m_anchor;
@@ -577,14 +363,9 @@ class loop {
   time_point m_current_due{};
   time_point m_real{};
   time_point m_end = time_point::max();
-  std::uint64_t m_next_seq = 1;
-  detail::entry_ring m_ready;
-  detail::entry_heap m_heap;
-  bool m_next_from_ready = false;  // set by peek(): where the earliest work is
-  std::size_t m_stale = 0;
-  detail::node_pool m_pool;
+  detail::work_queue m_queue;
   std::vector<deferred_item> m_deferred;
-  detail::spawn_state* m_spawned = nullptr;
+  detail::task_set m_tasks;
   std::uint64_t m_streams = 0;
 
   bool m_started = false;
@@ -603,7 +384,7 @@ class loop {
   std::vector<detail::post_item> m_posts_taken;
   std::vector<detail::pacing_request> m_requests_taken;
 
-  // Replay pacing (rule 9): off, or `rate` from the anchors, or paused.
+  // Replay pacing: off, or `rate` from the anchors, or paused.
   struct pacing {
     bool on = false;
     bool paused = false;
@@ -643,28 +424,44 @@ timer_handle call_at(time_point when, F&& f, Args&&... args) {
   return current_loop().call_at(when, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
-/// loop::spawn on the running loop.
-template <class T>
-join_handle<T> spawn(task<T> body, std::string name = {}) {
-  return current_loop().spawn(std::move(body), std::move(name));
-}
-
 // --- implementation ---
 
-inline bool timer_handle::cancel() noexcept {
-  if (m_anchor == nullptr || m_anchor->m_loop == nullptr) return false;
-  return m_anchor->m_loop->cancel(m_node, m_seq);
-}
-
-inline work_guard::work_guard(loop& l) noexcept : m_remote(l.remote()) {
+inline work_guard::work_guard(loop& l) noexcept : m_remote(l.m_remote) {
   m_remote->add_hold();
 }
+
+namespace detail {
+
+/// Reaches the callable that a pool node holds inline, or through a pointer when too big.
+template <class C>
+struct node_access {
+  static constexpr bool fits = sizeof(C) <= pool_node::inline_size && alignof(C) <= 16;
+
+  static C& get(work_node* n) noexcept {
+    auto* storage = static_cast<pool_node*>(n)->m_storage;
+    if constexpr (fits) {
+      return *std::launder(reinterpret_cast<C*>(storage));
+    } else {
+      return **std::launder(reinterpret_cast<C**>(storage));
+    }
+  }
+
+  static void destroy(work_node* n) noexcept {
+    if constexpr (fits) {
+      get(n).~C();
+    } else {
+      delete &get(n);
+    }
+  }
+};
+
+}  // namespace detail
 
 template <class D>
 detail::pool_node* loop::make_node(D&& callable) {
   using C = std::decay_t<D>;
   using access = detail::node_access<C>;
-  detail::pool_node* node = m_pool.acquire();
+  detail::pool_node* node = m_queue.acquire();
   try {
     if constexpr (access::fits) {
       ::new (static_cast<void*>(node->m_storage)) C(std::forward<D>(callable));
@@ -672,7 +469,7 @@ detail::pool_node* loop::make_node(D&& callable) {
       ::new (static_cast<void*>(node->m_storage)) C*(new C(std::forward<D>(callable)));
     }
   } catch (...) {
-    m_pool.release(node);
+    m_queue.release(node);
     throw;
   }
   node->m_fn = [](detail::work_node* n, detail::work_op op, time_point due, loop& l,
@@ -704,13 +501,8 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
   struct callback {
     bound m_bound;
     void operator()(time_point due, loop& l) {
-      using R = decltype(m_bound(due));
-      if constexpr (is_task_v<R>) {
-        // A coroutine lambda's frame refers to the lambda object: the task must own it.
-        l.start_returned(detail::call_owned(std::move(m_bound), due), typeid(std::decay_t<F>));
-      } else {
-        m_bound(due);
-      }
+      task<void> body = detail::call_owning(m_bound, due);
+      if (body.valid()) l.start_returned(std::move(body), typeid(std::decay_t<F>));
     }
     static std::string describe() {
       return "callback " + detail::type_name(typeid(std::decay_t<F>));
@@ -719,130 +511,73 @@ detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
   return make_node(callback{bound{std::forward<F>(f), {std::forward<Args>(args)...}}});
 }
 
-template <class T>
-detail::spawn_state_of<T>* loop::make_spawned(task<T> body, std::string name) {
-  auto* state = new detail::spawn_state_of<T>(m_anchor);
-  state->m_name = std::move(name);
-  detail::root_coroutine root = detail::run_spawned<T>(*this, *state, std::move(body));
-  state->m_root = root.m_frame;
-  state->m_next = m_spawned;
-  if (m_spawned != nullptr) m_spawned->m_prev = state;
-  m_spawned = state;
-  return state;
-}
-
-template <class T>
-join_handle<T> loop::spawn(task<T> body, std::string name, std::optional<time_point> at) {
-  detail::spawn_state_of<T>* state = make_spawned(std::move(body), std::move(name));
-  const std::coroutine_handle<> root = state->m_root;
-  if (at) {
-    state->m_start = schedule_resume(root, *at);
-  } else if (m_started) {
-    state->m_start = schedule_resume(root, m_now);
-  } else {
-    struct start {
-      std::coroutine_handle<> m_frame;
-      void operator()(time_point, loop&) const { m_frame.resume(); }
-      static std::string describe() { return "start of a task"; }
-    };
-    state->m_start = defer(make_node(start{root}), duration::zero());
-  }
-  return join_handle<T>{state};
-}
-
-template <class T>
-void loop::start_returned(task<T> body, const std::type_info& source) {
-  join_handle<T> handle{make_spawned(std::move(body), {})};
-  handle.m_state->m_type = &source;
-  // The callback's work is this task's start (DESIGN §2 rule 2): no second trip through the
-  // queue, which would put it behind work scheduled since and due later.
-  handle.m_state->m_root.resume();
-}
-
-template <class T>
-T loop::run(task<T> main, run_options options) {
-  join_handle<T> handle = spawn(std::move(main), "main");
-  handle.m_state->m_fails_run = true;
-  run(std::move(options));
-  if (!handle.done()) {
-    throw std::runtime_error("asp: the run ended before its main task finished, at " +
-                             to_string(now()));
-  }
-  return handle.result();
+template <class F>
+loop::posted loop::make_posted(F&& f) {
+  using C = std::decay_t<F>;
+  return posted{
+      [fn = detail::bound_callback<C>{C(std::forward<F>(f)), {}}](time_point t, loop& l) mutable {
+        task<void> body = detail::call_owning(fn, t);
+        if (body.valid()) l.start_returned(std::move(body), typeid(C));
+      }};
 }
 
 namespace detail {
 
-template <class T>
-root_coroutine run_spawned(loop& l, spawn_state_of<T>& state, task<T> body) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(body);
-    } else {
-      state.m_value.emplace(co_await std::move(body));
-    }
-  } catch (...) {
-    state.m_error = std::current_exception();
+/// How the library's own awaiters, sources and handles reach a loop's internals: the one door
+/// through which they pass, so that `asp::loop` shows users nothing they could break the clock
+/// contract with.
+struct loop_access {
+  /// Schedules the resumption of `h` at `due`.
+  static timer_handle schedule_resume(loop& l, std::coroutine_handle<> h, time_point due) {
+    return l.schedule_resume(h, due);
   }
-  l.finish_spawned(state);
-}
+
+  /// Records the first failure of user code, at the current virtual time, and stops the run.
+  static void fail(loop& l, std::exception_ptr error, std::string where) noexcept {
+    l.fail(std::move(error), std::move(where), l.now());
+  }
+
+  /// What other threads reach of the loop.
+  static const std::shared_ptr<loop_remote>& remote(const loop& l) noexcept { return l.m_remote; }
+
+  /// Changes with every piece of work the loop runs: a source compares it before and after it
+  /// waits to tell whether it was resumed by work of its own.
+  static std::uint64_t slot(const loop& l) noexcept { return l.m_stats.runs; }
+
+  /// The due time of the piece of work running now.
+  static time_point current_due(const loop& l) noexcept { return l.m_current_due; }
+
+  /// A name for the next stream that has none: "#n", counting the loop's streams from 1.
+  static std::string next_stream_name(loop& l) { return "#" + std::to_string(++l.m_streams); }
+
+  /// The stream's step to its next event: when work due at `due` would run next anyway, it
+  /// moves the clock and goes on at once (the fast path: no queue); otherwise it returns false
+  /// and the caller waits in the queue.
+  static bool run_now_if_next(loop& l, time_point due) noexcept {
+    if (!l.may_run_next(due)) return false;
+    l.advance_to(due);
+    return true;
+  }
+
+  template <class T>
+  static spawn_state_of<T>* spawn(loop& l, task<T> body, std::string name,
+                                  std::optional<time_point> at);
+  static void finish_spawned(loop& l, spawn_state& state) noexcept { l.finish_spawned(state); }
+  static void cancel_spawned(loop& l, spawn_state& state) { l.cancel_spawned(state); }
+  static void detach_spawned(loop& l, spawn_state& state) noexcept { l.detach_spawned(state); }
+  template <class T>
+  static join_handle<T> handle(spawn_state_of<T>* state) noexcept {
+    return join_handle<T>{state};
+  }
+  template <class T>
+  static spawn_state_of<T>* state(join_handle<T>& handle) noexcept {
+    return handle.m_state;
+  }
+};
 
 }  // namespace detail
 
-template <class T>
-T join_handle<T>::result() {
-  if (!done()) throw std::logic_error("asp::join_handle::result: the task has not finished");
-  return detail::take_result(*m_state);
-}
-
-template <class T>
-auto join_handle<T>::operator co_await() & noexcept {
-  // Holds the task's state, not this handle, while it waits: the handle may be reassigned or
-  // dropped meanwhile, and the loop may destroy the waiting joiner after the handle is gone.
-  struct awaiter {
-    detail::spawn_state_of<T>* m_state;
-    bool m_waiting = false;
-
-    explicit awaiter(detail::spawn_state_of<T>* state) noexcept : m_state(state) {}
-    awaiter(const awaiter&) = delete;
-    awaiter& operator=(const awaiter&) = delete;
-    bool await_ready() const noexcept { return m_state->m_done; }
-    void await_suspend(std::coroutine_handle<> joiner) {
-      if (m_state->m_joiner) throw std::logic_error("asp::join_handle: the task is already joined");
-      m_state->m_joiner = joiner;
-      ++m_state->m_refs;
-      m_waiting = true;
-    }
-    T await_resume() { return detail::take_result(*m_state); }
-    ~awaiter() {
-      if (!m_waiting) return;
-      // A joiner destroyed while waiting (cancelled) must not be resumed later.
-      m_state->m_joiner_resume.cancel();
-      m_state->m_joiner = {};
-      detail::release_spawned(*m_state);
-    }
-  };
-  if (m_state == nullptr) std::terminate();
-  return awaiter{m_state};
-}
-
-template <class T>
-bool join_handle<T>::cancel() {
-  if (m_state == nullptr || m_state->m_done || m_state->owner() == nullptr) return false;
-  m_state->owner()->cancel_spawned(*m_state);
-  return true;
-}
-
-template <class T>
-void join_handle<T>::detach() noexcept {
-  if (m_state != nullptr) {
-    detail::spawn_state* state = std::exchange(m_state, nullptr);
-    if (loop* owner = state->owner()) {
-      owner->detach_spawned(*state);
-    } else {
-      detail::release_spawned(*state);
-    }
-  }
-}
-
 }  // namespace asp
+
+// Spawning and joining tasks, which `run(task)` and the callbacks above rely on.
+#include <asp/spawn.hpp>

@@ -1,26 +1,13 @@
 #pragma once
 
 #include <asp/loop.hpp>
+#include <asp/spawn.hpp>
 #include <asp/stream.hpp>
 #include <asp/task.hpp>
 
 #include <utility>
 
 namespace asp {
-
-namespace detail {
-
-template <class T>
-void start_detached(loop& l, task<T> t) {
-  l.spawn(std::move(t)).detach();
-}
-
-template <class C, class P, class F>
-void start_detached(loop& l, stream_spec<C, P, F> spec) {
-  l.start(std::move(spec)).detach();
-}
-
-}  // namespace detail
 
 /// Creates a loop on the system clock, runs `main` on it and returns its value — the
 /// counterpart of `asyncio.run`.
@@ -36,8 +23,7 @@ T run(task<T> main, run_options options = {}) {
 template <class... Work>
 void run(run_options options, Work... work) {
   loop l;
-  (detail::start_detached(l, std::move(work)), ...);
-  l.run(std::move(options));
+  l.run(std::move(options), std::move(work)...);
 }
 
 /// The real clock of the running loop, read now: what a live source stamps its events with.

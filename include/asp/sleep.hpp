@@ -22,7 +22,9 @@ class sleep_awaiter {
   ~sleep_awaiter() { m_wakeup.cancel(); }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { m_wakeup = m_loop->schedule_resume(h, m_due); }
+  void await_suspend(std::coroutine_handle<> h) {
+    m_wakeup = detail::loop_access::schedule_resume(*m_loop, h, m_due);
+  }
   void await_resume() const noexcept {}
 
  private:
@@ -41,5 +43,30 @@ inline sleep_awaiter sleep(duration delay) {
   loop& l = current_loop();
   return {l, detail::saturating_add(l.now(), delay)};
 }
+
+namespace detail {
+
+/// Awaitable: goes on at once when work due at `due` would run next anyway (moving the clock
+/// to it), otherwise suspends until the loop runs it in its turn. What a stream awaits between
+/// events; destroying the suspended coroutine cancels the wake-up.
+class next_due {
+ public:
+  next_due(loop& l, time_point due) noexcept : m_loop(&l), m_due(due) {}
+  next_due(const next_due&) = delete;
+  next_due& operator=(const next_due&) = delete;
+
+  bool await_ready() noexcept { return loop_access::run_now_if_next(*m_loop, m_due); }
+  void await_suspend(std::coroutine_handle<> h) {
+    m_wakeup = loop_access::schedule_resume(*m_loop, h, m_due);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  loop* m_loop;
+  time_point m_due;
+  timer_handle m_wakeup;
+};
+
+}  // namespace detail
 
 }  // namespace asp

@@ -5,6 +5,7 @@
 #include <asp/hook.hpp>
 #include <asp/loop.hpp>
 #include <asp/sleep.hpp>
+#include <asp/spawn.hpp>
 #include <asp/task.hpp>
 
 #include <cstdint>
@@ -49,7 +50,7 @@ struct stream_stats {
 };
 
 /// A stream described but not started: what `process_stream` returns. Start it with
-/// `loop::start`, `asp::start`, or by passing it to `asp::run`.
+/// `asp::start`, or by passing it to `loop::run(options, work...)` or `asp::run`.
 template <class Callback, class Past, class Future>
 struct stream_spec {
   Callback callback;
@@ -132,9 +133,8 @@ inline bool check_order(const stream_options& options, stream_stats& stats, std:
   if (t >= previous) return true;
   switch (options.order) {
     case out_of_order::fail:
-      throw input_error("asp: stream '" + options.name + "': event #" + std::to_string(index) +
-                        " at " + to_string(t) + " is earlier than event #" +
-                        std::to_string(index - 1) + " at " + to_string(previous));
+      throw input_error("out of order: earlier than event #" + std::to_string(index - 1) + " (" +
+                        to_string(previous) + ")");
     case out_of_order::clamp:
       ++stats.clamped;
       t = previous;
@@ -144,12 +144,6 @@ inline bool check_order(const stream_options& options, stream_stats& stats, std:
       return false;
   }
   return true;
-}
-
-// Delivers one event, awaiting a coroutine callback.
-template <class Callback, class E>
-task<void> deliver_async(Callback& callback, time_point t, E& e) {
-  co_await invoke_event(callback, t, event_traits<std::remove_cv_t<E>>::value(e));
 }
 
 // Where a stream is, for error messages.
@@ -164,16 +158,13 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
   time_point previous = time_point::min();
   std::optional<time_point> current;  // the time of the event at hand, for error messages
   stream_phase phase = stream_phase::events;
+  // The callback lives in this frame and the event until the callback is done, so a
+  // coroutine callback's task may refer to both.
   auto deliver = [&](time_point t, auto& e) -> task<void> {
     using E = std::remove_cvref_t<decltype(e)>;
-    using R = decltype(invoke_event(callback, t, event_traits<E>::value(e)));
     ++stats->delivered;
-    if constexpr (is_task_v<R>) {
-      return deliver_async(callback, t, e);
-    } else {
-      invoke_event(callback, t, event_traits<E>::value(e));
-      return {};
-    }
+    return call_async(
+        [&]() -> decltype(auto) { return invoke_event(callback, t, event_traits<E>::value(e)); });
   };
   try {
     // Reading the first event (done when the stream started) failed: fail here, with the
@@ -198,11 +189,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
             ++past->m_it;
             continue;
           }
-          if (l.may_run_next(t)) {
-            l.advance_to(t);
-          } else {
-            co_await sleep_until(t);
-          }
+          co_await next_due(l, t);
         }
         task<void> pending = deliver(t, e);
         if (pending.valid()) co_await std::move(pending);
@@ -220,7 +207,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
     if constexpr (!std::is_same_v<Future, none_t>) {
       using E = live_event_t<Future>;
       for (;;) {
-        const std::uint64_t runs_before = l.stats().runs;
+        const std::uint64_t slot = loop_access::slot(l);
         std::optional<E> e = co_await future.next();
         if (!e) break;
         time_point t = event_traits<E>::time(*e);
@@ -232,14 +219,8 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         // A source that woke the stream from work due at the event's own time (a channel's
         // wake-up is posted at the event's time; a generator that slept until it) delivers it
         // in that slot. Otherwise the event takes its place in the queue, or the fast path.
-        const bool in_its_slot = l.stats().runs != runs_before && l.current_due() == t;
-        if (!in_its_slot) {
-          if (l.may_run_next(t)) {
-            l.advance_to(t);
-          } else {
-            co_await sleep_until(t);
-          }
-        }
+        const bool in_its_slot = loop_access::slot(l) != slot && loop_access::current_due(l) == t;
+        if (!in_its_slot) co_await next_due(l, t);
         task<void> pending = deliver(t, *e);
         if (pending.valid()) co_await std::move(pending);
         previous = t;
@@ -261,27 +242,28 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         if (current) where += " (" + to_string(*current) + ")";
         break;
     }
-    l.fail(std::current_exception(), std::move(where), l.now());
+    loop_access::fail(l, std::current_exception(), std::move(where));
     throw;
   }
 }
 
 }  // namespace detail
 
+/// Starts the stream that `spec` describes on `l`. Its first past event is read and scheduled
+/// at once, so a stream started before the run counts as work known when the run begins
+/// (DESIGN §2 rule 3); a source that fails to produce it fails the run when the stream starts,
+/// naming the stream. A stream without a name is called "#n", n counting the loop's streams.
 template <class Callback, class Past, class Future>
-stream_handle loop::start(stream_spec<Callback, Past, Future> spec) {
-  if (spec.options.name.empty()) spec.options.name = "#" + std::to_string(++m_streams);
+stream_handle start(loop& l, stream_spec<Callback, Past, Future> spec) {
+  if (spec.options.name.empty()) spec.options.name = detail::loop_access::next_stream_name(l);
   auto stats = std::make_shared<stream_stats>();
   std::string task_name = "stream '" + spec.options.name + "'";
   if constexpr (std::is_same_v<Past, none_t>) {
     auto body = detail::run_stream<Callback, none_t, Future>(std::move(spec.callback), nullptr,
                                                              std::move(spec.future),
                                                              std::move(spec.options), stats, {});
-    return {spawn(std::move(body), std::move(task_name)), stats};
+    return {spawn(l, std::move(body), std::move(task_name)), stats};
   } else {
-    // The first event is read now, so that its time counts as known work (rule 3). A source
-    // that fails to produce it (a file that cannot be opened) fails the run when the stream
-    // starts, naming the stream, instead of escaping from here.
     std::unique_ptr<detail::past_cursor<Past>> cursor;
     std::optional<time_point> first;
     std::exception_ptr first_read_error;
@@ -297,14 +279,20 @@ stream_handle loop::start(stream_spec<Callback, Past, Future> spec) {
     auto body = detail::run_stream<Callback, Past, Future>(
         std::move(spec.callback), std::move(cursor), std::move(spec.future),
         std::move(spec.options), stats, std::move(first_read_error));
-    return {spawn(std::move(body), std::move(task_name), first), stats};
+    return {spawn(l, std::move(body), std::move(task_name), first), stats};
   }
 }
 
-/// loop::start on the running loop: starts a stream from inside a callback or coroutine.
+/// asp::start on the running loop: starts a stream from inside a callback or coroutine.
 template <class Callback, class Past, class Future>
 stream_handle start(stream_spec<Callback, Past, Future> spec) {
-  return current_loop().start(std::move(spec));
+  return start(current_loop(), std::move(spec));
+}
+
+/// What `loop::run(options, work...)` does with a stream: starts it, detached.
+template <class Callback, class Past, class Future>
+void start_work(loop& l, stream_spec<Callback, Past, Future> spec) {
+  start(l, std::move(spec)).detach();
 }
 
 }  // namespace asp

@@ -101,9 +101,6 @@ class [[nodiscard]] task {
     return awaiter{m_frame.get()};
   }
 
-  /// Gives up ownership of the frame (used by the loop to run spawned tasks).
-  std::coroutine_handle<promise_type> release() noexcept { return m_frame.release(); }
-
  private:
   detail::unique_frame<promise_type> m_frame;
 };

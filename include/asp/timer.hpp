@@ -42,12 +42,9 @@ task<void> run_timer(duration interval, F callback, timer_options options) {
   const time_point end = options.end.value_or(time_point::max());
   for (time_point tick = first; tick < end;) {
     co_await sleep_until(tick);
-    using R = callback_result_t<F>;
-    if constexpr (is_task_v<R>) {
-      co_await invoke_with_time(callback, tick);
-    } else {
-      invoke_with_time(callback, tick);
-    }
+    task<void> pending =
+        call_async([&]() -> decltype(auto) { return invoke_with_time(callback, tick); });
+    if (pending.valid()) co_await std::move(pending);
     if (tick > time_point::max() - interval) break;
     tick += interval;
     if (options.policy == catch_up::skip && l.is_live()) {

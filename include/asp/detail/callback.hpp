@@ -32,6 +32,65 @@ template <class F, class... Args>
 using callback_result_t =
     decltype(invoke_with_time(std::declval<F&>(), time_point{}, std::declval<Args&>()...));
 
+// --- Plain or coroutine: the one place where ASP tells them apart. ---
+//
+// Every callback ASP takes (loop callbacks, posts, stream callbacks, timer ticks, hooks) may be
+// a plain callable or a coroutine function, one that returns an asp::task. The helpers below
+// make the call and hand back what is left to await: an empty task for a plain call, the
+// coroutine's task otherwise.
+
+template <class T>
+task<void> discard_value(task<T> body) {
+  co_await std::move(body);
+}
+
+template <class Callable, class... Args>
+task<void> call_and_await(Callable callable, Args... args) {
+  co_await callable(args...);
+}
+
+/// Calls `call()`; returns the task to await when it is a coroutine, else an empty task. A
+/// coroutine's frame may refer to the callable behind `call`, which must outlive the task (a
+/// stream's callback, a timer's, a hook's).
+template <class Call>
+task<void> call_async(Call&& call) {
+  using R = decltype(call());
+  if constexpr (std::is_same_v<R, task<void>>) {
+    return call();
+  } else if constexpr (is_task_v<R>) {
+    return discard_value(call());
+  } else {
+    call();
+    return {};
+  }
+}
+
+/// As call_async for `callable(args...)`, for a callable that dies when the call returns (loop
+/// callbacks and posts, whose node is recycled): a coroutine function is moved, with its
+/// arguments, into the task's own frame, since a coroutine lambda's frame refers to the lambda
+/// object. A plain callable is called in place.
+template <class Callable, class... Args>
+task<void> call_owning(Callable& callable, Args... args) {
+  if constexpr (is_task_v<std::invoke_result_t<Callable&, Args&...>>) {
+    return call_and_await(std::move(callable), std::move(args)...);
+  } else {
+    std::invoke(callable, args...);
+    return {};
+  }
+}
+
+/// As call_owning for a callable that outlives the task (a hook's): only the arguments are
+/// copied into the task's frame.
+template <class Callable, class... Args>
+task<void> call_borrowing(Callable& callable, Args... args) {
+  if constexpr (is_task_v<std::invoke_result_t<Callable&, Args&...>>) {
+    return call_and_await(std::ref(callable), std::move(args)...);
+  } else {
+    std::invoke(callable, args...);
+    return {};
+  }
+}
+
 /// A readable name for a type, for error messages ("callback main::{lambda(...)#1}").
 std::string type_name(const std::type_info& type);
 
@@ -83,7 +142,6 @@ class posted_fn {
   ~posted_fn() { reset(); }
 
   void operator()(time_point stamp, Context& context) { m_ops->call(m_storage, stamp, context); }
-  const std::type_info& type() const noexcept { return m_ops->type(); }
 
  private:
   static constexpr std::size_t inline_size = 32;
@@ -91,7 +149,6 @@ class posted_fn {
     void (*call)(void*, time_point, Context&);
     void (*move)(void* to, void* from) noexcept;
     void (*destroy)(void*) noexcept;
-    const std::type_info& (*type)() noexcept;
   };
 
   template <class D>
@@ -101,15 +158,13 @@ class posted_fn {
         ::new (to) D(std::move(*static_cast<D*>(from)));
         static_cast<D*>(from)->~D();
       },
-      [](void* p) noexcept { static_cast<D*>(p)->~D(); },
-      []() noexcept -> const std::type_info& { return typeid(D); }};
+      [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
 
   template <class D>
   static constexpr ops heap_ops{
       [](void* p, time_point t, Context& c) { (**static_cast<D**>(p))(t, c); },
       [](void* to, void* from) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
-      [](void* p) noexcept { delete *static_cast<D**>(p); },
-      []() noexcept -> const std::type_info& { return typeid(D); }};
+      [](void* p) noexcept { delete *static_cast<D**>(p); }};
 
   void reset() noexcept {
     if (m_ops) m_ops->destroy(m_storage);

@@ -19,6 +19,8 @@ class loop;
 
 namespace asp::detail {
 
+class work_queue;
+
 /// Work posted from another thread, with the stamp it is due at.
 struct post_item {
   time_point stamp;
@@ -122,6 +124,7 @@ class loop_remote {
 /// thread.
 struct loop_anchor {
   loop* m_loop;
+  work_queue* m_queue;
   std::size_t m_refs = 1;
 };
 

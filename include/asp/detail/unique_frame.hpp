@@ -25,9 +25,6 @@ class unique_frame {
   std::coroutine_handle<Promise> get() const noexcept { return m_frame; }
   explicit operator bool() const noexcept { return static_cast<bool>(m_frame); }
 
-  /// Gives up ownership without destroying the frame.
-  std::coroutine_handle<Promise> release() noexcept { return std::exchange(m_frame, {}); }
-
   void reset() noexcept {
     if (m_frame) std::exchange(m_frame, {}).destroy();
   }

@@ -137,13 +137,6 @@ class entry_heap {
     }
   }
 
-  template <class F>
-  void for_each(F f) const {
-    for (const entry& e : m_items) f(e);
-  }
-
-  void clear() noexcept { m_items.clear(); }
-
  private:
   void sift_down(std::size_t hole, const entry e) noexcept {
     const std::size_t n = m_items.size();
@@ -194,13 +187,6 @@ class entry_ring {
     for (const entry& e : kept) push(e);
   }
 
-  template <class F>
-  void for_each(F f) const {
-    for (std::size_t i = m_head; i != m_tail; ++i) f(m_items[i & m_mask]);
-  }
-
-  void clear() noexcept { m_head = m_tail = 0; }
-
  private:
   void grow() {
     std::vector<entry> bigger(m_items.empty() ? 64 : m_items.size() * 2);
@@ -216,6 +202,80 @@ class entry_ring {
   std::size_t m_head = 0;
   std::size_t m_tail = 0;
   std::size_t m_mask = 0;
+};
+
+/// The loop's queue of pending work (docs/design.md, "What is scheduled"): entries ordered by
+/// (due, sequence) across a sorted FIFO ring, for work due now and input that arrives in
+/// order, and a 4-ary heap for the rest; the next piece of work is the smaller of the two
+/// fronts. Owns the pool the nodes come from and the loop-wide sequence counter. Cancelled
+/// work stays as a tombstone until it surfaces, and the queue is compacted when tombstones
+/// dominate, so arming and cancelling timeouts forever keeps it bounded.
+class work_queue {
+ public:
+  work_queue() = default;
+  work_queue(const work_queue&) = delete;
+  work_queue& operator=(const work_queue&) = delete;
+
+  /// A node for a new piece of work, from the pool.
+  pool_node* acquire() { return m_pool.acquire(); }
+  /// Returns a node that is in no queue to the pool.
+  void release(work_node* node) noexcept { m_pool.release(static_cast<pool_node*>(node)); }
+
+  /// Takes the next sequence number for `node`, which is not queued yet (deferred work).
+  std::uint64_t number(work_node* node) noexcept { return node->m_seq = m_next_seq++; }
+
+  /// Queues `node` at `due` with the next sequence number, which it returns. Work that keeps
+  /// the ring sorted and is due at or before `ring_limit` goes to the ring in O(1).
+  std::uint64_t push(work_node* node, time_point due, time_point ring_limit) {
+    const std::uint64_t seq = number(node);
+    if (due <= ring_limit && (m_ready.empty() || !(due < m_ready.back().due))) {
+      m_ready.push({due, node});
+    } else {
+      m_heap.push({due, node});
+    }
+    return seq;
+  }
+
+  /// Queues a node that already has its sequence number.
+  void push_numbered(work_node* node, time_point due) { m_heap.push({due, node}); }
+
+  /// The earliest pending work, or nullptr; drops tombstones on the way.
+  const entry* peek() noexcept;
+
+  /// Whether work due at `due`, queued now, would come before everything pending.
+  bool would_run_first(time_point due) const noexcept {
+    if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
+    return m_heap.empty() || due < m_heap.top().due;
+  }
+
+  /// Removes the entry that peek() returned.
+  entry pop() noexcept {
+    const entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
+    // The next piece of work is probably cold (queued long ago): fetch it while this one runs.
+    if (!m_heap.empty()) __builtin_prefetch(m_heap.top().node);
+    return e;
+  }
+
+  /// Cancels `node` if its pending schedule is `seq`: destroys its callable at once (through
+  /// `l`) and leaves a tombstone. Returns whether it did.
+  bool cancel(work_node* node, std::uint64_t seq, loop& l) noexcept {
+    if (node == nullptr || seq == 0 || node->m_seq != seq || node->cancelled()) return false;
+    cancel_pending(node, l);
+    return true;
+  }
+
+  /// Destroys one pending callable without running it (teardown); false when none is left.
+  bool destroy_one(loop& l) noexcept;
+
+ private:
+  void cancel_pending(work_node* node, loop& l) noexcept;
+
+  entry_ring m_ready;
+  entry_heap m_heap;
+  bool m_next_from_ready = false;  // set by peek(): where the earliest work is
+  std::size_t m_stale = 0;
+  std::uint64_t m_next_seq = 1;
+  node_pool m_pool;
 };
 
 }  // namespace asp::detail

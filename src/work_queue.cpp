@@ -1,0 +1,49 @@
+#include <asp/detail/work_queue.hpp>
+
+namespace asp::detail {
+
+const entry* work_queue::peek() noexcept {
+  while (!m_ready.empty() && m_ready.front().stale()) {
+    release(m_ready.pop().node);
+    if (m_stale > 0) --m_stale;
+  }
+  while (!m_heap.empty() && m_heap.top().stale()) {
+    release(m_heap.pop().node);
+    if (m_stale > 0) --m_stale;
+  }
+  m_next_from_ready = !m_ready.empty() && (m_heap.empty() || before(m_ready.front(), m_heap.top()));
+  if (m_next_from_ready) return &m_ready.front();
+  return m_heap.empty() ? nullptr : &m_heap.top();
+}
+
+void work_queue::cancel_pending(work_node* node, loop& l) noexcept {
+  node->m_fn(node, work_op::destroy, time_point{}, l, nullptr);
+  node->m_fn = &cancelled_work;
+  // Cancelled entries stay in the queues until they surface; compact when they dominate, so
+  // a service that arms and cancels timeouts forever keeps bounded queues. A deferred node
+  // (not queued yet) is dropped when the run starts.
+  if (++m_stale > 1024 && m_stale * 2 > m_heap.size() + m_ready.size()) {
+    const auto dead = [this](const entry& e) {
+      if (!e.stale()) return false;
+      release(e.node);
+      return true;
+    };
+    m_heap.remove_if(dead);
+    m_ready.remove_if(dead);
+    m_stale = 0;
+  }
+}
+
+bool work_queue::destroy_one(loop& l) noexcept {
+  if (peek() == nullptr) {
+    m_stale = 0;
+    return false;
+  }
+  const entry e = pop();
+  e.node->m_seq = 0;
+  e.node->m_fn(e.node, work_op::destroy, e.due, l, nullptr);
+  release(e.node);
+  return true;
+}
+
+}  // namespace asp::detail
