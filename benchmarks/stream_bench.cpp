@@ -150,6 +150,58 @@ void BM_StreamFromGenerator(benchmark::State& state) {
 }
 BENCHMARK(BM_StreamFromGenerator)->Unit(benchmark::kMillisecond);
 
+// One stream whose past is type-erased (any_past_source over the same vector): the cost of
+// choosing a source at run time, against BM_Streams/1.
+void BM_StreamFromAnyPastSource(benchmark::State& state) {
+  const auto data = make_streams(1, total_events);
+  asp::manual_clock clock(far_future);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    std::int64_t sum = 0;
+    asp::any_past_source<asp::event<std::int64_t>> past{std::views::all(data[0])};
+    loop.run({}, asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                     std::move(past)));
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, total_events);
+}
+BENCHMARK(BM_StreamFromAnyPastSource)->Unit(benchmark::kMillisecond);
+
+// A live source that yields at once (an async generator over the events), typed and erased:
+// the erased one pays a coroutine frame and a virtual call per event.
+asp::async_generator<asp::event<std::int64_t>> generate_live(std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    asp::event<std::int64_t> e{t0 + std::chrono::microseconds(i), i};
+    co_yield e;
+  }
+}
+
+template <class MakeSource>
+void replay_live(benchmark::State& state, MakeSource make_source) {
+  constexpr std::int64_t count = total_events / 10;
+  asp::manual_clock clock(far_future);
+  for (auto _ : state) {
+    asp::loop loop(clock);
+    std::int64_t sum = 0;
+    loop.run({}, asp::process_stream([&sum](asp::time_point, std::int64_t v) { sum += v; },
+                                     asp::none, make_source(count)));
+    benchmark::DoNotOptimize(sum);
+  }
+  per_event(state, count);
+}
+
+void BM_StreamFromAsyncGenerator(benchmark::State& state) {
+  replay_live(state, [](std::int64_t count) { return generate_live(count); });
+}
+BENCHMARK(BM_StreamFromAsyncGenerator)->Unit(benchmark::kMillisecond);
+
+void BM_StreamFromAnyLiveSource(benchmark::State& state) {
+  replay_live(state, [](std::int64_t count) {
+    return asp::any_live_source<asp::event<std::int64_t>>{generate_live(count)};
+  });
+}
+BENCHMARK(BM_StreamFromAnyLiveSource)->Unit(benchmark::kMillisecond);
+
 // A channel fed by a producer thread (events per second, real time).
 void BM_StreamFromChannel(benchmark::State& state) {
   constexpr std::int64_t count = 1'000'000;

@@ -7,9 +7,7 @@ int main(int argc, char** argv) {
   auto clock = example::make_clock(argc, argv);
   asp::loop loop(*clock);
   example::greeter greeter;
-  asp::start(loop, asp::process_stream(
-                       [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
-                       asp::none, example::live_arrivals(example::names)))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream(
+                   [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
+                   asp::none, example::live_arrivals(example::names)));
 }

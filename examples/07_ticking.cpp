@@ -43,6 +43,5 @@ int main(int argc, char** argv) {
     };
   };
   asp::start(loop, asp::process_stream(tick(latest_x), x, asp::none, {.name = "x"})).detach();
-  asp::start(loop, asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"})).detach();
-  loop.run();
+  loop.run({}, asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"}));
 }

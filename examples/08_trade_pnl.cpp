@@ -68,6 +68,5 @@ int main(int argc, char** argv) {
         t, format("pnl=%.4f buy_pnl=%.4f sell_pnl=%.4f", buy_pnl - sell_pnl, buy_pnl, sell_pnl));
   };
   asp::start(loop, asp::process_stream(on_quote, quotes, asp::none, {.name = "quotes"})).detach();
-  asp::start(loop, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();
-  loop.run();
+  loop.run({}, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"}));
 }

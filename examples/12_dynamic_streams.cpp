@@ -48,7 +48,5 @@ int main(int argc, char** argv) {
                                    {.name = o.symbol}))
         .detach();
   };
-  asp::start(loop, asp::process_stream(classify, orders, asp::none, {.name = "classifier"}))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream(classify, orders, asp::none, {.name = "classifier"}));
 }

@@ -44,16 +44,18 @@ struct running_scope {
 
 loop::loop()
     : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>(), nullptr,
-                                                     std::make_unique<eventfd_backend>(), nullptr)),
+                                                     std::make_unique<eventfd_backend>(), nullptr,
+                                                     m_attention)),
       m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::loop(asp::clock& real_clock)
-    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock,
-                                                     std::make_unique<eventfd_backend>(), nullptr)),
+    : m_remote(std::make_shared<detail::loop_remote>(
+          nullptr, &real_clock, std::make_unique<eventfd_backend>(), nullptr, m_attention)),
       m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::loop(asp::clock& real_clock, asp::backend& waiting)
-    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock, nullptr, &waiting)),
+    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock, nullptr, &waiting,
+                                                     m_attention)),
       m_anchor(new detail::loop_anchor{this, &m_queue}) {}
 
 loop::~loop() {
@@ -153,17 +155,17 @@ void loop::leave() {
 void loop::run(run_options options) {
   // A stop requested before the run (from another thread, say) ends it at once; the request is
   // consumed when the run returns, whichever way it returns.
-  struct consume_stop {
-    std::atomic<bool>& flag;
-    ~consume_stop() { flag.store(false, std::memory_order_relaxed); }
-  } stop_scope{m_stop};
+  struct stop_scope {
+    loop& self;
+    ~stop_scope() { self.consume_stop(); }
+  } consume{*this};
   if (m_running) throw std::logic_error("asp::loop::run: the loop is already running");
   running_scope scope(this, m_running);
   enter(options);
   while (drain() == step::wait) {
     ++m_stats.waits;
     if (m_remote->idle()) {
-      if (!m_stop.load(std::memory_order_relaxed)) {
+      if (!stop_requested()) {
         clock().wait_until(m_wait_until, m_remote->backend());
       }
       m_remote->busy();
@@ -179,7 +181,7 @@ bool loop::poll(run_options options) {
   m_remote->backend().wait(duration::zero());
   enter(options);
   const step next = drain();
-  m_stop.store(false, std::memory_order_relaxed);  // a stop ends this poll, as it ends a run
+  consume_stop();  // a stop ends this poll, as it ends a run
   leave();
   if (next == step::over) return false;
   // The host waits now: posts from here on must wake it.
@@ -221,9 +223,12 @@ void loop::run_next() {
 loop::step loop::drain() {
   const detail::loop_remote& remote = *m_remote;
   for (;;) {
-    if (m_stop.load(std::memory_order_relaxed)) return step::over;
-    // Input posted by other threads takes its place before anything later runs (rule 6).
-    if (remote.posts_waiting()) take_posts();
+    // One load tells of a stop and of input posted by other threads, which takes its place
+    // before anything later runs (rule 6).
+    if (const unsigned attention = m_attention.load(std::memory_order_relaxed)) {
+      if ((attention & detail::loop_remote::stop_bit) != 0) return step::over;
+      take_posts();
+    }
     const detail::entry* next = m_queue.peek();
     // The replay path: no clock read, no system call, no lock.
     if (next != nullptr && due_by_real(next->due) && next->due <= m_end) {
@@ -256,7 +261,7 @@ loop::step loop::drain() {
       if (m_now < m_real) m_now = m_real;
     }
     // Otherwise pacing holds the work back; the loop is not live and now() stays.
-    if (m_stop.load(std::memory_order_relaxed)) return step::over;
+    if (stop_requested()) return step::over;
     const time_point until = std::min(due, m_end);
     m_wait_until = m_pacing.on ? paced(until) : until;
     return step::wait;
@@ -353,7 +358,7 @@ void loop::fail(std::exception_ptr error, std::string where, time_point at) noex
     m_error_where = std::move(where);
     m_error_at = at;
   }
-  m_stop.store(true, std::memory_order_relaxed);
+  m_attention.fetch_or(detail::loop_remote::stop_bit, std::memory_order_relaxed);
 }
 
 void loop::rethrow_failure() {

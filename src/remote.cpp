@@ -6,11 +6,13 @@
 namespace asp::detail {
 
 loop_remote::loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
-                         std::unique_ptr<asp::backend> own_backend, asp::backend* backend)
+                         std::unique_ptr<asp::backend> own_backend, asp::backend* backend,
+                         std::atomic<unsigned>& attention)
     : m_own_clock(std::move(own_clock)),
       m_clock(m_own_clock ? m_own_clock.get() : clock),
       m_own_backend(std::move(own_backend)),
-      m_backend(m_own_backend ? m_own_backend.get() : backend) {}
+      m_backend(m_own_backend ? m_own_backend.get() : backend),
+      m_attention(&attention) {}
 
 void loop_remote::post(std::optional<time_point> stamp, posted_fn<loop> fn) {
   std::lock_guard lock(m_mutex);
@@ -27,9 +29,13 @@ void loop_remote::request(pacing_request::kind what, std::optional<double> rate)
 }
 
 bool loop_remote::take(std::vector<post_item>& posts, std::vector<pacing_request>& requests) {
-  if (!m_posts_waiting.load(std::memory_order_seq_cst)) return false;
+  if (!m_posts_waiting.load(std::memory_order_seq_cst) &&
+      (m_attention->load(std::memory_order_relaxed) & input_bit) == 0) {
+    return false;
+  }
   std::lock_guard lock(m_mutex);
   m_posts_waiting.store(false, std::memory_order_relaxed);
+  m_attention->fetch_and(~input_bit, std::memory_order_relaxed);
   posts.swap(m_posts);
   requests.swap(m_requests);
   return !posts.empty() || !requests.empty();
@@ -59,6 +65,7 @@ void loop_remote::check_open() const {
 void loop_remote::announce() {
   if (m_posts_waiting.load(std::memory_order_relaxed)) return;
   m_posts_waiting.store(true, std::memory_order_seq_cst);
+  m_attention->fetch_or(input_bit, std::memory_order_relaxed);
   if (m_sleeping.load(std::memory_order_seq_cst)) {
     m_backend->wake();
     if (m_on_wake) m_on_wake();
@@ -79,6 +86,7 @@ void loop_remote::close() noexcept {
   {
     std::lock_guard lock(m_mutex);
     m_closed = true;
+    m_attention = nullptr;
     m_gone.store(true, std::memory_order_release);
     dropped.swap(m_posts);
     m_requests.clear();

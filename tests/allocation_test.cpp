@@ -95,9 +95,7 @@ TEST_F(Allocations, NonePerEventForAVectorStreamWithAPlainCallback) {
                        },
                        std::views::all(past)))
       .detach();
-  asp::start(loop, asp::process_stream([](asp::time_point, long) {}, std::views::all(other)))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream([](asp::time_point, long) {}, std::views::all(other)));
   ASSERT_EQ(seen, 200000);
   EXPECT_EQ(g_allocations.load() - at_warm, 0);
 }

@@ -51,10 +51,7 @@ std::string output_of(const std::function<void(asp::loop&)>& scenario, bool host
 }
 
 std::string golden(const std::string& name) {
-  std::ifstream in(std::string(ASP_EXAMPLES_DIR) + "/golden/" + name + ".txt");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return std::string(ASP_EXAMPLES_DIR) + "/golden/" + name + ".txt";
 }
 
 TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
@@ -72,7 +69,7 @@ TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
         .detach();
   };
   const std::string by_run = output_of(readme, false);
-  EXPECT_EQ(by_run, golden("00_readme"));
+  EXPECT_EQ(compare_with_golden(by_run, golden("00_readme")), std::nullopt);
   EXPECT_EQ(output_of(readme, true), by_run);
 }
 
@@ -84,7 +81,7 @@ TEST(Host, Rule10_TheSchedulingCallbacksExampleRunsTheSameWhenAHostPollsIt) {
     });
   };
   const std::string by_run = output_of(scheduling, false);
-  EXPECT_EQ(by_run, golden("04_scheduling_callbacks"));
+  EXPECT_EQ(compare_with_golden(by_run, golden("04_scheduling_callbacks")), std::nullopt);
   EXPECT_EQ(output_of(scheduling, true), by_run);
 }
 

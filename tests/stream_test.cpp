@@ -1,4 +1,6 @@
 // Streams on the virtual clock (DESIGN §2 rules 3, 5-8): exact order and times, manual clock.
+#include <asp/stream.hpp>
+
 #include <asp/asp.hpp>
 
 #include <gtest/gtest.h>
@@ -139,8 +141,7 @@ TEST_F(Stream, PastStreamsWithoutAStartTimeReplayInChronologicalOrderOnHistorysC
     got.emplace_back(what, secs(loop.now()));
   };
   asp::start(loop, asp::process_stream(record, quotes)).detach();
-  asp::start(loop, asp::process_stream(record, trades)).detach();
-  loop.run();
+  loop.run({}, asp::process_stream(record, trades));
   EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{
                      {"bid", 0.5}, {"ask", 0.6}, {"trade1", 1}, {"ask", 1.3}, {"trade2", 2}}));
 }
@@ -159,23 +160,6 @@ TEST_F(Stream, GeneratorFailureNamesTheStreamAndTheEventBeingRead) {
   EXPECT_EQ(std::string(e.what()),
             "asp: stream 'file', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: line "
             "2: not a number");
-}
-
-TEST(Run, TheOriginalsEntryPointRunsStreamsAndTasksToCompletion) {
-  std::vector<std::string> got;
-  auto task_body = [&]() -> asp::task<void> {
-    co_await asp::sleep_until(t0 + 1500ms);
-    got.push_back("task at " + std::to_string(secs(asp::now())));
-  };
-  asp::run({},
-           asp::process_stream(
-               [&](asp::time_point t, int v) {
-                 got.push_back("event " + std::to_string(v) + " at " + std::to_string(secs(t)));
-               },
-               std::vector<asp::event<int>>{{t0 + 1s, 1}, {t0 + 2s, 2}}),
-           task_body());
-  EXPECT_EQ(got, (std::vector<std::string>{"event 1 at 1.000000", "task at 1.500000",
-                                           "event 2 at 2.000000"}));
 }
 
 TEST_F(Stream, WithoutAStartTheClockStartsAtTheEarliestFirstEvent) {
@@ -232,54 +216,14 @@ TEST_F(Stream, SchedulingCallbacksGreetingOfLastPastArrivalPrintsBeforeFirstLive
                  }));
 }
 
-TEST_F(Stream, ChannelEventsPushedDuringReplayComeAfterPastEventsAndTimersInPushOrder) {
-  asp::channel<std::string> live(loop);
-  live.push("first live");  // stamped with the real clock: `real`
-  live.push("second live");
-  auto cb = [&](asp::time_point t, const std::string& what) {
-    note(t, what);
-    if (what.starts_with("past")) {
-      asp::call_later(500ms, [&](asp::time_point due) { note(due, "timer"); });
-      if (what == "past 2") live.push("pushed during replay");
-    }
-    if (what == "pushed during replay") live.close();
-  };
-  asp::start(loop,
-             asp::process_stream(cb, names_from(real - 3s, {"past 0", "past 1", "past 2"}), live,
-                                 {.on_live_start = [&] { log.push_back("** live **"); }}))
-      .detach();
-  loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{
-                     "-3000 -3000 past 0", "-2500 -2500 timer", "-2000 -2000 past 1",
-                     "-1500 -1500 timer", "-1000 -1000 past 2", "** live **", "-500 -500 timer",
-                     "0 0 first live", "0 0 second live", "0 0 pushed during replay"}));
-  EXPECT_EQ(loop.stats().waits, 0u);
-}
-
-TEST_F(Stream, LiveEventStampedBeforeNowRunsAtNowAndReceivesItsOwnTime) {
-  asp::channel<std::string> live(loop);
-  loop.call_at(real + 5s, [&] {
-    live.push(real + 2s, "late");
-    live.push(real + 7s, "on time");
-    live.close();
-  });
-  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                       asp::none, live))
-      .detach();
-  loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{"5000 2000 late", "7000 7000 on time"}));
-}
-
 TEST_F(Stream, OnStartAndOnLiveStartFireOnceInOrder) {
   asp::channel<std::string> live(loop);
   live.push("live");
   live.close();
-  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                       names_from(real - 2s, {"past"}), live,
-                                       {.on_start = [&] { log.push_back("start"); },
-                                        .on_live_start = [&] { log.push_back("live start"); }}))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                   names_from(real - 2s, {"past"}), live,
+                                   {.on_start = [&] { log.push_back("start"); },
+                                    .on_live_start = [&] { log.push_back("live start"); }}));
   EXPECT_EQ(log, (std::vector<std::string>{"start", "-2000 -2000 past", "live start", "0 0 live"}));
 }
 
@@ -292,57 +236,15 @@ TEST_F(Stream, OnStartAndOnLiveStartMayBeCoroutinesThatTheStreamAwaits) {
     co_await asp::sleep(10s);
     log.push_back("warm at " + rel(loop.now()));
   };
-  asp::start(loop, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
-                                       names_from(real - 30s, {"past"}), live,
-                                       {.on_start = warm_up,
-                                        .on_live_start = [&]() -> asp::task<void> {
-                                          log.push_back("going live at " + rel(loop.now()));
-                                          co_return;
-                                        }}))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream([&](asp::time_point t, const std::string& v) { note(t, v); },
+                                   names_from(real - 30s, {"past"}), live,
+                                   {.on_start = warm_up, .on_live_start = [&]() -> asp::task<void> {
+                                      log.push_back("going live at " + rel(loop.now()));
+                                      co_return;
+                                    }}));
   EXPECT_EQ(
       log, (std::vector<std::string>{"warming up at -30000", "warm at -20000", "-20000 -30000 past",
                                      "going live at -20000", "0 0 live"}));
-}
-
-struct order_update {
-  std::string symbol;
-  double price;
-  int qty;
-};
-
-TEST_F(Stream, TupleValuesUnpackAndStructValuesPassWhole) {
-  std::vector<std::string> got;
-  std::vector<asp::event<std::tuple<std::string, double, int>>> tuples{{t0, {"AAPL", 135.0, 100}}};
-  std::vector<asp::event<order_update>> structs{{t0 + 1s, {"FB", 350.0, -200}}};
-  asp::start(loop, asp::process_stream(
-                       [&](asp::time_point, const std::string& s, double p, int q) {
-                         got.push_back(s + " " + std::to_string(p) + " " + std::to_string(q));
-                       },
-                       tuples))
-      .detach();
-  asp::start(loop, asp::process_stream(
-                       [&](asp::time_point, const order_update& o) {
-                         got.push_back(o.symbol + " " + std::to_string(o.price) + " " +
-                                       std::to_string(o.qty));
-                       },
-                       structs))
-      .detach();
-  loop.run();
-  EXPECT_EQ(got, (std::vector<std::string>{"AAPL 135.000000 100", "FB 350.000000 -200"}));
-}
-
-TEST_F(Stream, PairAndTupleEventsAreAccepted) {
-  std::vector<int> got;
-  std::vector<std::pair<asp::time_point, int>> pairs{{t0, 1}, {t0 + 2s, 3}};
-  std::vector<std::tuple<asp::time_point, int>> tuples{{t0 + 1s, 2}};
-  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, pairs))
-      .detach();
-  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, tuples))
-      .detach();
-  loop.run();
-  EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
 }
 
 TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
@@ -351,8 +253,7 @@ TEST_F(Stream, CoroutineCallbackDelaysItsStream) {
     co_await asp::sleep(5s);
     note(t + 5s, "Hello " + name + ".");
   };
-  asp::start(loop, asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"}))).detach();
-  loop.run();
+  loop.run({}, asp::process_stream(slow, names_from(real - 60s, {"Jane", "John"})));
   EXPECT_EQ(log,
             (std::vector<std::string>{"-60000 -60000 Jane arrived.", "-55000 -55000 Hello Jane.",
                                       "-55000 -59000 John arrived.", "-50000 -54000 Hello John."}));
@@ -381,8 +282,7 @@ TEST_F(Stream, StreamsStartedFromACallbackJoinTheMerge) {
     }
   };
   real = t0;
-  asp::start(loop, asp::process_stream(classify, orders)).detach();
-  loop.run();
+  loop.run({}, asp::process_stream(classify, orders));
   EXPECT_EQ(log,
             (std::vector<std::string>{"0 0 New symbol detected: AAPL", "0 0 AAPL order",
                                       "1000 1000 New symbol detected: FB", "1000 1000 FB order",
@@ -414,39 +314,6 @@ TEST_F(Stream, CallbackExceptionNamesTheStreamAndEvent) {
   EXPECT_EQ(e.at(), t0 + 1s);
 }
 
-TEST_F(Stream, FullChannelFailsLoudlyWhenItsPolicyIsFail) {
-  asp::channel<int> ch(loop, 2, asp::when_full::fail, "orders");
-  ch.push(t0, 1);
-  ch.push(t0, 2);
-  try {
-    ch.push(t0 + 1s, 3);
-    FAIL() << "push did not throw";
-  } catch (const asp::input_error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "asp: channel 'orders' is full (capacity 2): the event at "
-              "2025-01-01T00:00:01.000000000Z was refused");
-  }
-  EXPECT_EQ(ch.size(), 2u);  // what was accepted is kept
-  ch.close();
-  EXPECT_THROW(ch.push(t0, 4), std::logic_error);
-}
-
-TEST_F(Stream, FullChannelBlocksTheProducerUntilTheLoopTakesAnEvent) {
-  asp::channel<int> ch(loop, 1, asp::when_full::block);
-  std::vector<int> got;
-  std::thread producer([&] {
-    for (int i = 0; i < 100; ++i) ch.push(real, i);
-    ch.close();
-  });
-  asp::start(loop,
-             asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, asp::none, ch))
-      .detach();
-  loop.run();
-  producer.join();
-  ASSERT_EQ(got.size(), 100u);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
-}
-
 TEST_F(Stream, JoiningAStreamWaitsForItsLastEvent) {
   auto main_task = [&]() -> asp::task<double> {
     auto s = asp::start(asp::process_stream([](asp::time_point, int) {},
@@ -458,70 +325,6 @@ TEST_F(Stream, JoiningAStreamWaitsForItsLastEvent) {
 }
 
 // --- Live input pushed during replay, first reads, hooks (once defects) ---
-
-TEST_F(Stream, Rule6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTime) {
-  asp::channel<std::string> live(loop);
-  std::vector<asp::event<std::string>> a;
-  for (int i = 1; i <= 5; ++i) a.push_back({t0 + std::chrono::seconds(i), "A" + std::to_string(i)});
-  auto cb = [&](asp::time_point t, const std::string& v) {
-    log.push_back(v + " at " + std::to_string(secs(t)) + " now " +
-                  std::to_string(secs(loop.now())));
-    if (v == "A2") live.push(t0 + 2500ms, "live");
-    if (v == "A5") live.close();
-  };
-  asp::start(loop, asp::process_stream(cb, a, asp::none, {.name = "A"})).detach();
-  asp::start(loop, asp::process_stream(cb, asp::none, live, {.name = "B"})).detach();
-  loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{
-                     "A1 at 1.000000 now 1.000000", "A2 at 2.000000 now 2.000000",
-                     "live at 2.500000 now 2.500000", "A3 at 3.000000 now 3.000000",
-                     "A4 at 4.000000 now 4.000000", "A5 at 5.000000 now 5.000000"}));
-  EXPECT_EQ(loop.stats().waits, 0u);
-}
-
-TEST_F(Stream, Rule6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace) {
-  // The consumer is in its own past when the event arrives, so it finds it buffered.
-  asp::channel<std::string> live(loop);
-  auto cb = [&](asp::time_point t, const std::string& v) {
-    log.push_back(v + " at " + std::to_string(secs(t)));
-    if (v == "A2") live.push(t0 + 2500ms, "live");
-    if (v == "A5") live.close();
-  };
-  asp::start(loop, asp::process_stream(
-                       cb,
-                       std::vector<asp::event<std::string>>{
-                           {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 5s, "A5"}}))
-      .detach();
-  asp::start(loop, asp::process_stream(
-                       cb, std::vector<asp::event<std::string>>{{t0 + 2100ms, "B past"}}, live))
-      .detach();
-  loop.run();
-  EXPECT_EQ(log,
-            (std::vector<std::string>{"A1 at 1.000000", "A2 at 2.000000", "B past at 2.100000",
-                                      "live at 2.500000", "A3 at 3.000000", "A5 at 5.000000"}));
-}
-
-TEST_F(Stream, Rule6_ChannelEventPushedFromAnotherThreadDuringReplayTakesItsPlaceBeforeLaterWork) {
-  asp::channel<std::string> live(loop);
-  auto cb = [&](asp::time_point t, const std::string& v) {
-    log.push_back(v + " at " + std::to_string(secs(t)));
-    if (v == "A2") {
-      // Another thread pushes while the loop is busy replaying; the push completes first.
-      std::thread producer([&] { live.push(t0 + 2500ms, "live"); });
-      producer.join();
-    }
-    if (v == "A4") live.close();
-  };
-  asp::start(loop, asp::process_stream(
-                       cb,
-                       std::vector<asp::event<std::string>>{
-                           {t0 + 1s, "A1"}, {t0 + 2s, "A2"}, {t0 + 3s, "A3"}, {t0 + 4s, "A4"}}))
-      .detach();
-  asp::start(loop, asp::process_stream(cb, asp::none, live)).detach();
-  loop.run();
-  EXPECT_EQ(log, (std::vector<std::string>{"A1 at 1.000000", "A2 at 2.000000", "live at 2.500000",
-                                           "A3 at 3.000000", "A4 at 4.000000"}));
-}
 
 TEST_F(Stream, PastSourceFailingBeforeItsFirstEventFailsTheRunNamingTheStream) {
   auto unreadable = []() -> asp::generator<asp::event<int>> {
@@ -576,10 +379,8 @@ TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
                                               log.push_back("history done");
                                             }}))
       .detach();
-  asp::start(loop, asp::process_stream([&](asp::time_point t, int) { note(t, "other"); },
-                                       std::vector<asp::event<int>>{{real - 1500ms, 1}}))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream([&](asp::time_point t, int) { note(t, "other"); },
+                                   std::vector<asp::event<int>>{{real - 1500ms, 1}}));
   EXPECT_EQ(fired, 1);
   EXPECT_EQ(log, (std::vector<std::string>{"-2000 -2000 event", "-1500 -1500 other",
                                            "-1000 -1000 event", "history done"}));
@@ -587,10 +388,8 @@ TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
 
 TEST_F(Stream, Rule7_OnLiveStartFiresForAStreamWithNeitherPastNorFuture) {
   int fired = 0;
-  asp::start(loop, asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
-                                       {.on_live_start = [&] { ++fired; }}))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
+                                   {.on_live_start = [&] { ++fired; }}));
   EXPECT_EQ(fired, 1);
 }
 

@@ -1,3 +1,5 @@
+#include <asp/timer.hpp>
+
 #include <asp/asp.hpp>
 
 #include <gtest/gtest.h>

@@ -207,7 +207,7 @@ class loop {
   /// next run. Callable from any thread and from a signal handler. A stop requested while no
   /// run is active makes the next run return at once.
   void stop() noexcept {
-    m_stop.store(true, std::memory_order_relaxed);
+    m_attention.fetch_or(detail::loop_remote::stop_bit, std::memory_order_relaxed);
     m_remote->wake();
   }
 
@@ -320,8 +320,9 @@ class loop {
 
   // The stream's fast path: work due at `due` would run next, and may run at once.
   bool may_run_next(time_point due) const noexcept {
-    if (!due_by_real(due) || due > m_end || m_stop.load(std::memory_order_relaxed)) return false;
-    if (m_remote->posts_waiting()) return false;
+    // No stop requested and no input waiting to be taken in: one load for both.
+    if (m_attention.load(std::memory_order_relaxed) != 0) return false;
+    if (!due_by_real(due) || due > m_end) return false;
     return m_queue.would_run_first(due);
   }
   void advance_to(time_point due) noexcept {
@@ -379,7 +380,14 @@ class loop {
   std::string m_error_where;
   time_point m_error_at{};
 
-  std::atomic<bool> m_stop{false};
+  // stop_bit: stop() was called; input_bit: another thread posted (detail::loop_remote).
+  std::atomic<unsigned> m_attention{0};
+  bool stop_requested() const noexcept {
+    return (m_attention.load(std::memory_order_relaxed) & detail::loop_remote::stop_bit) != 0;
+  }
+  void consume_stop() noexcept {
+    m_attention.fetch_and(~detail::loop_remote::stop_bit, std::memory_order_relaxed);
+  }
   time_point m_wait_until = time_point::max();  // set by drain() when it returns step::wait
   std::vector<detail::post_item> m_posts_taken;
   std::vector<detail::pacing_request> m_requests_taken;

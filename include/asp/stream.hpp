@@ -5,6 +5,7 @@
 #include <asp/hook.hpp>
 #include <asp/loop.hpp>
 #include <asp/sleep.hpp>
+#include <asp/source.hpp>
 #include <asp/spawn.hpp>
 #include <asp/task.hpp>
 
@@ -76,6 +77,12 @@ template <class Callback, class Past = none_t, class Future = none_t>
 stream_spec<Callback, Past, Future> process_stream(Callback callback, Past past = none,
                                                    Future future = none,
                                                    stream_options options = {}) {
+  static_assert(std::is_same_v<Past, none_t> || past_source<Past>,
+                "asp::process_stream: `past` must be asp::none or an input range of events "
+                "(asp::event<T>, or a pair or tuple of a time_point and a value)");
+  static_assert(std::is_same_v<Future, none_t> || live_source<Future>,
+                "asp::process_stream: `future` must be asp::none or a live source: `co_await "
+                "future.next()` must yield std::optional of an event");
   return {std::move(callback), std::move(past), std::move(future), std::move(options)};
 }
 
@@ -122,10 +129,6 @@ struct past_cursor {
 
 template <>
 struct past_cursor<none_t> {};
-
-template <class Future>
-using live_event_t = typename std::remove_cvref_t<
-    decltype(std::declval<Future&>().next().await_resume())>::value_type;
 
 // The order rule of a stream; returns false when the event must be skipped.
 inline bool check_order(const stream_options& options, stream_stats& stats, std::uint64_t index,

@@ -45,8 +45,14 @@ struct pacing_request {
 /// a hold does nothing.
 class loop_remote {
  public:
+  /// `attention` is the loop's flag word: posts set `input_bit` in it (under the lock, while
+  /// the loop lives), so the loop's replay path needs one load to know of stops and input.
   loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
-              std::unique_ptr<asp::backend> own_backend, asp::backend* backend);
+              std::unique_ptr<asp::backend> own_backend, asp::backend* backend,
+              std::atomic<unsigned>& attention);
+
+  static constexpr unsigned stop_bit = 1;
+  static constexpr unsigned input_bit = 2;
 
   asp::clock& clock() const noexcept { return *m_clock; }
   asp::backend& backend() const noexcept { return *m_backend; }
@@ -69,8 +75,7 @@ class loop_remote {
   /// Queues a pacing change for the loop's thread, stamped with the real clock now.
   void request(pacing_request::kind what, std::optional<double> rate = {});
 
-  /// Whether posted work or a request waits to be taken in: one relaxed load, cheap enough for
-  /// the replay path to look before every piece of work.
+  /// Whether posted work or a request waits to be taken in.
   bool posts_waiting() const noexcept { return m_posts_waiting.load(std::memory_order_relaxed); }
 
   /// On the loop's thread: moves the inbox into `posts` and `requests` (both empty). Returns
@@ -112,6 +117,7 @@ class loop_remote {
   std::vector<pacing_request> m_requests;  // guarded by m_mutex
   std::function<void()> m_on_wake;         // guarded by m_mutex
   bool m_closed = false;                   // guarded by m_mutex
+  std::atomic<unsigned>* m_attention;      // guarded by m_mutex: null once closed
   std::atomic<bool> m_gone{false};
   std::atomic<bool> m_posts_waiting{false};
   std::atomic<bool> m_sleeping{false};

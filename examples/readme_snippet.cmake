@@ -1,0 +1,15 @@
+# The README's first C++ block must be examples/00_readme.cpp, verbatim: the example that
+# ctest runs is the one readers copy.
+file(READ ${README} readme)
+file(READ ${EXAMPLE} example)
+string(FIND "${readme}" "```cpp\n" begin)
+if(begin EQUAL -1)
+  message(FATAL_ERROR "${README} has no ```cpp block")
+endif()
+math(EXPR begin "${begin} + 7")
+string(SUBSTRING "${readme}" ${begin} -1 rest)
+string(FIND "${rest}" "```" end)
+string(SUBSTRING "${rest}" 0 ${end} snippet)
+if(NOT snippet STREQUAL example)
+  message(FATAL_ERROR "the first ```cpp block of ${README} is not ${EXAMPLE} verbatim:\n--- README ---\n${snippet}--- example ---\n${example}")
+endif()
