@@ -8,9 +8,8 @@ int main(int argc, char** argv) {
   asp::loop loop(*clock);
   example::greeter greeter;
   const asp::time_point start = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
-  asp::start(loop, asp::process_stream(
-                       [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
-                       example::past_arrivals(start, example::names)))
-      .detach();
-  loop.run({.start = start});
+  loop.run({.start = start},
+           asp::process_stream(
+               [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
+               example::past_arrivals(start, example::names)));
 }

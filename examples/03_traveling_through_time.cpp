@@ -20,12 +20,10 @@ int main(int argc, char** argv) {
     }
     live.close();
   });
-  asp::start(loop,
-             asp::process_stream(
-                 [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
-                 example::past_arrivals(clock->now() - 60s, {example::names[0], example::names[1]}),
-                 live, {.on_live_start = example::announce_live}))
-      .detach();
-  loop.run();
+  loop.run({},
+           asp::process_stream(
+               [&](asp::time_point t, const std::string& name) { greeter.greet(t, name); },
+               example::past_arrivals(clock->now() - 60s, {example::names[0], example::names[1]}),
+               live, {.on_live_start = example::announce_live}));
   producer.join();
 }

@@ -6,8 +6,7 @@ int main(int argc, char** argv) {
   auto clock = example::make_clock(argc, argv);
   asp::loop loop(*clock);
   example::greeter greeter;
-  example::start_history_then_live(loop, [&](asp::time_point t, const std::string& name) {
-    return greeter.sleep_and_greet(t, name);
-  });
-  loop.run();
+  loop.run({}, example::history_then_live(loop, [&](asp::time_point t, const std::string& name) {
+             return greeter.sleep_and_greet(t, name);
+           }));
 }

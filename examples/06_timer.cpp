@@ -15,6 +15,5 @@ int main(int argc, char** argv) {
   auto clock = example::make_clock(argc, argv);
   asp::loop loop(*clock);
   const asp::time_point start = clock->now();
-  asp::spawn(loop, asp::timer(1s, say_hello, {.start = start, .end = start + 1s})).detach();
-  loop.run();
+  loop.run({}, asp::timer(1s, say_hello, {.start = start, .end = start + 1s}));
 }

@@ -42,6 +42,6 @@ int main(int argc, char** argv) {
       }
     };
   };
-  asp::start(loop, asp::process_stream(tick(latest_x), x, asp::none, {.name = "x"})).detach();
-  loop.run({}, asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"}));
+  loop.run({}, asp::process_stream(tick(latest_x), x, asp::none, {.name = "x"}),
+           asp::process_stream(tick(latest_y), y, asp::none, {.name = "y"}));
 }

@@ -67,6 +67,6 @@ int main(int argc, char** argv) {
     example::log(
         t, format("pnl=%.4f buy_pnl=%.4f sell_pnl=%.4f", buy_pnl - sell_pnl, buy_pnl, sell_pnl));
   };
-  asp::start(loop, asp::process_stream(on_quote, quotes, asp::none, {.name = "quotes"})).detach();
-  loop.run({}, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"}));
+  loop.run({}, asp::process_stream(on_quote, quotes, asp::none, {.name = "quotes"}),
+           asp::process_stream(on_trade, trades, asp::none, {.name = "trades"}));
 }

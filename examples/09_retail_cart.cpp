@@ -48,6 +48,5 @@ int main(int argc, char** argv) {
                   total, items);
     example::log(t, line);
   };
-  asp::start(loop, asp::process_stream(on_update, updates, asp::none, {.name = "cart"})).detach();
-  loop.run({.start = st});
+  loop.run({.start = st}, asp::process_stream(on_update, updates, asp::none, {.name = "cart"}));
 }

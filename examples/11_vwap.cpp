@@ -57,9 +57,7 @@ int main(int argc, char** argv) {
     }
     example::log(tick, line);
   };
-  asp::start(loop, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"})).detach();
-  asp::spawn(loop, asp::timer(
-                       1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)))
-      .detach();
-  loop.run();
+  loop.run({}, asp::process_stream(on_trade, trades, asp::none, {.name = "trades"}),
+           asp::timer(
+               1min, [&] { asp::call_soon(print); }, minutes(1.3), minutes(8.7)));
 }

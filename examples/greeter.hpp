@@ -63,14 +63,13 @@ inline void announce_live() {
 }
 
 /// The original's "history, then live" stream of examples 04 and 05: Jane and John a minute
-/// ago, then Sarah, Paul and Jane live, one second apart, each handed to `callback`.
+/// before `loop`'s real clock, then Sarah, Paul and Jane live, one second apart, each handed to
+/// `callback`.
 template <class Callback>
-void start_history_then_live(asp::loop& loop, Callback callback) {
-  asp::start(loop,
-             asp::process_stream(
-                 std::move(callback), past_arrivals(loop.clock().now() - 60s, {names[0], names[1]}),
-                 live_arrivals({names.begin() + 2, names.end()}), {.on_live_start = announce_live}))
-      .detach();
+auto history_then_live(asp::loop& loop, Callback callback) {
+  return asp::process_stream(
+      std::move(callback), past_arrivals(loop.clock().now() - 60s, {names[0], names[1]}),
+      live_arrivals({names.begin() + 2, names.end()}), {.on_live_start = announce_live});
 }
 
 }  // namespace example

@@ -66,13 +66,19 @@ loop::~loop() {
   m_remote->close();
 }
 
-timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
+detail::work_ticket loop::resume_at(std::coroutine_handle<> h, time_point due) {
   struct resume {
     std::coroutine_handle<> m_frame;
     void operator()(time_point, loop&) const { m_frame.resume(); }
     static std::string describe() { return "coroutine"; }
   };
-  return schedule(make_node(resume{h}), due);
+  detail::work_node* node = make_node(resume{h});
+  return {node, m_queue.push(node, due, m_started ? m_now : time_point::min())};
+}
+
+timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
+  const detail::work_ticket ticket = resume_at(h, due);
+  return {m_anchor, ticket.node, ticket.seq};
 }
 
 timer_handle loop::defer(detail::work_node* node, duration delay) {
@@ -128,6 +134,7 @@ void loop::begin(const run_options& options) {
   if (options.rate && !(m_pacing.on && !m_pacing.paused && m_pacing.rate == options.rate)) {
     if (!(*options.rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
     m_pacing = {true, false, options.rate, m_real, m_now};
+    mark_pacing();
   }
 }
 
@@ -225,13 +232,16 @@ loop::step loop::drain() {
   for (;;) {
     // One load tells of a stop and of input posted by other threads, which takes its place
     // before anything later runs (rule 6).
-    if (const unsigned attention = m_attention.load(std::memory_order_relaxed)) {
+    const unsigned attention = m_attention.load(std::memory_order_relaxed);
+    if (attention != 0) {
       if ((attention & detail::loop_remote::stop_bit) != 0) return step::over;
-      take_posts();
+      if ((attention & detail::loop_remote::input_bit) != 0) take_posts();
     }
     const detail::entry* next = m_queue.peek();
-    // The replay path: no clock read, no system call, no lock.
-    if (next != nullptr && due_by_real(next->due) && next->due <= m_end) {
+    // The replay path: no clock read, no system call, no lock. (Under pacing, the attention
+    // word is never zero.)
+    if (next != nullptr && next->due <= m_end &&
+        (attention == 0 ? next->due <= m_real : due_by_real(next->due))) {
       run_next();
       continue;
     }
@@ -336,6 +346,15 @@ void loop::apply(const detail::pacing_request& change) {
     case detail::pacing_request::kind::resume:
       if (p.paused) p = {p.rate.has_value(), false, p.rate, change.at, p.anchor_virtual};
       break;
+  }
+  mark_pacing();
+}
+
+void loop::mark_pacing() noexcept {
+  if (m_pacing.on) {
+    m_attention.fetch_or(pacing_bit, std::memory_order_relaxed);
+  } else {
+    m_attention.fetch_and(~pacing_bit, std::memory_order_relaxed);
   }
 }
 

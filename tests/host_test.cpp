@@ -76,9 +76,12 @@ TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
 TEST(Host, Rule10_TheSchedulingCallbacksExampleRunsTheSameWhenAHostPollsIt) {
   auto scheduling = [](asp::loop& loop) {
     auto greeter = std::make_shared<example::greeter>();
-    example::start_history_then_live(loop, [greeter](asp::time_point t, const std::string& name) {
-      greeter->greet_later(t, name);
-    });
+    asp::start(loop,
+               example::history_then_live(loop,
+                                          [greeter](asp::time_point t, const std::string& name) {
+                                            greeter->greet_later(t, name);
+                                          }))
+        .detach();
   };
   const std::string by_run = output_of(scheduling, false);
   EXPECT_EQ(compare_with_golden(by_run, golden("04_scheduling_callbacks")), std::nullopt);

@@ -122,8 +122,7 @@ TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) 
     got.emplace_back(what + "@" + std::to_string(secs(t)).substr(0, 3), secs(loop.now()));
   };
   asp::start(loop, asp::process_stream(record, quotes)).detach();
-  asp::start(loop, asp::process_stream(record, trades)).detach();
-  loop.run({.start = t0 + 10s});
+  loop.run({.start = t0 + 10s}, asp::process_stream(record, trades));
   EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{{"bid@0.5", 10},
                                                               {"ask@0.6", 10},
                                                               {"trade1@1.0", 10},
@@ -294,9 +293,8 @@ TEST_F(Stream, InfiniteGeneratorIsCutOffByTheRunEnd) {
     for (int i = 0;; ++i) co_yield asp::event<int>{t0 + std::chrono::seconds(i), i};
   };
   std::vector<int> got;
-  asp::start(loop, asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks()))
-      .detach();
-  loop.run({.end = t0 + 4s});
+  loop.run({.end = t0 + 4s},
+           asp::process_stream([&](asp::time_point, int v) { got.push_back(v); }, ticks()));
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_EQ(loop.now(), t0 + 4s);
 }

@@ -310,6 +310,7 @@ class loop {
     return {m_anchor, node, seq};
   }
   timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
+  detail::work_ticket resume_at(std::coroutine_handle<> h, time_point due);
   timer_handle defer(detail::work_node* node, duration delay);
   template <class D>
   detail::pool_node* make_node(D&& callable);
@@ -320,9 +321,9 @@ class loop {
 
   // The stream's fast path: work due at `due` would run next, and may run at once.
   bool may_run_next(time_point due) const noexcept {
-    // No stop requested and no input waiting to be taken in: one load for both.
+    // No stop requested, no input waiting to be taken in, no pacing: one load for all three.
     if (m_attention.load(std::memory_order_relaxed) != 0) return false;
-    if (!due_by_real(due) || due > m_end) return false;
+    if (due > m_real || due > m_end) return false;
     return m_queue.would_run_first(due);
   }
   void advance_to(time_point due) noexcept {
@@ -357,6 +358,16 @@ class loop {
   }
   time_point paced(time_point due) const noexcept;
   void apply(const detail::pacing_request& change);
+  // Pacing makes the replay path look closer: it shares the attention word with stops and
+  // input. A bit of the loop's own, set only on its thread.
+  static constexpr unsigned pacing_bit = 4;
+  void mark_pacing() noexcept;
+  bool stop_requested() const noexcept {
+    return (m_attention.load(std::memory_order_relaxed) & detail::loop_remote::stop_bit) != 0;
+  }
+  void consume_stop() noexcept {
+    m_attention.fetch_and(~detail::loop_remote::stop_bit, std::memory_order_relaxed);
+  }
 
   std::shared_ptr<detail::loop_remote> m_remote;
   detail::loop_anchor* m_anchor;
@@ -380,14 +391,9 @@ class loop {
   std::string m_error_where;
   time_point m_error_at{};
 
-  // stop_bit: stop() was called; input_bit: another thread posted (detail::loop_remote).
+  // What makes the replay path look closer, in one word: stop_bit (stop() was called),
+  // input_bit (another thread posted; see detail::loop_remote), pacing_bit.
   std::atomic<unsigned> m_attention{0};
-  bool stop_requested() const noexcept {
-    return (m_attention.load(std::memory_order_relaxed) & detail::loop_remote::stop_bit) != 0;
-  }
-  void consume_stop() noexcept {
-    m_attention.fetch_and(~detail::loop_remote::stop_bit, std::memory_order_relaxed);
-  }
   time_point m_wait_until = time_point::max();  // set by drain() when it returns step::wait
   std::vector<detail::post_item> m_posts_taken;
   std::vector<detail::pacing_request> m_requests_taken;
@@ -538,6 +544,15 @@ struct loop_access {
   /// Schedules the resumption of `h` at `due`.
   static timer_handle schedule_resume(loop& l, std::coroutine_handle<> h, time_point due) {
     return l.schedule_resume(h, due);
+  }
+
+  /// As schedule_resume, for a frame that the loop itself destroys before it dies (a stream's):
+  /// no handle to count, a ticket to cancel with.
+  static work_ticket resume_at(loop& l, std::coroutine_handle<> h, time_point due) {
+    return l.resume_at(h, due);
+  }
+  static void cancel(loop& l, const work_ticket& ticket) noexcept {
+    l.m_queue.cancel(ticket.node, ticket.seq, l);
   }
 
   /// Records the first failure of user code, at the current virtual time, and stops the run.

@@ -48,23 +48,27 @@ namespace detail {
 
 /// Awaitable: goes on at once when work due at `due` would run next anyway (moving the clock
 /// to it), otherwise suspends until the loop runs it in its turn. What a stream awaits between
-/// events; destroying the suspended coroutine cancels the wake-up.
+/// events; destroying the suspended coroutine cancels the wake-up. Only for frames that their
+/// loop destroys before it dies (a stream's), which is what lets it skip the handle count.
 class next_due {
  public:
   next_due(loop& l, time_point due) noexcept : m_loop(&l), m_due(due) {}
   next_due(const next_due&) = delete;
   next_due& operator=(const next_due&) = delete;
+  ~next_due() {
+    if (m_wakeup.node != nullptr) loop_access::cancel(*m_loop, m_wakeup);
+  }
 
   bool await_ready() noexcept { return loop_access::run_now_if_next(*m_loop, m_due); }
   void await_suspend(std::coroutine_handle<> h) {
-    m_wakeup = loop_access::schedule_resume(*m_loop, h, m_due);
+    m_wakeup = loop_access::resume_at(*m_loop, h, m_due);
   }
   void await_resume() const noexcept {}
 
  private:
   loop* m_loop;
   time_point m_due;
-  timer_handle m_wakeup;
+  work_ticket m_wakeup;
 };
 
 }  // namespace detail

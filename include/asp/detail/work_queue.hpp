@@ -204,6 +204,12 @@ class entry_ring {
   std::size_t m_mask = 0;
 };
 
+/// Names one schedule of a node: what cancelling it takes.
+struct work_ticket {
+  work_node* node = nullptr;
+  std::uint64_t seq = 0;
+};
+
 /// The loop's queue of pending work (docs/design.md, "What is scheduled"): entries ordered by
 /// (due, sequence) across a sorted FIFO ring, for work due now and input that arrives in
 /// order, and a 4-ary heap for the rest; the next piece of work is the smaller of the two
