@@ -25,6 +25,13 @@ class clock {
   /// Blocks on `b` until `now() >= deadline` or until `b` is woken, whichever comes first.
   /// `time_point::max()` means no deadline. May return early; the loop re-checks.
   virtual void wait_until(time_point deadline, backend& b) = 0;
+
+  /// For a host loop that cannot block: moves a clock that is not waited for (a manual clock)
+  /// to `deadline` at once and returns true; a real clock returns false, and the host waits.
+  virtual bool skip_to(time_point deadline) noexcept {
+    (void)deadline;
+    return false;
+  }
 };
 
 /// The default real clock: wall time read once at construction, then advanced with
@@ -64,6 +71,9 @@ class manual_clock final : public clock {
   void advance(duration d) noexcept;
 
   void wait_until(time_point deadline, backend& b) override;
+
+  /// Jumps to `deadline` (counted as an advance) and returns true.
+  bool skip_to(time_point deadline) noexcept override;
 
   /// How many times a waiting loop made this clock jump to a deadline.
   std::uint64_t advances() const noexcept { return m_advances.load(std::memory_order_relaxed); }

@@ -13,7 +13,8 @@ if(result)
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/build
                         -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX}
-                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${sanitize_flags}
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DWITH_ASIO=${WITH_ASIO}
+                        ${sanitize_flags}
                 RESULT_VARIABLE result)
 if(result)
   message(FATAL_ERROR "configuring the consumer failed: ${result}")

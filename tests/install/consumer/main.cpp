@@ -3,11 +3,36 @@
 
 #include <iostream>
 
+#ifdef WITH_ASIO
+#include <asp/asio/backend.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#endif
+
 int main() {
   using namespace std::chrono_literals;
+  auto print = [](asp::time_point t, int v) { std::cout << asp::to_string(t) << ' ' << v << '\n'; };
+#ifdef WITH_ASIO
+  // A loop that waits inside an io_context: an Asio handler hands it the work to print.
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend backend(ioc);
+  asp::manual_clock clock(asp::testing::t0 + 24h);
+  asp::loop loop(clock, backend);
+  asp::work_guard guard = loop.hold();
+  boost::asio::post(ioc, [&] {
+    loop.call_at(
+        asp::testing::t0 + 1s,
+        [&](asp::time_point t, int v) {
+          print(t, v);
+          guard.reset();
+        },
+        42);
+  });
+  loop.run();
+#else
   asp::testing::manual_loop m;
-  m.loop.call_at(
-      asp::testing::t0 + 1s,
-      [](asp::time_point t, int v) { std::cout << asp::to_string(t) << ' ' << v << '\n'; }, 42);
+  m.loop.call_at(asp::testing::t0 + 1s, print, 42);
   m.loop.run();
+#endif
 }
