@@ -1,0 +1,88 @@
+#pragma once
+
+#include <asp/event.hpp>
+#include <asp/loop.hpp>
+#include <asp/task.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asp::asio {
+
+/// How a byte stream is cut into events.
+enum class framing {
+  lines,            ///< newline-delimited text (a `\r` before the newline is dropped)
+  length_prefixed,  ///< each frame preceded by its length: 4 bytes, unsigned, big-endian
+};
+
+/// What a source does when it cannot connect, or loses its connection.
+struct reconnect_policy {
+  /// Off (the default): the first failure to connect fails the run ("cannot connect to
+  /// HOST:PORT: reason"), and a connection closed by the peer ends the source. On: the source
+  /// waits and tries again, with capped exponential back-off, on the loop's clock.
+  bool enabled = false;
+  duration initial_delay = std::chrono::milliseconds(100);
+  duration max_delay = std::chrono::seconds(10);
+  double factor = 2.0;
+  /// Failed attempts in a row after which the source gives up and fails the run; none: never.
+  std::optional<std::size_t> max_attempts{};
+};
+
+/// Optional parts of a TCP client source.
+struct tcp_options {
+  /// Appears in errors; defaults to "HOST:PORT".
+  std::string name{};
+  framing frames = framing::lines;
+  /// A frame longer than this fails the source (asp::input_error naming it).
+  std::size_t max_frame = std::size_t{1} << 20;
+  reconnect_policy reconnect{};
+  /// Called on the loop's thread after each (re)connection, with "HOST:PORT".
+  std::function<void(const std::string& peer)> on_connect{};
+  /// Called on the loop's thread when a connection is lost, with the reason (a reconnecting
+  /// source reports its gaps here).
+  std::function<void(const std::string& reason)> on_disconnect{};
+  /// The event's own time, from the frame; without it, each frame is stamped with its
+  /// arrival: the loop's real clock when its last bytes were read.
+  std::function<time_point(std::string_view frame)> time_of{};
+};
+
+/// A TCP client as a live source of `asp::event<std::string>` (one event per frame) and a sink
+/// (`send`). It connects when first read, holds the run open while it is open, and is
+/// closable; copies share one connection. Errors are asp::input_error naming the source:
+/// "asp: tcp source 'HOST:PORT': cannot connect to HOST:PORT: Connection refused", a frame over
+/// the maximum, a connection closed in the middle of a frame.
+class tcp_client {
+ public:
+  /// A client of HOST:PORT on `loop`, through `ioc`, which must run on the loop's thread
+  /// (asp::asio::io_context_backend or asp::asio::host).
+  tcp_client(boost::asio::io_context& ioc, asp::loop& loop, std::string host, std::uint16_t port,
+             tcp_options options = {});
+
+  /// Awaitable: the next frame, or std::nullopt once the peer closed the connection (without
+  /// reconnect) or the source was closed.
+  task<std::optional<event<std::string>>> next();
+
+  /// Sends one frame (framed as the source's frames are), connecting first if need be. One
+  /// send at a time. Throws asp::input_error when the connection fails.
+  task<void> send(std::string frame);
+
+  /// Ends the source: the connection is closed and a pending `next()` returns std::nullopt.
+  void close();
+
+  /// Connections made so far (reconnections included).
+  std::size_t connections() const noexcept;
+
+ private:
+  struct state;
+  std::shared_ptr<state> m_state;
+};
+
+}  // namespace asp::asio

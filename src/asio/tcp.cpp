@@ -1,0 +1,194 @@
+#include <asp/asio/tcp.hpp>
+
+#include <asp/asio/use_task.hpp>
+#include <asp/error.hpp>
+#include <asp/sleep.hpp>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+#include "framer.hpp"
+
+namespace asp::asio {
+
+struct tcp_client::state {
+  state(boost::asio::io_context& ioc, asp::loop& l, std::string host, std::uint16_t port,
+        tcp_options opts)
+      : m_loop(&l),
+        m_host(std::move(host)),
+        m_port(port),
+        m_options(std::move(opts)),
+        m_resolver(ioc),
+        m_socket(ioc),
+        m_framer(m_options.frames == framing::lines ? detail::frame_kind::line
+                                                    : detail::frame_kind::length_prefixed,
+                 m_options.max_frame),
+        m_guard(l.hold()) {
+    if (m_options.name.empty()) m_options.name = peer();
+  }
+
+  ~state() { close(); }
+
+  std::string peer() const { return m_host + ":" + std::to_string(m_port); }
+  std::string where() const { return "asp: tcp source '" + m_options.name + "'"; }
+
+  void close() {
+    if (m_closed) return;
+    m_closed = true;
+    m_resolver.cancel();
+    boost::system::error_code ignored;
+    m_socket.close(ignored);
+    m_guard.reset();
+  }
+
+  void lose(const std::string& reason) {
+    m_connected = false;
+    boost::system::error_code ignored;
+    m_socket.close(ignored);
+    m_framer.clear();
+    if (m_options.on_disconnect) m_options.on_disconnect(reason);
+  }
+
+  // Connects, retrying as the policy says. False when the source was closed meanwhile.
+  task<bool> connect() {
+    duration delay = m_options.reconnect.initial_delay;
+    std::size_t failures = 0;
+    for (;;) {
+      boost::system::error_code failure;
+      try {
+        auto endpoints =
+            co_await m_resolver.async_resolve(m_host, std::to_string(m_port), use_task);
+        co_await boost::asio::async_connect(m_socket, endpoints, use_task);
+      } catch (const boost::system::system_error& e) {
+        failure = e.code();
+      }
+      if (m_closed) co_return false;
+      if (!failure) {
+        m_connected = true;
+        ++m_connections;
+        if (m_options.on_connect) m_options.on_connect(peer());
+        co_return true;
+      }
+      ++failures;
+      const reconnect_policy& policy = m_options.reconnect;
+      if (!policy.enabled || (policy.max_attempts && failures >= *policy.max_attempts)) {
+        throw input_error(where() + ": cannot connect to " + peer() + ": " + failure.message());
+      }
+      co_await asp::sleep(delay);
+      delay =
+          std::min(policy.max_delay, std::chrono::duration_cast<duration>(delay * policy.factor));
+    }
+  }
+
+  event<std::string> make_event(std::string frame) {
+    time_point t = m_arrival;
+    if (m_options.time_of) {
+      try {
+        t = m_options.time_of(frame);
+      } catch (const std::exception& e) {
+        throw input_error(where() + ", frame " + std::to_string(m_frames + 1) + ": " + e.what());
+      }
+    }
+    ++m_frames;
+    return {t, std::move(frame)};
+  }
+
+  asp::loop* m_loop;
+  std::string m_host;
+  std::uint16_t m_port;
+  tcp_options m_options;
+  boost::asio::ip::tcp::resolver m_resolver;
+  boost::asio::ip::tcp::socket m_socket;
+  detail::framer m_framer;
+  work_guard m_guard;
+  bool m_connected = false;
+  bool m_closed = false;
+  std::size_t m_connections = 0;
+  std::size_t m_frames = 0;
+  time_point m_arrival{};
+  char m_chunk[65536];
+};
+
+tcp_client::tcp_client(boost::asio::io_context& ioc, asp::loop& loop, std::string host,
+                       std::uint16_t port, tcp_options options)
+    : m_state(std::make_shared<state>(ioc, loop, std::move(host), port, std::move(options))) {}
+
+void tcp_client::close() {
+  m_state->close();
+}
+
+std::size_t tcp_client::connections() const noexcept {
+  return m_state->m_connections;
+}
+
+task<std::optional<event<std::string>>> tcp_client::next() {
+  // Holds the state: a copy of the client may be destroyed while this waits.
+  const std::shared_ptr<state> keep = m_state;
+  state& s = *keep;
+  for (;;) {
+    if (s.m_closed) co_return std::nullopt;
+    if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
+    if (std::optional<std::string> frame = s.m_framer.pop(s.where())) {
+      co_return s.make_event(std::move(*frame));
+    }
+    boost::system::error_code failure;
+    std::size_t got = 0;
+    try {
+      got = co_await s.m_socket.async_read_some(boost::asio::buffer(s.m_chunk), use_task);
+      // Resumed by work due at the bytes' arrival stamp.
+      s.m_arrival = asp::detail::loop_access::current_due(*s.m_loop);
+    } catch (const boost::system::system_error& e) {
+      failure = e.code();
+    }
+    if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
+    if (!failure) {
+      s.m_framer.append(s.m_chunk, got);
+      continue;
+    }
+    std::string reason =
+        failure == boost::asio::error::eof ? "closed by the peer" : failure.message();
+    const std::size_t partial = s.m_framer.pending();
+    if (partial > 0) {
+      reason += " in the middle of a frame (" + std::to_string(partial) + " bytes received)";
+    }
+    s.lose(reason);
+    if (s.m_options.reconnect.enabled) continue;
+    if (partial > 0) throw input_error(s.where() + ": connection " + reason);
+    s.close();
+    co_return std::nullopt;
+  }
+}
+
+task<void> tcp_client::send(std::string frame) {
+  const std::shared_ptr<state> keep = m_state;
+  state& s = *keep;
+  if (s.m_closed) throw std::logic_error(s.where() + ": send after close");
+  if (!s.m_connected && !co_await s.connect()) co_return;
+  std::string bytes;
+  if (s.m_options.frames == framing::lines) {
+    bytes = std::move(frame);
+    bytes.push_back('\n');
+  } else {
+    const auto size = static_cast<std::uint32_t>(frame.size());
+    bytes.push_back(static_cast<char>((size >> 24) & 0xff));
+    bytes.push_back(static_cast<char>((size >> 16) & 0xff));
+    bytes.push_back(static_cast<char>((size >> 8) & 0xff));
+    bytes.push_back(static_cast<char>(size & 0xff));
+    bytes += frame;
+  }
+  try {
+    co_await boost::asio::async_write(s.m_socket, boost::asio::buffer(bytes), use_task);
+  } catch (const boost::system::system_error& e) {
+    throw input_error(s.where() + ": cannot send: " + e.code().message());
+  }
+}
+
+}  // namespace asp::asio
