@@ -4,7 +4,6 @@
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -56,11 +55,56 @@ template <class First, class... Rest>
 struct first_is_error<First, Rest...>
     : std::is_same<std::decay_t<First>, boost::system::error_code> {};
 
-// The awaitable that `use_task` turns an operation into.
+// The handler an operation completes with: stores the outcome and posts the waiter's
+// resumption to the loop.
+template <class... Args>
+struct completion {
+  std::shared_ptr<operation_state<Args...>> m_state;
+
+  using cancellation_slot_type = boost::asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept { return m_state->m_cancel.slot(); }
+
+  void operator()(Args... args) {
+    const std::shared_ptr<operation_state<Args...>> state = m_state;
+    if (state->m_abandoned) return;
+    state->m_result.emplace(std::move(args)...);
+    // Due at its arrival stamp: scheduled at once when the handler runs on the loop's thread
+    // inside a run, through the inbox otherwise.
+    state->m_loop->post([state] {
+      if (!state->m_abandoned) state->m_waiter.resume();
+    });
+    state->m_guard.reset();
+  }
+};
+
+// Starts an operation with a completion handler; what `use_task` keeps of the initiation until
+// the operation is awaited, whatever the initiation's type.
+template <class... Args>
+struct launcher {
+  virtual ~launcher() = default;
+  virtual void launch(completion<Args...> handler) = 0;
+};
+
 template <class Initiation, class InitArgs, class... Args>
+struct launcher_of final : launcher<Args...> {
+  launcher_of(Initiation init, InitArgs args) : m_init(std::move(init)), m_args(std::move(args)) {}
+  void launch(completion<Args...> handler) override {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wconversion"
+    std::apply([&](auto&... a) { std::move(m_init)(std::move(handler), std::move(a)...); }, m_args);
+#pragma GCC diagnostic pop
+  }
+  Initiation m_init;
+  InitArgs m_args;
+};
+
+// The awaitable that `use_task` turns an operation into. Its type depends on the completion
+// signature only, as Asio's and Beast's older interfaces (`async_result::return_type`) need.
+template <class... Args>
 class operation {
  public:
-  operation(Initiation init, InitArgs args) : m_init(std::move(init)), m_args(std::move(args)) {}
+  explicit operation(std::unique_ptr<launcher<Args...>> start) : m_start(std::move(start)) {}
   operation(operation&&) noexcept = default;
   operation& operator=(operation&&) = delete;
   ~operation() {
@@ -79,18 +123,7 @@ class operation {
     m_state->m_loop = &current_loop();
     m_state->m_guard = m_state->m_loop->hold();
     m_state->m_waiter = waiter;
-    auto handler = boost::asio::bind_cancellation_slot(
-        m_state->m_cancel.slot(), [state = m_state](Args... args) {
-          if (state->m_abandoned) return;
-          state->m_result.emplace(std::move(args)...);
-          // Due at its arrival stamp: scheduled at once when the handler runs on the loop's
-          // thread inside a run, through the inbox otherwise.
-          state->m_loop->post([state] {
-            if (!state->m_abandoned) state->m_waiter.resume();
-          });
-          state->m_guard.reset();
-        });
-    std::apply([&](auto&... a) { std::move(m_init)(std::move(handler), std::move(a)...); }, m_args);
+    m_start->launch(completion<Args...>{m_state});
   }
 
   auto await_resume() {
@@ -117,8 +150,7 @@ class operation {
     }
   }
 
-  Initiation m_init;
-  InitArgs m_args;
+  std::unique_ptr<launcher<Args...>> m_start;
   std::shared_ptr<operation_state<Args...>> m_state;
 };
 
@@ -127,11 +159,14 @@ class operation {
 
 template <class... Args>
 struct boost::asio::async_result<asp::asio::use_task_t, void(Args...)> {
+  using return_type = asp::asio::detail::operation<Args...>;
+
   template <class Initiation, class... InitArgs>
-  static auto initiate(Initiation&& init, asp::asio::use_task_t, InitArgs&&... args) {
-    return asp::asio::detail::operation<std::decay_t<Initiation>,
-                                        std::tuple<std::decay_t<InitArgs>...>, Args...>{
+  static return_type initiate(Initiation&& init, asp::asio::use_task_t, InitArgs&&... args) {
+    using launcher = asp::asio::detail::launcher_of<std::decay_t<Initiation>,
+                                                    std::tuple<std::decay_t<InitArgs>...>, Args...>;
+    return return_type{std::make_unique<launcher>(
         std::forward<Initiation>(init),
-        std::tuple<std::decay_t<InitArgs>...>{std::forward<InitArgs>(args)...}};
+        std::tuple<std::decay_t<InitArgs>...>{std::forward<InitArgs>(args)...})};
   }
 };

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <asp/asio/tcp.hpp>
+#include <asp/event.hpp>
+#include <asp/loop.hpp>
+#include <asp/task.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asp::asio {
+
+/// Optional parts of a websocket client source.
+struct websocket_options {
+  /// Appears in errors; defaults to the URL.
+  std::string name{};
+  /// A message longer than this fails the source (asp::input_error naming it).
+  std::size_t max_message = std::size_t{1} << 20;
+  /// Keep-alive: pings when the connection is idle, and the connection is dropped when the
+  /// peer stops answering (Beast's suggested client timeouts). On by default.
+  bool keep_alive = true;
+  reconnect_policy reconnect{};
+  /// Called on the loop's thread after each (re)connection and handshake, with the URL.
+  std::function<void(const std::string& url)> on_connect{};
+  /// Called on the loop's thread when a connection is lost, with the reason.
+  std::function<void(const std::string& reason)> on_disconnect{};
+  /// The event's own time, from the message; without it, each message is stamped with its
+  /// arrival: the loop's real clock when it was read.
+  std::function<time_point(std::string_view message)> time_of{};
+};
+
+/// A websocket client (Boost.Beast) as a live source of `asp::event<std::string>`, one event
+/// per message (text or binary; a text message that is not valid UTF-8 fails the source), and
+/// a sink (`send`). URLs are `ws://HOST[:PORT][/PATH]`. It connects and shakes hands when first
+/// read, holds the run open while it is open, and is closable: `close()` performs the close
+/// handshake. Copies share one connection. Errors are asp::input_error naming the source and,
+/// for a bad message, its index.
+class websocket_client {
+ public:
+  /// A client of `url` on `loop`, through `ioc`, which must run on the loop's thread. Throws
+  /// asp::input_error for a URL it cannot use.
+  websocket_client(boost::asio::io_context& ioc, asp::loop& loop, const std::string& url,
+                   websocket_options options = {});
+
+  /// Awaitable: the next message, or std::nullopt once the server closed the connection
+  /// (without reconnect) or the source was closed.
+  task<std::optional<event<std::string>>> next();
+
+  /// Sends one text message (binary when `binary`), connecting first if need be. One send at
+  /// a time.
+  task<void> send(std::string message, bool binary = false);
+
+  /// Starts the close handshake and ends the source: a pending `next()` returns std::nullopt.
+  void close();
+
+  /// Connections made so far (reconnections included).
+  std::size_t connections() const noexcept;
+
+ private:
+  struct state;
+  std::shared_ptr<state> m_state;
+};
+
+}  // namespace asp::asio

@@ -1,0 +1,149 @@
+// asp::asio::websocket_client: messages from a websocket server as live events, and faults.
+#include <asp/asio/websocket.hpp>
+
+#include <asp/asio/backend.hpp>
+#include <asp/asio/use_task.hpp>
+#include <asp/asp.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using asp::asio::use_task;
+using boost::asio::ip::tcp;
+
+struct Websocket : ::testing::Test {
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend backend{ioc};
+  asp::manual_clock clock{t0 + 24h};
+  asp::loop loop{clock, backend};
+  tcp::acceptor acceptor{ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
+  std::vector<std::string> seen;
+  std::vector<std::string> received;  // by the server
+
+  std::string url() const {
+    return "ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/quotes";
+  }
+  auto record() {
+    return [this](asp::time_point t, const std::string& m) {
+      seen.push_back(m + " @" + std::to_string(secs(t)));
+    };
+  }
+
+  // A server, as an asp task on the same loop: accepts one client, reads `expect` messages,
+  // sends `messages`, then closes.
+  asp::task<void> serve(std::vector<std::string> messages, int expect = 0) {
+    tcp::socket socket = co_await acceptor.async_accept(use_task);
+    websocket::stream<beast::tcp_stream> ws(std::move(socket));
+    co_await ws.async_accept(use_task);
+    for (int i = 0; i < expect; ++i) {
+      beast::flat_buffer buffer;
+      co_await ws.async_read(buffer, use_task);
+      received.push_back(beast::buffers_to_string(buffer.data()));
+    }
+    for (const std::string& m : messages) {
+      ws.text(true);
+      co_await ws.async_write(boost::asio::buffer(m), use_task);
+    }
+    co_await ws.async_close(websocket::close_code::normal, use_task);
+  }
+};
+
+TEST_F(Websocket, MessagesAreEventsAndTheServersCloseEndsTheSource) {
+  asp::asio::websocket_client client(ioc, loop, url());
+  loop.run(
+      {}, serve({"bid 1.5", "ask 1.6"}),
+      asp::process_stream(record(), std::vector<asp::event<std::string>>{{t0, "history"}}, client));
+  EXPECT_EQ(seen, (std::vector<std::string>{"history @0.000000", "bid 1.5 @86400.000000",
+                                            "ask 1.6 @86400.000000"}));
+  EXPECT_EQ(client.connections(), 1u);
+}
+
+TEST_F(Websocket, TheClientSendsToTheServer) {
+  asp::asio::websocket_client client(ioc, loop, url());
+  auto talk = [&]() -> asp::task<void> {
+    co_await client.send("subscribe X");
+    while (auto m = co_await client.next()) seen.push_back(m->value);
+  };
+  loop.run({}, serve({"ok"}, 1), talk());
+  EXPECT_EQ(received, (std::vector<std::string>{"subscribe X"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"ok"}));
+}
+
+TEST_F(Websocket, InvalidUtf8InATextMessageFailsTheSourceNamingTheMessage) {
+  asp::asio::websocket_client client(ioc, loop, url(), {.name = "feed"});
+  const asp::run_error e = run_error_of([&] {
+    loop.run({}, serve({"fine", std::string("bad \xff\xfe")}),
+             asp::process_stream(record(), asp::none, client));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"fine @86400.000000"}));
+  EXPECT_NE(std::string(e.what()).find("asp: websocket source 'feed', message 2: "),
+            std::string::npos)
+      << e.what();
+}
+
+TEST_F(Websocket, AMessageOverTheMaximumFailsTheSource) {
+  asp::asio::websocket_client client(ioc, loop, url(), {.name = "feed", .max_message = 8});
+  const asp::run_error e = run_error_of([&] {
+    loop.run({}, serve({std::string(64, 'x')}), asp::process_stream(record(), asp::none, client));
+  });
+  EXPECT_NE(std::string(e.what()).find("asp: websocket source 'feed', message 1: "),
+            std::string::npos)
+      << e.what();
+}
+
+TEST_F(Websocket, ARefusedConnectionFailsTheRunNamingHostAndPort) {
+  const std::string address = url();
+  const std::uint16_t port = acceptor.local_endpoint().port();
+  acceptor.close();
+  asp::asio::websocket_client client(ioc, loop, address);
+  const asp::run_error e =
+      run_error_of([&] { loop.run({}, asp::process_stream(record(), asp::none, client)); });
+  EXPECT_TRUE(std::string(e.what()).ends_with(
+      "cannot connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused"))
+      << e.what();
+}
+
+TEST_F(Websocket, WithReconnectTheSourceComesBackAfterTheServerClosesAndReportsTheGap) {
+  std::vector<std::string> hooks;
+  asp::asio::websocket_client client(
+      ioc, loop, url(),
+      {.reconnect = {.enabled = true},
+       .on_connect = [&](const std::string&) { hooks.push_back("connected"); },
+       .on_disconnect = [&](const std::string& reason) { hooks.push_back(reason); }});
+  auto servers = [&]() -> asp::task<void> {
+    std::vector<std::string> first{"first"};
+    std::vector<std::string> second{"second"};
+    co_await serve(first);
+    co_await serve(second);
+  };
+  auto on_message = [&](asp::time_point t, const std::string& m) {
+    seen.push_back(m + " @" + std::to_string(secs(t)));
+    if (m == "second") client.close();
+  };
+  loop.run({}, servers(), asp::process_stream(on_message, asp::none, client));
+  EXPECT_EQ(seen, (std::vector<std::string>{"first @86400.000000", "second @86400.000000"}));
+  EXPECT_EQ(hooks, (std::vector<std::string>{"connected", "closed by the server", "connected"}));
+}
+
+TEST_F(Websocket, AUrlItCannotUseIsRefusedAtOnce) {
+  EXPECT_THROW(asp::asio::websocket_client(ioc, loop, "http://example"), asp::input_error);
+  EXPECT_THROW(asp::asio::websocket_client(ioc, loop, "ws://:80/"), asp::input_error);
+}
+
+}  // namespace
