@@ -2,14 +2,30 @@
 // same replay standalone, in the same binary: nesting must not slow replay down.
 #include <asp/asio/backend.hpp>
 #include <asp/asio/host.hpp>
+#include <asp/asio/tcp.hpp>
 #include <asp/asp.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <istream>
 #include <ranges>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -84,6 +100,158 @@ void BM_WaitingInIoContext(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_WaitingInIoContext)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond);
+
+// --- Sockets on loopback: ASP's TCP source against a raw Asio coroutine on the same socket ---
+
+using boost::asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
+      .count();
+}
+
+// A writer thread on its own io_context: accepts one reader and sends `count` lines, each
+// holding its send time; with `paced`, it waits for the reader to take each line before the
+// next (latency), else it sends them all at once (throughput).
+struct writer {
+  writer(std::int64_t count, bool paced)
+      : m_acceptor(m_ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)),
+        m_count(count),
+        m_paced(paced) {}
+  std::uint16_t port() const { return m_acceptor.local_endpoint().port(); }
+  void start() {
+    m_thread = std::thread([this] {
+      tcp::socket socket = m_acceptor.accept();
+      socket.set_option(tcp::no_delay(true));
+      std::string batch;
+      for (std::int64_t i = 0; i < m_count; ++i) {
+        if (m_paced) {
+          while (m_taken.load(std::memory_order_acquire) < i) {
+          }
+          const std::string line = std::to_string(steady_ns()) + "\n";
+          boost::asio::write(socket, boost::asio::buffer(line));
+        } else {
+          batch += "0123456789abcdef\n";
+          if (batch.size() > 64 * 1024 || i + 1 == m_count) {
+            boost::asio::write(socket, boost::asio::buffer(batch));
+            batch.clear();
+          }
+        }
+      }
+      socket.shutdown(tcp::socket::shutdown_send);
+      char drain[64];
+      boost::system::error_code ec;
+      while (socket.read_some(boost::asio::buffer(drain), ec) > 0) {
+      }
+    });
+  }
+  ~writer() {
+    if (m_thread.joinable()) m_thread.join();
+  }
+  boost::asio::io_context m_ioc;
+  tcp::acceptor m_acceptor;
+  std::int64_t m_count;
+  bool m_paced;
+  std::atomic<std::int64_t> m_taken{0};
+  std::thread m_thread;
+};
+
+void report_latency(benchmark::State& state, std::vector<std::int64_t>& samples) {
+  std::sort(samples.begin(), samples.end());
+  state.counters["p50_us"] = static_cast<double>(samples[samples.size() / 2]) / 1000.0;
+  state.counters["p99_us"] = static_cast<double>(samples[samples.size() * 99 / 100]) / 1000.0;
+}
+
+constexpr std::int64_t latency_samples = 5000;
+constexpr std::int64_t throughput_lines = 1'000'000;
+
+// A raw Asio C++20 coroutine reading lines from the socket (the baseline).
+boost::asio::awaitable<void> raw_reader(tcp::socket& socket, writer& w,
+                                        std::vector<std::int64_t>* samples, std::int64_t& lines) {
+  boost::asio::streambuf buffer;
+  for (;;) {
+    auto [ec, n] = co_await boost::asio::async_read_until(
+        socket, buffer, '\n', boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    std::istream in(&buffer);
+    std::string line;
+    std::getline(in, line);
+    if (samples != nullptr) samples->push_back(steady_ns() - std::stoll(line));
+    ++lines;
+    w.m_taken.store(lines, std::memory_order_release);
+  }
+}
+
+void raw_run(writer& w, std::vector<std::int64_t>* samples, std::int64_t& lines) {
+  boost::asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(boost::asio::ip::address_v4::loopback(), w.port()));
+  boost::asio::co_spawn(ioc, raw_reader(socket, w, samples, lines), boost::asio::detached);
+  ioc.run();
+}
+
+void asp_run(writer& w, std::vector<std::int64_t>* samples, std::int64_t& lines) {
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend backend(ioc);
+  asp::system_clock clock;
+  asp::loop loop(clock, backend);
+  asp::asio::tcp_client feed(ioc, loop, "127.0.0.1", w.port());
+  loop.run({}, asp::process_stream(
+                   [&](asp::time_point, const std::string& line) {
+                     if (samples != nullptr) samples->push_back(steady_ns() - std::stoll(line));
+                     ++lines;
+                     w.m_taken.store(lines, std::memory_order_release);
+                   },
+                   asp::none, feed));
+}
+
+template <class Run>
+void latency(benchmark::State& state, Run run) {
+  std::vector<std::int64_t> samples;
+  for (auto _ : state) {
+    writer w(latency_samples, true);
+    w.start();
+    std::int64_t lines = 0;
+    run(w, &samples, lines);
+  }
+  report_latency(state, samples);
+}
+
+template <class Run>
+void throughput(benchmark::State& state, Run run) {
+  for (auto _ : state) {
+    writer w(throughput_lines, false);
+    w.start();
+    std::int64_t lines = 0;
+    run(w, nullptr, lines);
+    if (lines != throughput_lines) state.SkipWithError("lines were lost");
+  }
+  state.SetItemsProcessed(state.iterations() * throughput_lines);
+}
+
+void BM_Baseline_RawAsioSocketLatency(benchmark::State& state) {
+  latency(state, raw_run);
+}
+BENCHMARK(BM_Baseline_RawAsioSocketLatency)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+
+void BM_TcpSourceLatency(benchmark::State& state) {
+  latency(state, asp_run);
+}
+BENCHMARK(BM_TcpSourceLatency)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+void BM_Baseline_RawAsioSocketThroughput(benchmark::State& state) {
+  throughput(state, raw_run);
+}
+BENCHMARK(BM_Baseline_RawAsioSocketThroughput)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_TcpSourceThroughput(benchmark::State& state) {
+  throughput(state, asp_run);
+}
+BENCHMARK(BM_TcpSourceThroughput)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

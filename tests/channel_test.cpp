@@ -10,34 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
+#include "timeline.hpp"
 
 namespace {
 
 using namespace asp::testing;
 
-// "<virtual> <event> message", both as milliseconds relative to the real clock at the start.
-struct Channel : ::testing::Test, manual_loop {
-  std::vector<std::string> log;
-  asp::time_point real = clock.now();
-
-  void note(asp::time_point event_time, const std::string& message) {
-    log.push_back(rel(loop.now()) + " " + rel(event_time) + " " + message);
-  }
-  std::string rel(asp::time_point t) const {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - real).count();
-    return std::to_string(ms);
-  }
-};
-
-std::vector<asp::event<std::string>> names_from(asp::time_point start,
-                                                std::vector<std::string> names) {
-  std::vector<asp::event<std::string>> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out.push_back({start + std::chrono::seconds(i), names[i]});
-  }
-  return out;
-}
+struct Channel : timeline {};
 
 TEST_F(Channel, ChannelEventsPushedDuringReplayComeAfterPastEventsAndTimersInPushOrder) {
   asp::channel<std::string> live(loop);

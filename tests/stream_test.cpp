@@ -11,36 +11,13 @@
 #include <tuple>
 #include <vector>
 
-#include "test_support.hpp"
+#include "timeline.hpp"
 
 namespace {
 
 using namespace asp::testing;
 
-struct Stream : ::testing::Test {
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock};
-  std::vector<std::string> log;
-  asp::time_point real = clock.now();
-
-  // "<virtual> <event> message", both as seconds relative to the real clock at the start.
-  void note(asp::time_point event_time, const std::string& message) {
-    log.push_back(rel(loop.now()) + " " + rel(event_time) + " " + message);
-  }
-  std::string rel(asp::time_point t) const {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - real).count();
-    return std::to_string(ms);
-  }
-};
-
-std::vector<asp::event<std::string>> names_from(asp::time_point start,
-                                                std::vector<std::string> names) {
-  std::vector<asp::event<std::string>> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out.push_back({start + std::chrono::seconds(i), names[i]});
-  }
-  return out;
-}
+struct Stream : timeline {};
 
 TEST_F(Stream, PastEventsRunAtTheirOwnTimesWithoutWaiting) {
   asp::start(loop,

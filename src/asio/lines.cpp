@@ -3,6 +3,8 @@
 #include <asp/asio/use_task.hpp>
 #include <asp/error.hpp>
 
+#include "source_support.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 
@@ -53,16 +55,10 @@ struct lines::state {
   // The event for one complete line, without its line ending.
   event<std::string> make_event(std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    time_point t = m_arrival;
-    if (m_options.time_of) {
-      try {
-        t = m_options.time_of(line);
-      } catch (const std::exception& e) {
-        throw input_error(where() + ": " + e.what());
-      }
-    }
+    event<std::string> e =
+        detail::stamp(std::move(line), m_arrival, m_options.time_of, [&] { return where(); });
     ++m_count;
-    return {t, std::move(line)};
+    return e;
   }
 
   asp::loop* m_loop;

@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "framer.hpp"
+#include "source_support.hpp"
 
 namespace asp::asio {
 
@@ -77,28 +77,17 @@ struct tcp_client::state {
         if (m_options.on_connect) m_options.on_connect(peer());
         co_return true;
       }
-      ++failures;
-      const reconnect_policy& policy = m_options.reconnect;
-      if (!policy.enabled || (policy.max_attempts && failures >= *policy.max_attempts)) {
-        throw input_error(where() + ": cannot connect to " + peer() + ": " + failure.message());
-      }
-      co_await asp::sleep(delay);
-      delay =
-          std::min(policy.max_delay, std::chrono::duration_cast<duration>(delay * policy.factor));
+      co_await detail::before_retry(m_options.reconnect, ++failures, delay, where(), peer(),
+                                    failure.message());
     }
   }
 
   event<std::string> make_event(std::string frame) {
-    time_point t = m_arrival;
-    if (m_options.time_of) {
-      try {
-        t = m_options.time_of(frame);
-      } catch (const std::exception& e) {
-        throw input_error(where() + ", frame " + std::to_string(m_frames + 1) + ": " + e.what());
-      }
-    }
+    event<std::string> e = detail::stamp(std::move(frame), m_arrival, m_options.time_of, [&] {
+      return where() + ", frame " + std::to_string(m_frames + 1);
+    });
     ++m_frames;
-    return {t, std::move(frame)};
+    return e;
   }
 
   asp::loop* m_loop;

@@ -3,6 +3,8 @@
 #include <asp/asio/use_task.hpp>
 #include <asp/error.hpp>
 
+#include "source_support.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -84,18 +86,12 @@ task<std::optional<event<std::string>>> udp_source::next() {
                       " bytes");
   }
   // Resumed by work due at the datagram's arrival stamp.
-  time_point t = asp::detail::loop_access::current_due(*s.m_loop);
-  std::string datagram(s.m_buffer.data(), got);
-  if (s.m_options.time_of) {
-    try {
-      t = s.m_options.time_of(datagram);
-    } catch (const std::exception& e) {
-      throw input_error(s.where() + ", datagram " + std::to_string(s.m_count + 1) + ": " +
-                        e.what());
-    }
-  }
+  event<std::string> e =
+      detail::stamp(std::string(s.m_buffer.data(), got),
+                    asp::detail::loop_access::current_due(*s.m_loop), s.m_options.time_of,
+                    [&] { return s.where() + ", datagram " + std::to_string(s.m_count + 1); });
   ++s.m_count;
-  co_return event<std::string>{t, std::move(datagram)};
+  co_return e;
 }
 
 }  // namespace asp::asio

@@ -3,7 +3,9 @@
 
 #include <asp/asio/use_task.hpp>
 #include <asp/error.hpp>
+
 #include <asp/sleep.hpp>
+#include "source_support.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -101,15 +103,8 @@ struct websocket_client::state {
         if (m_options.on_connect) m_options.on_connect(m_url);
         co_return true;
       }
-      ++failures;
-      const reconnect_policy& policy = m_options.reconnect;
-      if (!policy.enabled || (policy.max_attempts && failures >= *policy.max_attempts)) {
-        throw input_error(where() + ": cannot connect to " + m_host + ":" + m_port + ": " +
-                          failure.message());
-      }
-      co_await asp::sleep(delay);
-      delay =
-          std::min(policy.max_delay, std::chrono::duration_cast<duration>(delay * policy.factor));
+      co_await detail::before_retry(m_options.reconnect, ++failures, delay, where(),
+                                    m_host + ":" + m_port, failure.message());
     }
   }
 
@@ -159,18 +154,12 @@ task<std::optional<event<std::string>>> websocket_client::next() {
     if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
     if (!failure) {
       // Resumed by work due at the message's arrival stamp.
-      time_point t = asp::detail::loop_access::current_due(*s.m_loop);
-      std::string message = beast::buffers_to_string(s.m_buffer.data());
-      if (s.m_options.time_of) {
-        try {
-          t = s.m_options.time_of(message);
-        } catch (const std::exception& e) {
-          throw input_error(s.where() + ", message " + std::to_string(s.m_messages + 1) + ": " +
-                            e.what());
-        }
-      }
+      event<std::string> e = detail::stamp(
+          beast::buffers_to_string(s.m_buffer.data()),
+          asp::detail::loop_access::current_due(*s.m_loop), s.m_options.time_of,
+          [&] { return s.where() + ", message " + std::to_string(s.m_messages + 1); });
       ++s.m_messages;
-      co_return event<std::string>{t, std::move(message)};
+      co_return e;
     }
     if (failure == websocket::error::closed) {
       s.lose("closed by the server");

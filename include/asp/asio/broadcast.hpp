@@ -1,0 +1,69 @@
+#pragma once
+
+#include <asp/asio/tcp.hpp>
+#include <asp/loop.hpp>
+#include <asp/task.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace asp::asio {
+
+/// What a broadcast server does with a client that reads too slowly to keep up.
+enum class slow_client {
+  drop,   ///< disconnect it (on_drop says so) and go on with the others
+  block,  ///< make `publish` wait until every client has room again
+};
+
+/// Optional parts of a broadcast server.
+struct broadcast_options {
+  /// Appears in errors; defaults to "ADDRESS:PORT".
+  std::string name{};
+  framing frames = framing::lines;
+  /// Frames queued for one client beyond what its socket takes: the bound on its memory.
+  std::size_t queue_limit = 1024;
+  slow_client policy = slow_client::drop;
+  /// Called on the loop's thread when a client connects, with its address.
+  std::function<void(const std::string& client)> on_client{};
+  /// Called on the loop's thread when a client is dropped or goes, with the reason.
+  std::function<void(const std::string& client, const std::string& reason)> on_drop{};
+};
+
+/// A TCP server that sends every published frame to every connected client: a sink for
+/// programs that answer, or that fan a stream out. Each client has a bounded queue; a client
+/// that falls behind is handled as `policy` says. It accepts while it is open (holding the run
+/// open), and `close()` disconnects everyone.
+class tcp_broadcast_server {
+ public:
+  /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
+  /// `ioc`, which must run on the loop's thread. Throws asp::input_error when it cannot listen.
+  tcp_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop, const std::string& address,
+                       std::uint16_t port, broadcast_options options = {});
+  ~tcp_broadcast_server();
+  tcp_broadcast_server(const tcp_broadcast_server&) = delete;
+  tcp_broadcast_server& operator=(const tcp_broadcast_server&) = delete;
+
+  /// The port it listens on.
+  std::uint16_t port() const;
+
+  /// Clients connected now.
+  std::size_t clients() const noexcept;
+
+  /// Queues `frame` for every client. Completes at once under slow_client::drop; under
+  /// slow_client::block, suspends until every client's queue has room for it.
+  task<void> publish(std::string frame);
+
+  /// Stops accepting and disconnects every client. Idempotent.
+  void close();
+
+ private:
+  struct state;
+  std::shared_ptr<state> m_state;
+};
+
+}  // namespace asp::asio
