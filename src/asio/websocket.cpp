@@ -1,34 +1,134 @@
-// The only translation unit of the library that includes Boost.Beast.
+// The only translation unit of the library that includes Boost.Beast (and OpenSSL).
 #include <asp/asio/websocket.hpp>
 
 #include <asp/asio/use_task.hpp>
 #include <asp/error.hpp>
 
-#include <asp/sleep.hpp>
-#include "source_support.hpp"
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
-#include <algorithm>
+#include <openssl/ssl.h>
+
 #include <exception>
 #include <stdexcept>
 #include <utility>
+
+#include "source_support.hpp"
 
 namespace asp::asio {
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
+using boost::asio::ip::tcp;
+
+namespace {
+
+// One websocket connection, over TCP or over TLS: what the source needs of it.
+struct connection {
+  virtual ~connection() = default;
+  virtual task<void> open(tcp::resolver::results_type endpoints, const std::string& host,
+                          const std::string& authority, const std::string& target,
+                          const websocket_options& options) = 0;
+  virtual task<void> read(beast::flat_buffer& buffer) = 0;
+  virtual task<void> write(const std::string& message, bool binary) = 0;
+  // Starts the close handshake; its outcome no longer matters.
+  virtual void close_gracefully() = 0;
+  virtual void drop() = 0;
+};
+
+template <class Stream>
+void configure(websocket::stream<Stream>& ws, const websocket_options& options) {
+  if (options.keep_alive) {
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+  }
+  ws.read_message_max(options.max_message);
+}
+
+struct plain_connection final : connection, std::enable_shared_from_this<plain_connection> {
+  explicit plain_connection(boost::asio::io_context& ioc) : m_ws(ioc) {}
+
+  task<void> open(tcp::resolver::results_type endpoints, const std::string&,
+                  const std::string& authority, const std::string& target,
+                  const websocket_options& options) override {
+    co_await beast::get_lowest_layer(m_ws).async_connect(endpoints, use_task);
+    beast::get_lowest_layer(m_ws).expires_never();
+    configure(m_ws, options);
+    co_await m_ws.async_handshake(authority, target, use_task);
+  }
+  task<void> read(beast::flat_buffer& buffer) override {
+    co_await m_ws.async_read(buffer, use_task);
+  }
+  task<void> write(const std::string& message, bool binary) override {
+    m_ws.binary(binary);
+    co_await m_ws.async_write(boost::asio::buffer(message), use_task);
+  }
+  void close_gracefully() override {
+    m_ws.async_close(websocket::close_code::normal,
+                     [self = shared_from_this()](const beast::error_code&) {});
+  }
+  void drop() override { beast::get_lowest_layer(m_ws).close(); }
+
+  websocket::stream<beast::tcp_stream> m_ws;
+};
+
+struct tls_connection final : connection, std::enable_shared_from_this<tls_connection> {
+  tls_connection(boost::asio::io_context& ioc, ssl::context& context) : m_ws(ioc, context) {}
+
+  task<void> open(tcp::resolver::results_type endpoints, const std::string& host,
+                  const std::string& authority, const std::string& target,
+                  const websocket_options& options) override {
+    co_await beast::get_lowest_layer(m_ws).async_connect(endpoints, use_task);
+    // Server name indication, and the name the certificate must carry.
+    // SSL_set_tlsext_host_name, spelled out: the macro casts the C way.
+    if (::SSL_ctrl(m_ws.next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                   TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
+      throw std::runtime_error("cannot set the TLS server name");
+    }
+    if (options.verify_peer) {
+      m_ws.next_layer().set_verify_callback(ssl::host_name_verification(host));
+    }
+    co_await m_ws.next_layer().async_handshake(ssl::stream_base::client, use_task);
+    beast::get_lowest_layer(m_ws).expires_never();
+    configure(m_ws, options);
+    co_await m_ws.async_handshake(authority, target, use_task);
+  }
+  task<void> read(beast::flat_buffer& buffer) override {
+    co_await m_ws.async_read(buffer, use_task);
+  }
+  task<void> write(const std::string& message, bool binary) override {
+    m_ws.binary(binary);
+    co_await m_ws.async_write(boost::asio::buffer(message), use_task);
+  }
+  void close_gracefully() override {
+    m_ws.async_close(websocket::close_code::normal,
+                     [self = shared_from_this()](const beast::error_code&) {});
+  }
+  void drop() override { beast::get_lowest_layer(m_ws).close(); }
+
+  websocket::stream<beast::ssl_stream<beast::tcp_stream>> m_ws;
+};
+
+}  // namespace
 
 struct websocket_client::state {
   state(boost::asio::io_context& ioc, asp::loop& l, const std::string& url, websocket_options opts)
-      : m_ioc(&ioc), m_loop(&l), m_url(url), m_options(std::move(opts)), m_resolver(ioc) {
+      : m_ioc(&ioc),
+        m_loop(&l),
+        m_url(url),
+        m_options(std::move(opts)),
+        m_resolver(ioc),
+        m_tls_context(ssl::context::tls_client) {
     if (m_options.name.empty()) m_options.name = url;
     parse(url);
+    if (m_tls) configure_tls();
     m_guard = l.hold();
   }
 
@@ -37,42 +137,62 @@ struct websocket_client::state {
   std::string where() const { return "asp: websocket source '" + m_options.name + "'"; }
 
   void parse(const std::string& url) {
-    constexpr std::string_view scheme = "ws://";
-    if (url.rfind("wss://", 0) == 0) {
-      throw input_error(where() + ": wss:// (TLS) is not supported by this build; use ws://");
+    std::string rest;
+    if (url.rfind("ws://", 0) == 0) {
+      rest = url.substr(5);
+    } else if (url.rfind("wss://", 0) == 0) {
+      rest = url.substr(6);
+      m_tls = true;
+    } else {
+      throw input_error(where() + ": the URL must start with ws:// or wss://: '" + url + "'");
     }
-    if (url.rfind(scheme, 0) != 0) {
-      throw input_error(where() + ": the URL must start with ws://: '" + url + "'");
-    }
-    const std::string rest = url.substr(scheme.size());
     const std::size_t slash = rest.find('/');
     const std::string authority = rest.substr(0, slash);
     m_target = slash == std::string::npos ? "/" : rest.substr(slash);
     const std::size_t colon = authority.rfind(':');
     m_host = authority.substr(0, colon);
-    m_port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+    m_port = colon == std::string::npos ? (m_tls ? "443" : "80") : authority.substr(colon + 1);
     if (m_host.empty() || m_port.empty()) {
       throw input_error(where() + ": no host or port in '" + url + "'");
     }
+  }
+
+  void configure_tls() {
+    boost::system::error_code ec;
+    if (m_options.ca_file.empty()) {
+      m_tls_context.set_default_verify_paths(ec);
+    } else {
+      m_tls_context.load_verify_file(m_options.ca_file, ec);
+    }
+    if (ec) {
+      throw input_error(where() + ": cannot load the certificate authorities" +
+                        (m_options.ca_file.empty() ? std::string() : " from " + m_options.ca_file) +
+                        ": " + ec.message());
+    }
+    m_tls_context.set_verify_mode(m_options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+  }
+
+  std::shared_ptr<connection> make_connection() {
+    if (m_tls) return std::make_shared<tls_connection>(*m_ioc, m_tls_context);
+    return std::make_shared<plain_connection>(*m_ioc);
   }
 
   void close() {
     if (m_closed) return;
     m_closed = true;
     m_resolver.cancel();
-    if (m_ws && m_connected) {
-      // The close handshake, as far as it gets; its outcome no longer matters.
-      m_ws->async_close(websocket::close_code::normal, [ws = m_ws](const beast::error_code&) {});
-    } else if (m_ws) {
-      beast::get_lowest_layer(*m_ws).close();
+    if (m_conn && m_connected) {
+      m_conn->close_gracefully();
+    } else if (m_conn) {
+      m_conn->drop();
     }
     m_guard.reset();
   }
 
   void lose(const std::string& reason) {
     m_connected = false;
-    if (m_ws) beast::get_lowest_layer(*m_ws).close();
-    m_ws.reset();
+    if (m_conn) m_conn->drop();
+    m_conn.reset();
     if (m_options.on_disconnect) m_options.on_disconnect(reason);
   }
 
@@ -81,30 +201,27 @@ struct websocket_client::state {
     duration delay = m_options.reconnect.initial_delay;
     std::size_t failures = 0;
     for (;;) {
-      auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(*m_ioc);
-      beast::error_code failure;
+      std::shared_ptr<connection> conn = make_connection();
+      std::string failure;
       try {
         auto endpoints = co_await m_resolver.async_resolve(m_host, m_port, use_task);
-        co_await beast::get_lowest_layer(*ws).async_connect(endpoints, use_task);
-        beast::get_lowest_layer(*ws).expires_never();
-        if (m_options.keep_alive) {
-          ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-        }
-        ws->read_message_max(m_options.max_message);
-        co_await ws->async_handshake(m_host + ":" + m_port, m_target, use_task);
+        co_await conn->open(std::move(endpoints), m_host, m_host + ":" + m_port, m_target,
+                            m_options);
       } catch (const boost::system::system_error& e) {
-        failure = e.code();
+        failure = e.code().message();
+      } catch (const std::exception& e) {
+        failure = e.what();
       }
       if (m_closed) co_return false;
-      if (!failure) {
-        m_ws = std::move(ws);
+      if (failure.empty()) {
+        m_conn = std::move(conn);
         m_connected = true;
         ++m_connections;
         if (m_options.on_connect) m_options.on_connect(m_url);
         co_return true;
       }
       co_await detail::before_retry(m_options.reconnect, ++failures, delay, where(),
-                                    m_host + ":" + m_port, failure.message());
+                                    m_host + ":" + m_port, failure);
     }
   }
 
@@ -112,11 +229,13 @@ struct websocket_client::state {
   asp::loop* m_loop;
   std::string m_url;
   websocket_options m_options;
+  bool m_tls = false;
   std::string m_host;
   std::string m_port;
   std::string m_target;
-  boost::asio::ip::tcp::resolver m_resolver;
-  std::shared_ptr<websocket::stream<beast::tcp_stream>> m_ws;
+  tcp::resolver m_resolver;
+  ssl::context m_tls_context;
+  std::shared_ptr<connection> m_conn;
   beast::flat_buffer m_buffer;
   work_guard m_guard;
   bool m_connected = false;
@@ -143,11 +262,11 @@ task<std::optional<event<std::string>>> websocket_client::next() {
   for (;;) {
     if (s.m_closed) co_return std::nullopt;
     if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
-    const auto ws = s.m_ws;  // the stream lives while this read does
+    const std::shared_ptr<connection> conn = s.m_conn;  // lives while this read does
     s.m_buffer.clear();
     beast::error_code failure;
     try {
-      co_await ws->async_read(s.m_buffer, use_task);
+      co_await conn->read(s.m_buffer);
     } catch (const boost::system::system_error& e) {
       failure = e.code();
     }
@@ -183,10 +302,9 @@ task<void> websocket_client::send(std::string message, bool binary) {
   state& s = *keep;
   if (s.m_closed) throw std::logic_error(s.where() + ": send after close");
   if (!s.m_connected && !co_await s.connect()) co_return;
-  const auto ws = s.m_ws;
-  ws->binary(binary);
+  const std::shared_ptr<connection> conn = s.m_conn;
   try {
-    co_await ws->async_write(boost::asio::buffer(message), use_task);
+    co_await conn->write(message, binary);
   } catch (const boost::system::system_error& e) {
     throw input_error(s.where() + ": cannot send: " + e.code().message());
   }

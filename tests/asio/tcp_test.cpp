@@ -171,6 +171,27 @@ TEST_F(Tcp, WithReconnectARefusingServerIsRetriedWithBackOffOnTheLoopsClock) {
   EXPECT_EQ(clock.now(), t0 + 24h + 6s);
 }
 
+TEST_F(Tcp, AStopWhileAReadIsPendingLeavesTheSourceForTheNextRun) {
+  tcp::acceptor acceptor(ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  tcp::socket peer(ioc);
+  acceptor.async_accept(peer, [&](const boost::system::error_code& ec) { ASSERT_FALSE(ec); });
+  // Once connected, the stream waits for data; a second later the run is stopped.
+  asp::asio::tcp_client client(ioc, loop, "127.0.0.1", acceptor.local_endpoint().port(),
+                               {.on_connect = [&](const std::string&) {
+                                 loop.call_at(clock.now() + 1s, [&] { loop.stop(); });
+                               }});
+  asp::start(loop, asp::process_stream(record(), asp::none, client)).detach();
+  loop.run();
+  EXPECT_TRUE(seen.empty());
+  // The peer speaks and hangs up; the next run picks the read up where it was.
+  ioc.poll();  // the server side's accept, if the stopped run did not get to it
+  ASSERT_TRUE(peer.is_open());
+  boost::asio::write(peer, boost::asio::buffer(std::string("late\n")));
+  peer.close();
+  loop.run();
+  EXPECT_EQ(seen, (std::vector<std::string>{"late @86401.000000"}));
+}
+
 TEST_F(Tcp, SendFramesToThePeer) {
   tcp::acceptor acceptor(ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
   tcp::socket peer(ioc);

@@ -25,6 +25,10 @@ struct websocket_options {
   /// Keep-alive: pings when the connection is idle, and the connection is dropped when the
   /// peer stops answering (Beast's suggested client timeouts). On by default.
   bool keep_alive = true;
+  /// For wss://: whether the server's certificate must verify (and carry the URL's host name),
+  /// and the file of certificate authorities to verify it with (PEM); empty: the system's.
+  bool verify_peer = true;
+  std::string ca_file{};
   reconnect_policy reconnect{};
   /// Called on the loop's thread after each (re)connection and handshake, with the URL.
   std::function<void(const std::string& url)> on_connect{};
@@ -37,7 +41,8 @@ struct websocket_options {
 
 /// A websocket client (Boost.Beast) as a live source of `asp::event<std::string>`, one event
 /// per message (text or binary; a text message that is not valid UTF-8 fails the source), and
-/// a sink (`send`). URLs are `ws://HOST[:PORT][/PATH]`. It connects and shakes hands when first
+/// a sink (`send`). URLs are `ws://HOST[:PORT][/PATH]`, or `wss://...` over TLS (OpenSSL), the
+/// server's certificate verified by default. It connects and shakes hands when first
 /// read, holds the run open while it is open, and is closable: `close()` performs the close
 /// handshake. Copies share one connection. Errors are asp::input_error naming the source and,
 /// for a bad message, its index.
