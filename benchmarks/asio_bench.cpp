@@ -3,6 +3,7 @@
 #include <asp/asio/backend.hpp>
 #include <asp/asio/host.hpp>
 #include <asp/asio/tcp.hpp>
+#include <asp/asio/websocket.hpp>
 #include <asp/asp.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,6 +15,9 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -252,6 +256,84 @@ void BM_TcpSourceThroughput(benchmark::State& state) {
   throughput(state, asp_run);
 }
 BENCHMARK(BM_TcpSourceThroughput)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// --- Websocket messages on loopback: ASP's websocket source against a raw Beast client ---
+
+constexpr std::int64_t websocket_messages = 200'000;
+
+// A websocket server thread: accepts one client and sends it `count` small text messages.
+struct websocket_writer {
+  websocket_writer()
+      : m_acceptor(m_ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)) {
+    m_thread = std::thread([this] {
+      namespace websocket = boost::beast::websocket;
+      websocket::stream<tcp::socket> ws(m_acceptor.accept());
+      ws.accept();
+      const std::string message = "{\"symbol\": \"ACME\", \"bid\": 10.21}";
+      for (std::int64_t i = 0; i < websocket_messages; ++i) {
+        ws.write(boost::asio::buffer(message));
+      }
+      ws.close(websocket::close_code::normal);
+      boost::beast::flat_buffer drain;
+      boost::system::error_code ec;
+      while (!ec) ws.read(drain, ec);
+    });
+  }
+  ~websocket_writer() { m_thread.join(); }
+  std::string url() const {
+    return "ws://127.0.0.1:" + std::to_string(m_acceptor.local_endpoint().port()) + "/";
+  }
+  boost::asio::io_context m_ioc;
+  tcp::acceptor m_acceptor;
+  std::thread m_thread;
+};
+
+boost::asio::awaitable<void> raw_websocket_reader(std::uint16_t port, std::int64_t& messages) {
+  namespace websocket = boost::beast::websocket;
+  auto executor = co_await boost::asio::this_coro::executor;
+  websocket::stream<boost::beast::tcp_stream> ws(executor);
+  co_await boost::beast::get_lowest_layer(ws).async_connect(
+      tcp::endpoint(boost::asio::ip::address_v4::loopback(), port), boost::asio::use_awaitable);
+  co_await ws.async_handshake("127.0.0.1", "/", boost::asio::use_awaitable);
+  boost::beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(buffer, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    buffer.consume(n);
+    ++messages;
+  }
+}
+
+void BM_Baseline_RawBeastWebsocket(benchmark::State& state) {
+  for (auto _ : state) {
+    websocket_writer w;
+    boost::asio::io_context ioc;
+    std::int64_t messages = 0;
+    boost::asio::co_spawn(ioc, raw_websocket_reader(w.m_acceptor.local_endpoint().port(), messages),
+                          boost::asio::detached);
+    ioc.run();
+    if (messages != websocket_messages) state.SkipWithError("messages were lost");
+  }
+  state.SetItemsProcessed(state.iterations() * websocket_messages);
+}
+BENCHMARK(BM_Baseline_RawBeastWebsocket)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_WebsocketSource(benchmark::State& state) {
+  for (auto _ : state) {
+    websocket_writer w;
+    boost::asio::io_context ioc;
+    asp::asio::io_context_backend backend(ioc);
+    asp::system_clock clock;
+    asp::loop loop(clock, backend);
+    asp::asio::websocket_client feed(ioc, loop, w.url(), {.keep_alive = false});
+    std::int64_t messages = 0;
+    loop.run({}, asp::process_stream([&](asp::time_point, const std::string&) { ++messages; },
+                                     asp::none, feed));
+    if (messages != websocket_messages) state.SkipWithError("messages were lost");
+  }
+  state.SetItemsProcessed(state.iterations() * websocket_messages);
+}
+BENCHMARK(BM_WebsocketSource)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

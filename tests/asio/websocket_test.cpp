@@ -1,4 +1,5 @@
-// asp::asio::websocket_client: messages from a websocket server as live events, and faults.
+// asp::asio::websocket_client: messages from a websocket server as live events, faults, and
+// TLS (wss://) against a server with a certificate made here. One file: Beast is slow to compile.
 #include <asp/asio/websocket.hpp>
 
 #include <asp/asio/backend.hpp>
@@ -7,13 +8,25 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +37,7 @@ namespace {
 using namespace asp::testing;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
 using asp::asio::use_task;
 using boost::asio::ip::tcp;
 
@@ -144,6 +158,127 @@ TEST_F(Websocket, WithReconnectTheSourceComesBackAfterTheServerClosesAndReportsT
 TEST_F(Websocket, AUrlItCannotUseIsRefusedAtOnce) {
   EXPECT_THROW(asp::asio::websocket_client(ioc, loop, "http://example"), asp::input_error);
   EXPECT_THROW(asp::asio::websocket_client(ioc, loop, "ws://:80/"), asp::input_error);
+}
+
+// --- TLS ---
+
+// A self-signed certificate for 127.0.0.1 and localhost, and its key, in PEM.
+struct certificate {
+  std::string cert_pem;
+  std::string key_pem;
+
+  certificate() {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+                                     std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+      X509_add_ext(cert, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    X509_sign(cert, key, EVP_sha256());
+    cert_pem = pem([&](BIO* out) { PEM_write_bio_X509(out, cert); });
+    key_pem = pem([&](BIO* out) {
+      PEM_write_bio_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+    });
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+
+  template <class Write>
+  static std::string pem(Write write) {
+    BIO* out = BIO_new(BIO_s_mem());
+    write(out);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    std::string text(data, static_cast<std::size_t>(size));
+    BIO_free(out);
+    return text;
+  }
+};
+
+struct WebsocketTls : ::testing::Test {
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend backend{ioc};
+  asp::manual_clock clock{t0 + 24h};
+  asp::loop loop{clock, backend};
+  tcp::acceptor acceptor{ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
+  certificate cert;
+  ssl::context server_tls{ssl::context::tls_server};
+  std::filesystem::path ca_file =
+      std::filesystem::temp_directory_path() / ("asp_ca_" + std::to_string(::getpid()) + ".pem");
+  std::vector<std::string> seen;
+  std::string server_error;
+
+  WebsocketTls() {
+    server_tls.use_certificate(boost::asio::buffer(cert.cert_pem), ssl::context::pem);
+    server_tls.use_private_key(boost::asio::buffer(cert.key_pem), ssl::context::pem);
+    std::ofstream(ca_file) << cert.cert_pem;
+  }
+  ~WebsocketTls() override { std::filesystem::remove(ca_file); }
+
+  std::string url() const {
+    return "wss://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/feed";
+  }
+
+  // A TLS websocket server, as an asp task: sends `messages` to one client and closes.
+  asp::task<void> serve(std::vector<std::string> messages) {
+    try {
+      tcp::socket socket = co_await acceptor.async_accept(use_task);
+      websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(socket), server_tls);
+      co_await ws.next_layer().async_handshake(ssl::stream_base::server, use_task);
+      co_await ws.async_accept(use_task);
+      for (const std::string& m : messages) {
+        co_await ws.async_write(boost::asio::buffer(m), use_task);
+      }
+      co_await ws.async_close(websocket::close_code::normal, use_task);
+    } catch (const boost::system::system_error& e) {
+      server_error = e.code().message();
+    }
+  }
+  auto record() {
+    return [this](asp::time_point, const std::string& m) { seen.push_back(m); };
+  }
+};
+
+TEST_F(WebsocketTls, MessagesArriveOverTlsFromAServerTheGivenAuthorityVouchesFor) {
+  asp::asio::websocket_client client(ioc, loop, url(), {.ca_file = ca_file.string()});
+  std::vector<std::string> messages{"bid 1.5", "ask 1.6"};
+  loop.run({}, serve(messages), asp::process_stream(record(), asp::none, client));
+  EXPECT_EQ(seen, messages);
+  EXPECT_EQ(server_error, "");
+}
+
+TEST_F(WebsocketTls, AServerNobodyVouchesForIsRefused) {
+  asp::asio::websocket_client client(ioc, loop, url(), {.name = "feed"});
+  std::vector<std::string> messages{"never"};
+  const asp::run_error e = run_error_of(
+      [&] { loop.run({}, serve(messages), asp::process_stream(record(), asp::none, client)); });
+  EXPECT_NE(
+      std::string(e.what()).find("asp: websocket source 'feed': cannot connect to 127.0.0.1:"),
+      std::string::npos)
+      << e.what();
+  EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
+  EXPECT_TRUE(seen.empty());
+}
+
+TEST_F(WebsocketTls, VerificationCanBeTurnedOff) {
+  asp::asio::websocket_client client(ioc, loop, url(), {.verify_peer = false});
+  std::vector<std::string> messages{"unverified"};
+  loop.run({}, serve(messages), asp::process_stream(record(), asp::none, client));
+  EXPECT_EQ(seen, messages);
 }
 
 }  // namespace
