@@ -297,7 +297,8 @@ boost::asio::awaitable<void> raw_websocket_reader(std::uint16_t port, std::int64
   co_await ws.async_handshake("127.0.0.1", "/", boost::asio::use_awaitable);
   boost::beast::flat_buffer buffer;
   for (;;) {
-    auto [ec, n] = co_await ws.async_read(buffer, boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec, n] =
+        co_await ws.async_read(buffer, boost::asio::as_tuple(boost::asio::use_awaitable));
     if (ec) co_return;
     buffer.consume(n);
     ++messages;
