@@ -52,17 +52,12 @@ void configure(websocket::stream<Stream>& ws, const websocket_options& options) 
   ws.read_message_max(options.max_message);
 }
 
-struct plain_connection final : connection, std::enable_shared_from_this<plain_connection> {
-  explicit plain_connection(boost::asio::io_context& ioc) : m_ws(ioc) {}
+// What both kinds of connection do the same way, over their websocket stream.
+template <class Stream>
+struct stream_connection : connection, std::enable_shared_from_this<stream_connection<Stream>> {
+  template <class... Args>
+  explicit stream_connection(Args&&... args) : m_ws(std::forward<Args>(args)...) {}
 
-  task<void> open(tcp::resolver::results_type endpoints, const std::string&,
-                  const std::string& authority, const std::string& target,
-                  const websocket_options& options) override {
-    co_await beast::get_lowest_layer(m_ws).async_connect(endpoints, use_task);
-    beast::get_lowest_layer(m_ws).expires_never();
-    configure(m_ws, options);
-    co_await m_ws.async_handshake(authority, target, use_task);
-  }
   task<void> read(beast::flat_buffer& buffer) override {
     co_await m_ws.async_read(buffer, use_task);
   }
@@ -72,22 +67,36 @@ struct plain_connection final : connection, std::enable_shared_from_this<plain_c
   }
   void close_gracefully() override {
     m_ws.async_close(websocket::close_code::normal,
-                     [self = shared_from_this()](const beast::error_code&) {});
+                     [self = this->shared_from_this()](const beast::error_code&) {});
   }
   void drop() override { beast::get_lowest_layer(m_ws).close(); }
 
-  websocket::stream<beast::tcp_stream> m_ws;
+  websocket::stream<Stream> m_ws;
 };
 
-struct tls_connection final : connection, std::enable_shared_from_this<tls_connection> {
-  tls_connection(boost::asio::io_context& ioc, ssl::context& context) : m_ws(ioc, context) {}
+struct plain_connection final : stream_connection<beast::tcp_stream> {
+  explicit plain_connection(boost::asio::io_context& ioc) : stream_connection(ioc) {}
+
+  task<void> open(tcp::resolver::results_type endpoints, const std::string&,
+                  const std::string& authority, const std::string& target,
+                  const websocket_options& options) override {
+    co_await beast::get_lowest_layer(m_ws).async_connect(endpoints, use_task);
+    beast::get_lowest_layer(m_ws).expires_never();
+    configure(m_ws, options);
+    co_await m_ws.async_handshake(authority, target, use_task);
+  }
+};
+
+struct tls_connection final : stream_connection<beast::ssl_stream<beast::tcp_stream>> {
+  tls_connection(boost::asio::io_context& ioc, ssl::context& context)
+      : stream_connection(ioc, context) {}
 
   task<void> open(tcp::resolver::results_type endpoints, const std::string& host,
                   const std::string& authority, const std::string& target,
                   const websocket_options& options) override {
     co_await beast::get_lowest_layer(m_ws).async_connect(endpoints, use_task);
-    // Server name indication, and the name the certificate must carry.
-    // SSL_set_tlsext_host_name, spelled out: the macro casts the C way.
+    // Server name indication (SSL_set_tlsext_host_name, spelled out: the macro casts the C
+    // way), and the name the certificate must carry.
     if (::SSL_ctrl(m_ws.next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
                    TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
       throw std::runtime_error("cannot set the TLS server name");
@@ -100,20 +109,6 @@ struct tls_connection final : connection, std::enable_shared_from_this<tls_conne
     configure(m_ws, options);
     co_await m_ws.async_handshake(authority, target, use_task);
   }
-  task<void> read(beast::flat_buffer& buffer) override {
-    co_await m_ws.async_read(buffer, use_task);
-  }
-  task<void> write(const std::string& message, bool binary) override {
-    m_ws.binary(binary);
-    co_await m_ws.async_write(boost::asio::buffer(message), use_task);
-  }
-  void close_gracefully() override {
-    m_ws.async_close(websocket::close_code::normal,
-                     [self = shared_from_this()](const beast::error_code&) {});
-  }
-  void drop() override { beast::get_lowest_layer(m_ws).close(); }
-
-  websocket::stream<beast::ssl_stream<beast::tcp_stream>> m_ws;
 };
 
 }  // namespace

@@ -13,18 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace asp::testing;
 
-struct IoContextBackend : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
-};
+struct IoContextBackend : ::testing::Test, asio_loop {};
 
 TEST_F(IoContextBackend, HandlersPostedFromAnotherThreadRunWhileTheLoopWaits) {
   // The run holds open; another thread posts an Asio handler, which hands work to the loop

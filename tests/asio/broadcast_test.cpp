@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -22,11 +23,7 @@ namespace {
 using namespace asp::testing;
 using boost::asio::ip::tcp;
 
-struct Broadcast : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct Broadcast : ::testing::Test, asio_loop {
   std::vector<std::string> log;
 
   // A client that connects now and never reads, with a small receive buffer.

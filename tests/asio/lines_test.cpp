@@ -16,17 +16,14 @@
 #include <thread>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace asp::testing;
 
-struct Lines : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct Lines : ::testing::Test, asio_loop {
   int fds[2] = {-1, -1};
   std::vector<std::string> seen;
 

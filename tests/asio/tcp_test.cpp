@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -69,11 +70,7 @@ std::string prefixed(const std::string& payload) {
   return out + payload;
 }
 
-struct Tcp : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct Tcp : ::testing::Test, asio_loop {
   server srv{ioc};
   std::vector<std::string> seen;
   auto record() {

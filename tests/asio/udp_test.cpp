@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -19,11 +20,7 @@ namespace {
 using namespace asp::testing;
 using boost::asio::ip::udp;
 
-struct Udp : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct Udp : ::testing::Test, asio_loop {
   udp::socket sender{ioc, udp::endpoint(udp::v4(), 0)};
   std::vector<std::string> seen;
 

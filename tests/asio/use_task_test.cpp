@@ -19,17 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace asp::testing;
 
-struct UseTask : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct UseTask : ::testing::Test, asio_loop {
   boost::asio::posix::stream_descriptor reader{ioc};
   boost::asio::posix::stream_descriptor writer{ioc};
 

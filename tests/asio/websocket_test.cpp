@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "asio_loop.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -41,11 +42,7 @@ namespace ssl = boost::asio::ssl;
 using asp::asio::use_task;
 using boost::asio::ip::tcp;
 
-struct Websocket : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct Websocket : ::testing::Test, asio_loop {
   tcp::acceptor acceptor{ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
   std::vector<std::string> seen;
   std::vector<std::string> received;  // by the server
@@ -209,11 +206,7 @@ struct certificate {
   }
 };
 
-struct WebsocketTls : ::testing::Test {
-  boost::asio::io_context ioc;
-  asp::asio::io_context_backend backend{ioc};
-  asp::manual_clock clock{t0 + 24h};
-  asp::loop loop{clock, backend};
+struct WebsocketTls : ::testing::Test, asio_loop {
   tcp::acceptor acceptor{ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
   certificate cert;
   ssl::context server_tls{ssl::context::tls_server};
