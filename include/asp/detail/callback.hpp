@@ -83,12 +83,8 @@ task<void> call_owning(Callable& callable, Args... args) {
 /// copied into the task's frame.
 template <class Callable, class... Args>
 task<void> call_borrowing(Callable& callable, Args... args) {
-  if constexpr (is_task_v<std::invoke_result_t<Callable&, Args&...>>) {
-    return call_and_await(std::ref(callable), std::move(args)...);
-  } else {
-    std::invoke(callable, args...);
-    return {};
-  }
+  auto borrowed = std::ref(callable);  // what call_owning moves into the frame: a reference
+  return call_owning(borrowed, std::move(args)...);
 }
 
 /// A readable name for a type, for error messages ("callback main::{lambda(...)#1}").
