@@ -178,6 +178,7 @@ void loop::run(run_options options) {
       m_remote->busy();
     }
   }
+  stopped();
   leave();
 }
 
@@ -188,6 +189,7 @@ bool loop::poll(run_options options) {
   m_remote->backend().wait(duration::zero());
   enter(options);
   const step next = drain();
+  stopped();
   consume_stop();  // a stop ends this poll, as it ends a run
   leave();
   if (next == step::over) return false;
@@ -367,6 +369,16 @@ void loop::turn_live() {
     if (body.valid()) spawn(*this, std::move(body), "on_live callback").detach();
   } catch (...) {
     fail(std::current_exception(), "on_live callback", m_now);
+  }
+}
+
+// A run or poll ends: if a stop ended it (not a failure), the on_stop hook runs now.
+void loop::stopped() {
+  if (!stop_requested() || m_error || !m_on_stop) return;
+  try {
+    m_on_stop();
+  } catch (...) {
+    fail(std::current_exception(), "on_stop", m_now);
   }
 }
 

@@ -176,10 +176,11 @@ TEST(Host, AStopEndsThePollAndALaterPollContinues) {
     loop.stop();
   });
   loop.call_at(t0 - 1s, [&] { ran.push_back(2); });
+  loop.set_on_stop([&] { ran.push_back(0); });
   EXPECT_FALSE(loop.poll());
-  EXPECT_EQ(ran, (std::vector<int>{1}));
+  EXPECT_EQ(ran, (std::vector<int>{1, 0}));
   EXPECT_FALSE(loop.poll());
-  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+  EXPECT_EQ(ran, (std::vector<int>{1, 0, 2}));
 }
 
 }  // namespace

@@ -278,6 +278,38 @@ TEST_F(Loop, StopFromACallbackLeavesTheRestPending) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}, {2, 2}}));
 }
 
+TEST_F(Loop, OnStopRunsOnceWhenAStopEndsTheRunAndItsWorkWaitsForTheNextRun) {
+  std::vector<std::string> log;
+  loop.set_on_stop([&] {
+    log.push_back("on_stop at " + std::to_string((asp::now() - t0) / 1s));
+    loop.call_soon([&] { log.push_back("scheduled by on_stop"); });
+  });
+  loop.call_at(t0 + 1s, [&] {
+    log.push_back("stop");
+    loop.stop();
+  });
+  loop.call_at(t0 + 2s, [&] { log.push_back("later"); });
+  loop.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"stop", "on_stop at 1"}));
+  loop.run();  // ends with nothing left: no stop, no on_stop
+  EXPECT_EQ(log, (std::vector<std::string>{"stop", "on_stop at 1", "scheduled by on_stop",
+                                           "later"}));
+}
+
+TEST_F(Loop, OnStopIsNotCalledForAFailedRunAndItsOwnFailureNamesIt) {
+  int calls = 0;
+  loop.set_on_stop([&] { ++calls; });
+  loop.call_at(t0 + 1s, [] { throw std::domain_error("boom"); });
+  EXPECT_THROW(loop.run(), asp::run_error);
+  EXPECT_EQ(calls, 0);
+
+  loop.set_on_stop([] { throw std::domain_error("cannot close"); });
+  loop.call_at(t0 + 2s, [&] { loop.stop(); });
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: on_stop, at virtual time 2025-01-01T00:00:02.000000000Z: cannot close");
+}
+
 struct failing_callback {
   void operator()() const { throw std::domain_error("boom"); }
 };

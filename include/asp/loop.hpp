@@ -203,6 +203,13 @@ class loop {
   /// `stop()`, which must stay async-signal-safe: it only wakes the backend.
   void set_on_wake(std::function<void()> hook) { m_remote->set_on_wake(std::move(hook)); }
 
+  /// Calls `hook` on the loop's thread when a run (or poll) ends because of `stop()`, just
+  /// before it returns: the place to close sources and sinks after a graceful stop (see
+  /// asp::asio::stop_on_signals). Not called when a run ends otherwise or fails. Work it
+  /// schedules stays pending for the next run; an exception it throws fails the run as
+  /// "on_stop". Replaces the previous hook; an empty one removes it.
+  void set_on_stop(std::function<void()> hook) { m_on_stop = std::move(hook); }
+
   /// Makes `run` return before its next piece of work; pending work stays scheduled for the
   /// next run. Callable from any thread and from a signal handler. A stop requested while no
   /// run is active makes the next run return at once.
@@ -348,6 +355,7 @@ class loop {
   void run_next();
   bool take_posts();
   void turn_live();
+  void stopped();
   void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
   [[noreturn]] void rethrow_failure();
   void teardown() noexcept;
@@ -385,6 +393,7 @@ class loop {
   bool m_live = false;
   bool m_tearing_down = false;
   hook<time_point> m_on_live;
+  std::function<void()> m_on_stop;
   loop_stats m_stats;
 
   std::exception_ptr m_error;

@@ -43,6 +43,13 @@ void io_context_backend::arm() {
                      [this](const boost::system::error_code&) { m_armed = false; });
 }
 
+void io_context_backend::finish() {
+  boost::system::error_code ignored;
+  m_watch.cancel(ignored);  // its handler clears m_armed
+  m_ioc->restart();
+  m_ioc->run();
+}
+
 bool io_context_backend::consume() noexcept {
   std::uint64_t count = 0;
   return ::read(m_fd, &count, sizeof count) == static_cast<ssize_t>(sizeof count);

@@ -40,6 +40,7 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
     std::deque<std::shared_ptr<const std::string>> queue;
     bool writing = false;
     bool gone = false;
+    bool closing = false;  // the server closed: write what is queued, then disconnect
   };
   using client_ptr = std::shared_ptr<client>;
 
@@ -107,6 +108,10 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
             return;
           }
           c->queue.pop_front();
+          if (c->closing && c->queue.empty()) {
+            self->finish(c);
+            return;
+          }
           self->write(c);
           self->wake_publishers();
         });
@@ -119,8 +124,19 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
     c->socket.close(ignored);
     c->queue.clear();
     m_clients.remove(c);
-    if (m_options.on_drop) m_options.on_drop(c->peer, reason);
+    m_closing.remove(c);
+    if (m_options.on_drop && !c->closing) m_options.on_drop(c->peer, reason);
     wake_publishers();
+  }
+
+  // A client of a closed server whose queue is written: the server's side of the connection
+  // ends, so the client reads an end of stream after the last frame.
+  void finish(const client_ptr& c) {
+    c->gone = true;
+    boost::system::error_code ignored;
+    c->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    c->socket.close(ignored);
+    m_closing.remove(c);
   }
 
   // Blocked publishers go on, through the loop's queue, once every client has room. A publisher
@@ -141,15 +157,34 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
     m_closed = true;
     boost::system::error_code ignored;
     m_acceptor.close(ignored);
-    while (!m_clients.empty()) drop(m_clients.front(), "the server closed");
+    // Every client is told now; each gets what was queued for it before its connection ends.
+    std::list<client_ptr> clients;
+    clients.swap(m_clients);
+    for (const client_ptr& c : clients) {
+      if (m_options.on_drop) m_options.on_drop(c->peer, "the server closed");
+      c->closing = true;
+      if (c->queue.empty() && !c->writing) {
+        finish(c);
+      } else {
+        m_closing.push_back(c);
+      }
+    }
     wake_publishers();
     m_guard.reset();
+  }
+
+  std::size_t queued() const noexcept {
+    std::size_t n = 0;
+    for (const client_ptr& c : m_clients) n += c->queue.size();
+    for (const client_ptr& c : m_closing) n += c->queue.size();
+    return n;
   }
 
   asp::loop* m_loop;
   broadcast_options m_options;
   tcp::acceptor m_acceptor;
   std::list<client_ptr> m_clients;
+  std::list<client_ptr> m_closing;  // closed server, queue still being written
   struct blocked {
     std::coroutine_handle<> publisher;
     std::weak_ptr<bool> alive;
@@ -180,6 +215,10 @@ void tcp_broadcast_server::close() {
 
 std::size_t tcp_broadcast_server::clients() const noexcept {
   return m_state->m_clients.size();
+}
+
+std::size_t tcp_broadcast_server::queued() const noexcept {
+  return m_state->queued();
 }
 
 task<void> tcp_broadcast_server::publish(std::string frame) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 namespace asp::asio {
 
@@ -23,7 +24,7 @@ extern "C" void on_signal(int signal) {
 }  // namespace
 
 stop_on_signals::stop_on_signals(asp::loop& loop, std::initializer_list<int> signals)
-    : m_signals(signals) {
+    : m_loop(&loop), m_signals(signals) {
   asp::loop* expected = nullptr;
   if (!g_loop.compare_exchange_strong(expected, &loop)) {
     throw std::logic_error("asp::asio::stop_on_signals: another one is active in this process");
@@ -44,9 +45,19 @@ stop_on_signals::stop_on_signals(asp::loop& loop, std::initializer_list<int> sig
     }
     m_previous.push_back(previous);
   }
+  loop.set_on_stop([this] {
+    if (received() == 0 || m_acted) return;
+    m_acted = true;
+    for (const std::function<void()>& act : m_actions) act();
+  });
+}
+
+void stop_on_signals::on_stop(std::function<void()> action) {
+  m_actions.push_back(std::move(action));
 }
 
 stop_on_signals::~stop_on_signals() {
+  m_loop->set_on_stop({});
   for (std::size_t i = 0; i < m_previous.size(); ++i) {
     ::sigaction(m_signals[i], &m_previous[i], nullptr);
   }

@@ -40,13 +40,26 @@ struct tcp_client::state {
   std::string peer() const { return m_host + ":" + std::to_string(m_port); }
   std::string where() const { return "asp: tcp source '" + m_options.name + "'"; }
 
+  // Reading ends at once. Frames being sent are written first: the socket then only stops
+  // receiving, and the last send to finish closes it.
   void close() {
     if (m_closed) return;
     m_closed = true;
     m_resolver.cancel();
     boost::system::error_code ignored;
-    m_socket.close(ignored);
+    if (m_sending > 0) {
+      m_socket.shutdown(boost::asio::ip::tcp::socket::shutdown_receive, ignored);
+    } else {
+      m_socket.close(ignored);
+    }
     m_guard.reset();
+  }
+
+  void sent() {
+    if (--m_sending == 0 && m_closed) {
+      boost::system::error_code ignored;
+      m_socket.close(ignored);
+    }
   }
 
   void lose(const std::string& reason) {
@@ -100,6 +113,7 @@ struct tcp_client::state {
   work_guard m_guard;
   bool m_connected = false;
   bool m_closed = false;
+  std::size_t m_sending = 0;
   std::size_t m_connections = 0;
   std::size_t m_frames = 0;
   time_point m_arrival{};
@@ -173,11 +187,15 @@ task<void> tcp_client::send(std::string frame) {
     bytes.push_back(static_cast<char>(size & 0xff));
     bytes += frame;
   }
+  ++s.m_sending;
+  boost::system::error_code failure;
   try {
     co_await boost::asio::async_write(s.m_socket, boost::asio::buffer(bytes), use_task);
   } catch (const boost::system::system_error& e) {
-    throw input_error(s.where() + ": cannot send: " + e.code().message());
+    failure = e.code();
   }
+  s.sent();
+  if (failure) throw input_error(s.where() + ": cannot send: " + failure.message());
 }
 
 }  // namespace asp::asio

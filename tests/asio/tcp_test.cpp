@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include <gtest/gtest.h>
@@ -208,6 +209,31 @@ TEST_F(Tcp, SendFramesToThePeer) {
   const std::size_t n = peer.read_some(boost::asio::buffer(buffer), ec);
   received.assign(buffer, n);
   EXPECT_EQ(received, prefixed("hello") + prefixed(""));
+}
+
+TEST_F(Tcp, ClosingWhileASendIsInProgressWritesItFirstThenEndsTheConnection) {
+  tcp::acceptor acceptor(ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  tcp::socket peer(ioc);
+  acceptor.async_accept(peer, [&](const boost::system::error_code& ec) { ASSERT_FALSE(ec); });
+  asp::asio::tcp_client client(ioc, loop, "127.0.0.1", acceptor.local_endpoint().port());
+  // More than loopback buffers hold: the write is still in progress while the peer reads
+  // nothing.
+  const std::string big(16 << 20, 'x');
+  std::string received;
+  boost::system::error_code end;
+  auto sender = [&]() -> asp::task<void> { co_await client.send(big); };
+  auto closer = [&]() -> asp::task<void> {
+    while (client.connections() == 0 || !peer.is_open()) co_await asp::sleep(1ms);
+    client.close();
+    boost::asio::async_read(peer, boost::asio::dynamic_buffer(received),
+                            [&](const boost::system::error_code& ec, std::size_t) { end = ec; });
+  };
+  loop.run({}, sender(), closer());
+  srv.stop();
+  backend.finish();
+  EXPECT_EQ(received.size(), big.size() + 1);
+  EXPECT_EQ(received.back(), '\n');
+  EXPECT_EQ(end, boost::asio::error::eof);
 }
 
 }  // namespace

@@ -34,6 +34,13 @@ class io_context_backend final : public asp::backend {
 
   boost::asio::io_context& context() const noexcept { return *m_ioc; }
 
+  /// After a run: runs the io_context until the handlers still pending there have completed —
+  /// the frames that closed sinks are still writing, close handshakes — without the backend's
+  /// own wait for wake-ups, which would keep it running for ever. Whatever is still open (a
+  /// source not closed, a server still accepting) keeps it running too: close them first.
+  /// Completions meant for the loop wait for its next run.
+  void finish();
+
  private:
   void arm();
   bool consume() noexcept;

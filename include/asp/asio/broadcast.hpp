@@ -37,7 +37,7 @@ struct broadcast_options {
 /// A TCP server that sends every published frame to every connected client: a sink for
 /// programs that answer, or that fan a stream out. Each client has a bounded queue; a client
 /// that falls behind is handled as `policy` says. It accepts while it is open (holding the run
-/// open), and `close()` disconnects everyone.
+/// open), and `close()` ends every connection once what was queued for it is written.
 class tcp_broadcast_server {
  public:
   /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
@@ -58,7 +58,14 @@ class tcp_broadcast_server {
   /// slow_client::block, suspends until every client's queue has room for it.
   task<void> publish(std::string frame);
 
-  /// Stops accepting and disconnects every client. Idempotent.
+  /// Frames queued and not yet written, over every client (including those of a closed server
+  /// whose queues are still being written).
+  std::size_t queued() const noexcept;
+
+  /// Stops accepting and lets the run end. Every client is told through `on_drop` ("the server
+  /// closed") and keeps receiving the frames queued for it; then its connection ends. The
+  /// writes go on while the io_context runs — until the run returns, or afterwards in
+  /// `ioc.run()` — and a client that fails meanwhile is simply disconnected. Idempotent.
   void close();
 
  private:

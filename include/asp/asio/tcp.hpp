@@ -74,7 +74,8 @@ class tcp_client {
   /// send at a time. Throws asp::input_error when the connection fails.
   task<void> send(std::string frame);
 
-  /// Ends the source: the connection is closed and a pending `next()` returns std::nullopt.
+  /// Ends the source: a pending `next()` returns std::nullopt and the connection is closed —
+  /// after the frames being sent are written, when `send`s are in progress.
   void close();
 
   /// Connections made so far (reconnections included).

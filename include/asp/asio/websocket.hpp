@@ -62,6 +62,7 @@ class websocket_client {
   task<void> send(std::string message, bool binary = false);
 
   /// Starts the close handshake and ends the source: a pending `next()` returns std::nullopt.
+  /// A message being sent is written before the close frame (Beast orders them).
   void close();
 
   /// Connections made so far (reconnections included).
