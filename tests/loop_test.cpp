@@ -292,8 +292,8 @@ TEST_F(Loop, OnStopRunsOnceWhenAStopEndsTheRunAndItsWorkWaitsForTheNextRun) {
   loop.run();
   EXPECT_EQ(log, (std::vector<std::string>{"stop", "on_stop at 1"}));
   loop.run();  // ends with nothing left: no stop, no on_stop
-  EXPECT_EQ(log, (std::vector<std::string>{"stop", "on_stop at 1", "scheduled by on_stop",
-                                           "later"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"stop", "on_stop at 1", "scheduled by on_stop", "later"}));
 }
 
 TEST_F(Loop, OnStopIsNotCalledForAFailedRunAndItsOwnFailureNamesIt) {
