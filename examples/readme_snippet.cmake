@@ -1,7 +1,14 @@
 # The README's first C++ block must be examples/00_readme.cpp, verbatim: the example that
-# ctest runs is the one readers copy.
+# ctest runs is the one readers copy. With ANYWHERE, some C++ block must be EXAMPLE, verbatim.
 file(READ ${README} readme)
 file(READ ${EXAMPLE} example)
+if(ANYWHERE)
+  string(FIND "${readme}" "```cpp\n${example}```" found)
+  if(found EQUAL -1)
+    message(FATAL_ERROR "no ```cpp block of ${README} is ${EXAMPLE} verbatim")
+  endif()
+  return()
+endif()
 string(FIND "${readme}" "```cpp\n" begin)
 if(begin EQUAL -1)
   message(FATAL_ERROR "${README} has no ```cpp block")
