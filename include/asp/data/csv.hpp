@@ -1,0 +1,387 @@
+#pragma once
+
+// CSV files as past sources: rows read lazily from a memory-mapped file, each an
+// asp::event<Row> whose time comes from the time column and whose value is the user's struct
+// (or a tuple) filled from the other columns, by header name.
+
+#include <asp/data/mapped_file.hpp>
+#include <asp/data/time_text.hpp>
+#include <asp/error.hpp>
+#include <asp/event.hpp>
+#include <asp/time.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace asp::data {
+
+/// What a reader does with a row it cannot use (a field that does not parse, a wrong number
+/// of fields, a quote left open).
+enum class bad_rows {
+  fail,  ///< throw asp::input_error naming file:line:column, the column, what was expected and
+         ///< found
+  skip,  ///< skip it, count it, and keep the first messages (csv_report)
+};
+
+/// How a CSV file is read.
+struct csv_options {
+  /// The time column, by its header name. Empty: the first of "time", "timestamp", "ts".
+  std::string time_column{};
+  /// How the time column writes times (ISO 8601 by default; epoch counts in a stated unit).
+  time_format times = time_format::iso8601;
+  char delimiter = ',';
+  bad_rows on_bad_row = bad_rows::fail;
+  /// Under bad_rows::skip, how many skipped rows' messages csv_report keeps.
+  std::size_t report_skipped = 10;
+};
+
+/// What a reader has done so far; shared, so it can be read after the reader was moved into
+/// a stream.
+struct csv_report {
+  std::uint64_t rows = 0;     ///< rows delivered
+  std::uint64_t skipped = 0;  ///< bad rows skipped (bad_rows::skip)
+  /// The messages of the first skipped rows (at most csv_options::report_skipped).
+  std::vector<std::string> first_skipped;
+};
+
+/// One field of a row as it stands in the file.
+struct csv_field {
+  std::string_view text;  ///< unquoted; escaped quotes undone (then in the cursor's scratch)
+  std::size_t offset;     ///< of the field's first byte in the file
+  bool unescaped;         ///< `text` lives in the cursor's scratch, not in the file
+};
+
+/// The RFC 4180 tokenizer under every CSV reader: rows of fields from a buffer, with the
+/// positions errors need. Quoted fields may hold delimiters, newlines and doubled quotes; lines
+/// end with `\n` or `\r\n`; empty lines are skipped; a UTF-8 byte-order mark is ignored.
+class csv_cursor {
+ public:
+  csv_cursor(std::string_view bytes, char delimiter, std::string file);
+
+  /// Reads the next row into `fields`: true, or false at the end of the buffer. A malformed
+  /// row (a quote left open, text after a closing quote) throws asp::input_error with its
+  /// position; the cursor has then moved past it, so reading can go on.
+  bool next(std::vector<csv_field>& fields);
+
+  /// The line the last row read starts on (1-based).
+  std::size_t line() const noexcept { return m_row_line; }
+
+  /// "FILE:LINE:COLUMN" of a byte of the buffer (the column counts bytes from 1).
+  std::string where(std::size_t offset) const;
+  /// "FILE:LINE" of the last row read.
+  std::string where_row() const;
+  const std::string& file() const noexcept { return m_file; }
+
+ private:
+  void skip_line();
+
+  std::string_view m_bytes;
+  char m_delimiter;
+  std::string m_file;
+  std::size_t m_pos = 0;
+  std::size_t m_line = 1;      // the line m_pos is on
+  std::size_t m_row_line = 0;  // the line the last row started on
+  std::size_t m_row_start = 0;
+  std::deque<std::string> m_scratch;  // unescaped fields of the current row
+  std::size_t m_scratch_used = 0;
+};
+
+namespace detail {
+
+// Field parsers: true when the whole field is a value of the type.
+bool parse_field(std::string_view text, double& out) noexcept;
+bool parse_field(std::string_view text, float& out) noexcept;
+bool parse_field(std::string_view text, std::int64_t& out) noexcept;
+bool parse_field(std::string_view text, std::int32_t& out) noexcept;
+bool parse_field(std::string_view text, std::uint64_t& out) noexcept;
+bool parse_field(std::string_view text, bool& out) noexcept;
+
+template <class T>
+constexpr std::string_view expected_for() {
+  if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+    return "a number";
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return "true or false (or 1 or 0)";
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    return "a non-negative integer";
+  } else {
+    return "an integer";
+  }
+}
+
+// "expected X, found 'text'" with the text cut to a readable length.
+std::string found(std::string_view expected, std::string_view text);
+
+template <class T>
+inline constexpr bool is_csv_value =
+    std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, std::int64_t> ||
+    std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint64_t> ||
+    std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
+    std::is_same_v<T, std::string_view> || std::is_same_v<T, time_point>;
+
+// The header: which field holds each name (std::nullopt when none).
+std::optional<std::size_t> find_column(const std::vector<std::string>& header,
+                                       std::string_view name);
+std::size_t find_time_column(const std::vector<std::string>& header, const csv_options& options,
+                             const std::string& file);
+std::string missing_column(const std::vector<std::string>& header, std::string_view name,
+                           const std::string& file);
+
+}  // namespace detail
+
+/// A column of a struct row: the header name and the member it fills.
+template <class Row, class T>
+struct member_column {
+  static_assert(detail::is_csv_value<T>,
+                "asp::data: a CSV column fills a double, float, int64_t, int32_t, uint64_t, "
+                "bool, std::string, std::string_view or asp::time_point");
+  using row_type = Row;
+  using value_type = T;
+  std::string name;
+  T Row::*member;
+  T& target(Row& row) const noexcept { return row.*member; }
+};
+
+/// A column of a tuple row: the header name and the tuple's element I.
+template <std::size_t I, class T>
+struct index_column {
+  static_assert(detail::is_csv_value<T>,
+                "asp::data: a CSV column fills a double, float, int64_t, int32_t, uint64_t, "
+                "bool, std::string, std::string_view or asp::time_point");
+  using value_type = T;
+  std::string name;
+  template <class Row>
+  T& target(Row& row) const noexcept {
+    return std::get<I>(row);
+  }
+};
+
+/// The column named `name` fills `member`: `asp::data::column("bid", &quote::bid)`.
+template <class Row, class T>
+member_column<Row, T> column(std::string name, T Row::*member) {
+  return {std::move(name), member};
+}
+
+/// A past source of `asp::event<Row>` from a CSV file with a header row: the time from the
+/// time column, each bound column parsed into its part of the row. Read lazily, one row at a
+/// time, from a memory-mapped file; a single-pass input range. A `std::string_view` column
+/// views the file (or, for a field with escaped quotes, a copy that lives as long as the
+/// reader). Columns not bound are ignored. Errors are asp::input_error:
+///
+///     quotes.csv:12:17: column 'bid': expected a number, found 'n/a'
+///
+/// Build one with `read_csv` (struct rows) or `read_csv_tuple` (tuple rows).
+template <class Row, class... Columns>
+class csv_source {
+  static_assert(std::is_default_constructible_v<Row>,
+                "asp::data::csv_source: the row type must be default-constructible");
+
+  struct state {
+    state(std::string path, csv_options opts, std::tuple<Columns...> cols)
+        : file(std::move(path)),
+          options(std::move(opts)),
+          cursor(file.bytes(), options.delimiter, file.path()),
+          columns(std::move(cols)),
+          report(std::make_shared<csv_report>()) {
+      if (!cursor.next(fields)) {
+        throw input_error(file.path() + ": no header row (the file is empty)");
+      }
+      std::vector<std::string> header;
+      header.reserve(fields.size());
+      for (const csv_field& f : fields) header.emplace_back(f.text);
+      width = header.size();
+      time_index = detail::find_time_column(header, options, file.path());
+      time_name = header[time_index];
+      std::apply(
+          [&](const Columns&... c) {
+            std::size_t i = 0;
+            ((indexes[i++] = index_of(header, c.name)), ...);
+          },
+          columns);
+    }
+
+    std::size_t index_of(const std::vector<std::string>& header, std::string_view name) const {
+      const std::optional<std::size_t> at = detail::find_column(header, name);
+      if (!at) throw input_error(detail::missing_column(header, name, file.path()));
+      return *at;
+    }
+
+    // Reads rows until one is good (true) or the file ends (false).
+    bool advance() {
+      for (;;) {
+        try {
+          if (!cursor.next(fields)) return false;
+          fill();
+          ++report->rows;
+          return true;
+        } catch (const input_error& e) {
+          if (options.on_bad_row == bad_rows::fail) throw;
+          ++report->skipped;
+          if (report->first_skipped.size() < options.report_skipped) {
+            report->first_skipped.emplace_back(e.what());
+          }
+        }
+      }
+    }
+
+    void fill() {
+      if (fields.size() != width) {
+        throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
+                          (fields.size() == 1 ? " field" : " fields") + ", the header has " +
+                          std::to_string(width));
+      }
+      const csv_field& t = fields[time_index];
+      std::string why;
+      const std::optional<time_point> when = parse_time(t.text, options.times, &why);
+      if (!when) {
+        throw input_error(
+            cursor.where(t.offset) + ": column '" + time_name + "': " +
+            detail::found(
+                std::string("a time (") + std::string(to_string(options.times)) + "; " + why + ")",
+                t.text));
+      }
+      current.time = *when;
+      std::apply(
+          [&](const Columns&... c) {
+            std::size_t i = 0;
+            (set(c, fields[indexes[i++]]), ...);
+          },
+          columns);
+    }
+
+    template <class Column>
+    void set(const Column& c, const csv_field& f) {
+      using T = typename Column::value_type;
+      T& out = c.target(current.value);
+      if constexpr (std::is_same_v<T, std::string>) {
+        out.assign(f.text);
+      } else if constexpr (std::is_same_v<T, std::string_view>) {
+        if (f.unescaped) {
+          out = arena.emplace_back(f.text);
+        } else {
+          out = f.text;
+        }
+      } else if constexpr (std::is_same_v<T, time_point>) {
+        std::string why;
+        const std::optional<time_point> v = parse_time(f.text, options.times, &why);
+        if (!v) {
+          throw input_error(cursor.where(f.offset) + ": column '" + c.name +
+                            "': " + detail::found("a time (" + why + ")", f.text));
+        }
+        out = *v;
+      } else {
+        if (!detail::parse_field(f.text, out)) {
+          throw input_error(cursor.where(f.offset) + ": column '" + c.name +
+                            "': " + detail::found(detail::expected_for<T>(), f.text));
+        }
+      }
+    }
+
+    mapped_file file;
+    csv_options options;
+    csv_cursor cursor;
+    std::tuple<Columns...> columns;
+    std::array<std::size_t, sizeof...(Columns)> indexes{};
+    std::size_t width = 0;
+    std::size_t time_index = 0;
+    std::string time_name;
+    std::vector<csv_field> fields;
+    event<Row> current{};
+    bool at_end = false;
+    bool begun = false;
+    std::deque<std::string> arena;
+    std::shared_ptr<csv_report> report;
+  };
+
+ public:
+  using value_type = event<Row>;
+
+  /// Opens and maps `path` and reads its header. Throws asp::input_error when the file cannot
+  /// be opened, is empty, or lacks the time column or a bound column (the message lists the
+  /// header's columns).
+  csv_source(std::string path, csv_options options, Columns... columns)
+      : m_state(std::make_unique<state>(std::move(path), std::move(options),
+                                        std::tuple<Columns...>(std::move(columns)...))) {}
+
+  /// Single-pass iterator over the rows.
+  class iterator {
+   public:
+    using value_type = event<Row>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    const event<Row>& operator*() const noexcept { return m_state->current; }
+    const event<Row>* operator->() const noexcept { return &m_state->current; }
+    iterator& operator++() {
+      m_state->at_end = !m_state->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.m_state->at_end;
+    }
+
+   private:
+    friend class csv_source;
+    explicit iterator(state* s) noexcept : m_state(s) {}
+    state* m_state = nullptr;
+  };
+
+  /// Reads the first row (once).
+  iterator begin() {
+    if (!m_state->begun) {
+      m_state->begun = true;
+      m_state->at_end = !m_state->advance();
+    }
+    return iterator{m_state.get()};
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  /// Rows delivered and skipped so far; stays valid after the reader is moved or destroyed.
+  std::shared_ptr<const csv_report> report() const noexcept { return m_state->report; }
+
+  /// The file's path.
+  const std::string& path() const noexcept { return m_state->file.path(); }
+
+ private:
+  std::unique_ptr<state> m_state;
+};
+
+/// Reads `path` into events of a struct: `read_csv<quote>("quotes.csv", {},
+/// column("bid", &quote::bid), column("ask", &quote::ask))`.
+template <class Row, class... Columns>
+csv_source<Row, Columns...> read_csv(std::string path, csv_options options, Columns... columns) {
+  static_assert((std::is_same_v<typename Columns::row_type, Row> && ...),
+                "asp::data::read_csv<Row>: every column must be a member of Row");
+  return csv_source<Row, Columns...>(std::move(path), std::move(options), std::move(columns)...);
+}
+
+namespace detail {
+template <class... Ts, std::size_t... I>
+auto tuple_source(std::string path, const std::array<std::string, sizeof...(Ts)>& names,
+                  csv_options options, std::index_sequence<I...>) {
+  return csv_source<std::tuple<Ts...>, index_column<I, Ts>...>(std::move(path), std::move(options),
+                                                               index_column<I, Ts>{names[I]}...);
+}
+}  // namespace detail
+
+/// Reads `path` into events of `std::tuple<Ts...>`, one column per element, by name:
+/// `read_csv_tuple<double, double, std::int64_t>("quotes.csv", {"bid", "ask", "size"})`.
+template <class... Ts>
+auto read_csv_tuple(std::string path, const std::array<std::string, sizeof...(Ts)>& names,
+                    csv_options options = {}) {
+  return detail::tuple_source<Ts...>(std::move(path), names, std::move(options),
+                                     std::index_sequence_for<Ts...>{});
+}
+
+}  // namespace asp::data

@@ -1,0 +1,230 @@
+#include <asp/data/csv.hpp>
+
+#include <fast_float/fast_float.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace asp::data {
+
+csv_cursor::csv_cursor(std::string_view bytes, char delimiter, std::string file)
+    : m_bytes(bytes), m_delimiter(delimiter), m_file(std::move(file)) {
+  if (m_bytes.starts_with("\xEF\xBB\xBF")) m_pos = 3;
+}
+
+bool csv_cursor::next(std::vector<csv_field>& fields) {
+  fields.clear();
+  m_scratch_used = 0;
+  const char* const b = m_bytes.data();
+  const std::size_t size = m_bytes.size();
+  // Empty lines are no rows.
+  while (m_pos < size &&
+         (b[m_pos] == '\n' || (b[m_pos] == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n'))) {
+    m_pos += b[m_pos] == '\n' ? 1 : 2;
+    ++m_line;
+  }
+  if (m_pos >= size) return false;
+  m_row_line = m_line;
+  m_row_start = m_pos;
+
+  for (;;) {
+    const std::size_t start = m_pos;
+    if (start < size && b[start] == '"') {
+      std::string* unescaped = nullptr;
+      std::size_t p = start + 1;
+      std::size_t segment = p;
+      for (;;) {
+        const void* found = std::memchr(b + p, '"', size - p);
+        if (found == nullptr) {
+          const std::string message =
+              where(start) + ": a quoted field is not closed before the end of the file";
+          m_line += static_cast<std::size_t>(std::count(b + p, b + size, '\n'));
+          m_pos = size;
+          throw input_error(message);
+        }
+        const auto q = static_cast<std::size_t>(static_cast<const char*>(found) - b);
+        m_line += static_cast<std::size_t>(std::count(b + p, b + q, '\n'));
+        if (q + 1 < size && b[q + 1] == '"') {  // a doubled quote stands for one
+          if (unescaped == nullptr) {
+            if (m_scratch_used == m_scratch.size()) m_scratch.emplace_back();
+            unescaped = &m_scratch[m_scratch_used++];
+            unescaped->clear();
+          }
+          unescaped->append(b + segment, q + 1 - segment);
+          p = q + 2;
+          segment = p;
+          continue;
+        }
+        if (unescaped != nullptr) {
+          unescaped->append(b + segment, q - segment);
+          fields.push_back({*unescaped, start, true});
+        } else {
+          fields.push_back({std::string_view(b + start + 1, q - start - 1), start, false});
+        }
+        m_pos = q + 1;
+        break;
+      }
+      if (m_pos >= size) return true;
+      const char c = b[m_pos];
+      if (c == m_delimiter) {
+        ++m_pos;
+        continue;
+      }
+      if (c == '\n' || (c == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n')) {
+        m_pos += c == '\n' ? 1 : 2;
+        ++m_line;
+        return true;
+      }
+      const std::string message = where(m_pos) +
+                                  ": expected a delimiter or the end of the line after a "
+                                  "closing quote, found '" +
+                                  std::string(1, c) + "'";
+      skip_line();
+      throw input_error(message);
+    }
+    std::size_t p = start;
+    while (p < size && b[p] != m_delimiter && b[p] != '\n') ++p;
+    std::size_t end = p;
+    if (end > start && b[end - 1] == '\r' && (p == size || b[p] == '\n')) --end;
+    fields.push_back({std::string_view(b + start, end - start), start, false});
+    if (p >= size) {
+      m_pos = size;
+      return true;
+    }
+    m_pos = p + 1;
+    if (b[p] != m_delimiter) {
+      ++m_line;
+      return true;
+    }
+  }
+}
+
+void csv_cursor::skip_line() {
+  const void* newline = std::memchr(m_bytes.data() + m_pos, '\n', m_bytes.size() - m_pos);
+  if (newline == nullptr) {
+    m_pos = m_bytes.size();
+    return;
+  }
+  m_pos = static_cast<std::size_t>(static_cast<const char*>(newline) - m_bytes.data()) + 1;
+  ++m_line;
+}
+
+std::string csv_cursor::where(std::size_t offset) const {
+  // Rows start at the start of a line; a quoted field may span lines.
+  std::size_t line = m_row_line;
+  std::size_t line_start = m_row_start;
+  for (std::size_t i = m_row_start; i < offset && i < m_bytes.size(); ++i) {
+    if (m_bytes[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return m_file + ":" + std::to_string(line) + ":" + std::to_string(offset - line_start + 1);
+}
+
+std::string csv_cursor::where_row() const {
+  return m_file + ":" + std::to_string(m_row_line);
+}
+
+namespace detail {
+
+namespace {
+
+template <class T>
+bool parse_float(std::string_view text, T& out) noexcept {
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto result = fast_float::from_chars(first, last, out);
+  return result.ec == std::errc() && result.ptr == last;
+}
+
+template <class T>
+bool parse_integer(std::string_view text, T& out) noexcept {
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto result = std::from_chars(first, last, out);
+  return result.ec == std::errc() && result.ptr == last;
+}
+
+}  // namespace
+
+bool parse_field(std::string_view text, double& out) noexcept {
+  return parse_float(text, out);
+}
+bool parse_field(std::string_view text, float& out) noexcept {
+  return parse_float(text, out);
+}
+bool parse_field(std::string_view text, std::int64_t& out) noexcept {
+  return parse_integer(text, out);
+}
+bool parse_field(std::string_view text, std::int32_t& out) noexcept {
+  return parse_integer(text, out);
+}
+bool parse_field(std::string_view text, std::uint64_t& out) noexcept {
+  return parse_integer(text, out);
+}
+bool parse_field(std::string_view text, bool& out) noexcept {
+  if (text == "true" || text == "TRUE" || text == "True" || text == "1") {
+    out = true;
+    return true;
+  }
+  if (text == "false" || text == "FALSE" || text == "False" || text == "0") {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+std::string found(std::string_view expected, std::string_view text) {
+  std::string out = "expected " + std::string(expected) + ", found ";
+  if (text.empty()) return out + "an empty field";
+  constexpr std::size_t shown = 40;
+  out += '\'';
+  out += text.substr(0, shown);
+  if (text.size() > shown) out += "...";
+  out += '\'';
+  return out;
+}
+
+std::optional<std::size_t> find_column(const std::vector<std::string>& header,
+                                       std::string_view name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  if (it == header.end()) return std::nullopt;
+  return static_cast<std::size_t>(it - header.begin());
+}
+
+namespace {
+std::string list(const std::vector<std::string>& header) {
+  std::string out;
+  for (const std::string& name : header) {
+    if (!out.empty()) out += ", ";
+    out += "'" + name + "'";
+  }
+  return out;
+}
+}  // namespace
+
+std::string missing_column(const std::vector<std::string>& header, std::string_view name,
+                           const std::string& file) {
+  return file + ":1: no column '" + std::string(name) + "' in the header (" + list(header) + ")";
+}
+
+std::size_t find_time_column(const std::vector<std::string>& header, const csv_options& options,
+                             const std::string& file) {
+  if (!options.time_column.empty()) {
+    if (const auto at = find_column(header, options.time_column)) return *at;
+    throw input_error(missing_column(header, options.time_column, file));
+  }
+  for (const std::string_view name : {"time", "timestamp", "ts"}) {
+    if (const auto at = find_column(header, name)) return *at;
+  }
+  throw input_error(file + ":1: no time column: none of 'time', 'timestamp', 'ts' in the header (" +
+                    list(header) + "); name it with csv_options::time_column");
+}
+
+}  // namespace detail
+
+}  // namespace asp::data

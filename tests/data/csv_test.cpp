@@ -1,0 +1,236 @@
+// asp::data CSV sources: columns by name, RFC 4180 quoting, times, bad rows, and streams.
+#include <asp/data/csv.hpp>
+
+#include <asp/asp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "data/temp_file.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+using asp::data::column;
+using asp::data::csv_options;
+
+struct quote {
+  std::string symbol;
+  double bid = 0;
+  double ask = 0;
+  std::int64_t size = 0;
+  bool firm = false;
+};
+
+template <class Source>
+auto all_of(Source& source) {
+  std::vector<std::remove_cvref_t<decltype(*source.begin())>> out;
+  for (const auto& e : source) out.push_back(e);
+  return out;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const asp::input_error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no asp::input_error";
+  return "";
+}
+
+struct Csv : ::testing::Test {
+  temp_dir dir;
+  auto quotes(const std::string& path, csv_options options = {}) {
+    return asp::data::read_csv<quote>(path, std::move(options), column("symbol", &quote::symbol),
+                                      column("bid", &quote::bid), column("ask", &quote::ask),
+                                      column("size", &quote::size), column("firm", &quote::firm));
+  }
+};
+
+TEST_F(Csv, ColumnsAreFoundByNameInAnyOrderAndOthersAreIgnored) {
+  const std::string path = dir.write("q.csv",
+                                     "venue,ask,time,symbol,size,bid,firm\n"
+                                     "X,10.5,2025-01-01T00:00:01Z,ACME,100,10.25,true\n"
+                                     "Y,11,2025-01-01T00:00:02.5Z,INIT,-3,10.75,0\n");
+  auto source = quotes(path);
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].time, t0 + 1s);
+  EXPECT_EQ(rows[0].value.symbol, "ACME");
+  EXPECT_EQ(rows[0].value.bid, 10.25);
+  EXPECT_EQ(rows[0].value.ask, 10.5);
+  EXPECT_EQ(rows[0].value.size, 100);
+  EXPECT_TRUE(rows[0].value.firm);
+  EXPECT_EQ(rows[1].time, t0 + 2500ms);
+  EXPECT_EQ(rows[1].value.symbol, "INIT");
+  EXPECT_EQ(rows[1].value.size, -3);
+  EXPECT_FALSE(rows[1].value.firm);
+  EXPECT_EQ(source.report()->rows, 2u);
+}
+
+TEST_F(Csv, TupleRowsAndEpochTimesInAStatedUnit) {
+  const std::string path = dir.write("t.csv",
+                                     "ts;price;qty\r\n"
+                                     "1735689601500;1.5;7\r\n"
+                                     "1735689602000;2;8\r\n");
+  auto source = asp::data::read_csv_tuple<double, std::int64_t>(
+      path, {"price", "qty"}, {.times = asp::data::time_format::epoch_millis, .delimiter = ';'});
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].time, t0 + 1500ms);
+  EXPECT_EQ(rows[0].value, std::make_tuple(1.5, std::int64_t{7}));
+  EXPECT_EQ(rows[1].time, t0 + 2s);
+  EXPECT_EQ(rows[1].value, std::make_tuple(2.0, std::int64_t{8}));
+}
+
+TEST_F(Csv, Rfc4180QuotingDelimitersNewlinesAndDoubledQuotes) {
+  struct note {
+    std::string text;
+    std::string_view view;
+  };
+  const std::string path = dir.write("n.csv",
+                                     "time,text,view\n"
+                                     "2025-01-01T00:00:01Z,\"a, b\",\"plain\"\n"
+                                     "2025-01-01T00:00:02Z,\"two\nlines\",\"say \"\"hi\"\"\"\n"
+                                     "2025-01-01T00:00:03Z,,\"\"\n");
+  auto source =
+      asp::data::read_csv<note>(path, {}, column("text", &note::text), column("view", &note::view));
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& e : source) got.emplace_back(e.value.text, std::string(e.value.view));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{
+                     {"a, b", "plain"}, {"two\nlines", "say \"hi\""}, {"", ""}}));
+}
+
+TEST_F(Csv, StringViewsStayValidWhileTheSourceLives) {
+  struct row {
+    std::string_view v;
+  };
+  const std::string path = dir.write("v.csv", "time,v\n2025-01-01,\"x\"\"y\"\n2025-01-02,z\n");
+  auto source = asp::data::read_csv<row>(path, {}, column("v", &row::v));
+  std::vector<std::string_view> views;
+  for (const auto& e : source) views.push_back(e.value.v);
+  EXPECT_EQ(views, (std::vector<std::string_view>{"x\"y", "z"}));
+}
+
+TEST_F(Csv, ByteOrderMarkEmptyLinesAndNoFinalNewline) {
+  const std::string path = dir.write("b.csv",
+                                     "\xEF\xBB\xBFtime,symbol,bid,ask,size,firm\n\n"
+                                     "2025-01-01T00:00:01Z,A,1,2,3,1\n\r\n"
+                                     "2025-01-01T00:00:02Z,B,1,2,3,0");
+  auto source = quotes(path);
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].value.symbol, "B");
+}
+
+TEST_F(Csv, ABadFieldNamesFileLineColumnTheColumnAndWhatWasFound) {
+  const std::string path = dir.write("bad.csv",
+                                     "time,symbol,bid,ask,size,firm\n"
+                                     "2025-01-01T00:00:01Z,A,1,2,3,1\n"
+                                     "2025-01-01T00:00:02Z,B,n/a,2,3,1\n");
+  auto source = quotes(path);
+  EXPECT_EQ(error_of([&] { all_of(source); }),
+            path + ":3:24: column 'bid': expected a number, found 'n/a'");
+}
+
+TEST_F(Csv, EveryKindOfBadRowIsNamed) {
+  auto first_error = [&](const std::string& body) {
+    const std::string path = dir.write("e.csv", "time,symbol,bid,ask,size,firm\n" + body);
+    auto source = quotes(path);
+    return error_of([&] { all_of(source); }).substr(path.size());
+  };
+  EXPECT_EQ(first_error("2025-01-01T00:00:01Z,A,1,2,3\n"), ":2: 5 fields, the header has 6");
+  EXPECT_EQ(first_error("2025-13-01,A,1,2,3,1\n"),
+            ":2:1: column 'time': expected a time (iso8601; no such date: 2025-13-01), found "
+            "'2025-13-01'");
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,3.5,1\n"),
+            ":2:18: column 'size': expected an integer, found '3.5'");
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,3,yes\n"),
+            ":2:20: column 'firm': expected true or false (or 1 or 0), found 'yes'");
+  EXPECT_EQ(first_error("2025-01-01,A,,2,3,1\n"),
+            ":2:14: column 'bid': expected a number, found an empty field");
+  EXPECT_EQ(first_error("2025-01-01,\"A\"x,1,2,3,1\n"),
+            ":2:15: expected a delimiter or the end of the line after a closing quote, found 'x'");
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,3,1\n2025-01-02,\"B,1,2,3,1\n"),
+            ":3:12: a quoted field is not closed before the end of the file");
+}
+
+TEST_F(Csv, AMissingColumnOrFileIsNamedAtOnce) {
+  const std::string path = dir.write("h.csv", "time,symbol,bid\n");
+  EXPECT_EQ(error_of([&] { quotes(path); }),
+            path + ":1: no column 'ask' in the header ('time', 'symbol', 'bid')");
+  const std::string untimed = dir.write("u.csv", "when,symbol\n");
+  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(untimed, {"symbol"}); }),
+            untimed +
+                ":1: no time column: none of 'time', 'timestamp', 'ts' in the header ('when', "
+                "'symbol'); name it with csv_options::time_column");
+  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(dir.path("none.csv"), {"x"}); }),
+            "cannot open " + dir.path("none.csv") + ": No such file or directory");
+  const std::string empty = dir.write("empty.csv", "");
+  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(empty, {"x"}); }),
+            empty + ": no header row (the file is empty)");
+}
+
+TEST_F(Csv, SkippingBadRowsCountsThemAndKeepsTheFirstMessages) {
+  const std::string path = dir.write("s.csv",
+                                     "time,symbol,bid,ask,size,firm\n"
+                                     "2025-01-01T00:00:01Z,A,1,2,3,1\n"
+                                     "2025-01-01T00:00:02Z,B,x,2,3,1\n"
+                                     "2025-01-01T00:00:03Z,C,1,2\n"
+                                     "2025-01-01T00:00:04Z,\"D\"?,1,2,3,1\n"
+                                     "2025-01-01T00:00:05Z,E,1,2,3,1\n");
+  auto source = quotes(path, {.on_bad_row = asp::data::bad_rows::skip, .report_skipped = 2});
+  const auto report = source.report();
+  std::vector<std::string> symbols;
+  for (const auto& e : source) symbols.push_back(e.value.symbol);
+  EXPECT_EQ(symbols, (std::vector<std::string>{"A", "E"}));
+  EXPECT_EQ(report->rows, 2u);
+  EXPECT_EQ(report->skipped, 3u);
+  EXPECT_EQ(report->first_skipped,
+            (std::vector<std::string>{path + ":3:24: column 'bid': expected a number, found 'x'",
+                                      path + ":4: 4 fields, the header has 6"}));
+}
+
+TEST_F(Csv, AFileIsAPastSourceOfAStreamAndItsErrorNamesTheStreamToo) {
+  const std::string path = dir.write("p.csv",
+                                     "time,symbol,bid,ask,size,firm\n"
+                                     "2025-01-01T00:00:01Z,A,1,2,3,1\n"
+                                     "2025-01-01T00:00:02Z,B,1.5,2,3,1\n"
+                                     "2025-01-01T00:00:03Z,C,oops,2,3,1\n");
+  manual_loop m;
+  std::vector<std::string> seen;
+  auto on_quote = [&](asp::time_point t, const quote& q) {
+    seen.push_back(q.symbol + "@" + std::to_string(secs(t)) + " now " +
+                   std::to_string(secs(asp::now())));
+  };
+  const asp::run_error e = run_error_of([&] {
+    m.loop.run({}, asp::process_stream(on_quote, quotes(path), asp::none, {.name = "q"}));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"A@1.000000 now 1.000000", "B@2.000000 now 2.000000"}));
+  EXPECT_NE(std::string(e.what()).find("stream 'q'"), std::string::npos) << e.what();
+  EXPECT_NE(
+      std::string(e.what()).find(path + ":4:24: column 'bid': expected a number, found 'oops'"),
+      std::string::npos)
+      << e.what();
+}
+
+TEST_F(Csv, TimeColumnsInsideTheRowAndANamedTimeColumn) {
+  struct fill {
+    asp::time_point sent;
+  };
+  const std::string path =
+      dir.write("f.csv", "at,sent\n2025-01-01T00:00:05Z,2025-01-01T00:00:04Z\n");
+  auto source = asp::data::read_csv<fill>(path, {.time_column = "at"}, column("sent", &fill::sent));
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].time, t0 + 5s);
+  EXPECT_EQ(rows[0].value.sent, t0 + 4s);
+}
+
+}  // namespace
