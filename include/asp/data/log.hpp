@@ -1,0 +1,285 @@
+#pragma once
+
+// The record log (.asplog): an append-only file of timestamped records from one or more
+// streams, written while a program runs live and read back later as the past.
+//
+// Layout (docs/record-log.md has the details):
+//   - a text header: "ASPLOG 1", the creator, each stream's name and schema, and a CRC;
+//   - records: u32 body size, u32 CRC-32C of the body, then the body: i64 event time (ns since
+//     the epoch), u16 stream id, payload bytes;
+//   - a time index beside it, FILE.idx: one fixed-size, checksummed entry per chunk of records
+//     (offsets, first and last times). Readers binary-search it to seek; when it is missing or
+//     torn they rebuild it in memory by scanning. Nothing is written only at close: a recorder
+//     killed at any moment leaves a file whose complete records all read back.
+
+#include <asp/data/codec.hpp>
+#include <asp/data/mapped_file.hpp>
+#include <asp/error.hpp>
+#include <asp/event.hpp>
+#include <asp/time.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asp::data {
+
+/// A stream of a record log: its name and a schema string that says what its payloads hold
+/// (free text to the log; the `asp` tool writes its column list there).
+struct log_stream {
+  std::string name;
+  std::string schema{};
+
+  friend bool operator==(const log_stream&, const log_stream&) = default;
+};
+
+/// When a writer makes what it wrote durable (fdatasync). A record is *acknowledged* once an
+/// fsync covers it; `close()` always syncs. Both limits may be set; none means on close only.
+struct fsync_policy {
+  /// Sync after this many records (1: every record); 0: no limit by count.
+  std::size_t every_records = 0;
+  /// Sync at the first write once this much real time has passed since the last sync; zero:
+  /// no limit by time. (A writer has no thread: call `sync()` from a timer for a quiet stream.)
+  std::chrono::nanoseconds every = std::chrono::nanoseconds::zero();
+};
+
+/// How a log is written.
+struct log_writer_options {
+  /// Written into the header: who made the file.
+  std::string creator = "asp";
+  fsync_policy fsync{};
+  /// Records per chunk of the time index (and bytes buffered before a write(2)).
+  std::size_t chunk_records = 4096;
+  std::size_t buffer_bytes = std::size_t{1} << 16;
+  /// Replace an existing file (otherwise creating over one fails).
+  bool overwrite = false;
+};
+
+/// Appends records to a new record log. Not thread-safe: one writer, one thread (the loop's).
+/// Errors (cannot create, disk full, permission denied) throw std::system_error naming the
+/// file and how many records are acknowledged; what was acknowledged stays readable, and a
+/// writer that failed refuses further writes.
+class log_writer {
+ public:
+  /// Creates `path` (and `path`.idx) with `streams` (ids are their positions, at most 65535).
+  log_writer(std::string path, std::vector<log_stream> streams, log_writer_options options = {});
+  log_writer(log_writer&&) noexcept;
+  log_writer& operator=(log_writer&&) noexcept;
+  /// Closes (and syncs) if still open; errors are then swallowed — call close() to see them.
+  ~log_writer();
+
+  /// Appends one record of stream `stream` at `time` with `payload`.
+  void write(std::uint16_t stream, time_point time, std::string_view payload);
+
+  /// Appends `value` encoded by codec<T>.
+  template <class T>
+  void write_value(std::uint16_t stream, time_point time, const T& value) {
+    m_scratch.clear();
+    codec<T>::encode(value, m_scratch);
+    write(stream, time, m_scratch);
+  }
+
+  /// Hands every buffered record to the operating system (a killed process loses nothing
+  /// written before; a crash of the machine may).
+  void flush();
+  /// Flushes and fdatasyncs: every record written so far is acknowledged.
+  void sync();
+  /// Syncs and closes. Idempotent.
+  void close();
+
+  /// The id of the stream named `name`; throws std::invalid_argument when there is none.
+  std::uint16_t stream_id(std::string_view name) const;
+
+  std::uint64_t written() const noexcept;       ///< records written
+  std::uint64_t acknowledged() const noexcept;  ///< records covered by an fsync
+  const std::string& path() const noexcept;
+
+ private:
+  struct state;
+  std::unique_ptr<state> m_state;
+  std::string m_scratch;
+};
+
+/// What a reader does with a corrupt record in the middle of a file (a torn tail is never an
+/// error: it is reported, and every complete record before it is delivered).
+enum class corrupt_records {
+  fail,  ///< throw asp::input_error with its offset
+  skip,  ///< skip to the next valid record and count
+};
+
+/// How a log is read.
+struct log_read_options {
+  /// Only records at or after `start`, found by binary search in the time index.
+  std::optional<time_point> start{};
+  /// Only records at or before `end`.
+  std::optional<time_point> end{};
+  /// Only these streams, by name (empty: all). An unknown name is an error.
+  std::vector<std::string> streams{};
+  corrupt_records on_corrupt = corrupt_records::fail;
+};
+
+/// How a reader found the time index.
+enum class index_state {
+  complete,  ///< FILE.idx covered the whole file
+  partial,   ///< FILE.idx was torn or behind: the rest was found by scanning
+  missing,   ///< no usable FILE.idx: the index was rebuilt by scanning
+};
+
+/// The end of a file cut in the middle of a record (a writer killed mid-write).
+struct torn_tail {
+  std::uint64_t offset;  ///< where the incomplete record starts
+  std::uint64_t bytes;   ///< from there to the end of the file
+};
+
+/// What a reader found; shared, so it can be read after the reader was moved into a stream.
+struct log_report {
+  std::uint64_t records = 0;          ///< records delivered
+  std::uint64_t corrupt_skipped = 0;  ///< corrupt records skipped (corrupt_records::skip)
+  std::optional<torn_tail> torn{};    ///< set once the reader reaches a torn tail
+  index_state index = index_state::complete;
+  std::uint64_t chunks = 0;  ///< chunks in the index
+};
+
+/// One record as read: its stream, its payload (a view into the mapped file, valid while the
+/// reader lives) and its offset in the file.
+struct log_record {
+  std::uint16_t stream = 0;
+  std::string_view payload{};
+  std::uint64_t offset = 0;
+};
+
+namespace detail {
+struct log_file;
+struct log_cursor;
+}  // namespace detail
+
+/// A record log as a past source of `asp::event<log_record>`: the records of the chosen
+/// streams merged in (time, record order), from `start` to `end`. Opening reads the header and
+/// the time index (or rebuilds it); records are read lazily from the mapped file. Errors are
+/// asp::input_error naming the file and the offset.
+class log_reader {
+ public:
+  explicit log_reader(std::string path, log_read_options options = {});
+  log_reader(log_reader&&) noexcept;
+  log_reader& operator=(log_reader&&) noexcept;
+  ~log_reader();
+
+  using value_type = event<log_record>;
+
+  class iterator {
+   public:
+    using value_type = event<log_record>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    const event<log_record>& operator*() const noexcept;
+    const event<log_record>* operator->() const noexcept { return &**this; }
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.done();
+    }
+
+   private:
+    friend class log_reader;
+    explicit iterator(log_reader* r) noexcept : m_reader(r) {}
+    bool done() const noexcept;
+    log_reader* m_reader = nullptr;
+  };
+
+  /// Reads the first record (once).
+  iterator begin();
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  /// The file's streams, by id.
+  const std::vector<log_stream>& streams() const noexcept;
+  /// The header's creator.
+  const std::string& creator() const noexcept;
+  /// The id of the stream named `name`; throws asp::input_error when there is none.
+  std::uint16_t stream_id(std::string_view name) const;
+  /// Records delivered, corrupt records skipped, the torn tail, the index's state.
+  std::shared_ptr<const log_report> report() const noexcept;
+  const std::string& path() const noexcept;
+
+ private:
+  friend class iterator;
+  void advance();
+
+  std::unique_ptr<detail::log_file> m_file;
+  event<log_record> m_current{};
+  bool m_begun = false;
+  bool m_done = false;
+};
+
+/// One stream of a record log as a past source of `asp::event<T>`, each payload decoded by
+/// codec<T>: what was recorded, read back as the past.
+template <class T>
+class log_source {
+ public:
+  /// Reads the stream named `stream` of `path` (options.streams is replaced by it).
+  log_source(std::string path, std::string stream, log_read_options options = {})
+      : m_reader(std::move(path), with_stream(std::move(options), std::move(stream))) {}
+
+  class iterator {
+   public:
+    using value_type = event<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    const event<T>& operator*() const noexcept { return m_owner->m_current; }
+    iterator& operator++() {
+      ++m_it;
+      m_owner->decode(m_it);
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t s) noexcept {
+      return it.m_it == s;
+    }
+
+   private:
+    friend class log_source;
+    iterator(log_source* owner, log_reader::iterator it) : m_owner(owner), m_it(it) {}
+    log_source* m_owner = nullptr;
+    log_reader::iterator m_it;
+  };
+
+  iterator begin() {
+    log_reader::iterator it = m_reader.begin();
+    if (!m_begun) {
+      m_begun = true;
+      decode(it);
+    }
+    return iterator{this, it};
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  std::shared_ptr<const log_report> report() const noexcept { return m_reader.report(); }
+  const log_reader& reader() const noexcept { return m_reader; }
+
+ private:
+  static log_read_options with_stream(log_read_options options, std::string stream) {
+    options.streams = {std::move(stream)};
+    return options;
+  }
+  void decode(const log_reader::iterator& it) {
+    if (it == std::default_sentinel) return;
+    try {
+      m_current = event<T>{it->time, codec<T>::decode(it->value.payload)};
+    } catch (const std::exception& e) {
+      throw input_error(m_reader.path() + ": record at offset " + std::to_string(it->value.offset) +
+                        " of stream '" + m_reader.streams()[it->value.stream].name +
+                        "': cannot decode: " + e.what());
+    }
+  }
+
+  log_reader m_reader;
+  event<T> m_current{};
+  bool m_begun = false;
+};
+
+}  // namespace asp::data

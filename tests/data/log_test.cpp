@@ -1,0 +1,343 @@
+// asp::data record log: writing, reading back merged in time order, seeking by the time index,
+// torn tails, corrupt records, codecs, durability, and recording a live stream.
+#include <asp/data/log.hpp>
+
+#include <asp/asp.hpp>
+#include <asp/data/record.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bit>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "data/temp_file.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+using asp::data::log_read_options;
+using asp::data::log_reader;
+using asp::data::log_writer;
+
+// "stream@seconds=payload" for every record a reader yields.
+std::vector<std::string> lines_of(log_reader& reader) {
+  std::vector<std::string> out;
+  for (const auto& e : reader) {
+    out.push_back(reader.streams()[e.value.stream].name + "@" + std::to_string((e.time - t0) / 1s) +
+                  "=" + std::string(e.value.payload));
+  }
+  return out;
+}
+
+std::string input_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const asp::input_error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no asp::input_error";
+  return "";
+}
+
+struct Log : ::testing::Test {
+  temp_dir dir;
+  std::string path = dir.path("r.asplog");
+
+  void write_ab(log_writer& w) {
+    w.write(0, t0 + 1s, "a1");
+    w.write(1, t0 + 2s, "b2");
+    w.write(0, t0 + 3s, "a3");
+    w.write(1, t0 + 3s, "b3");
+  }
+};
+
+TEST_F(Log, WhatIsWrittenReadsBackWithItsHeader) {
+  {
+    log_writer w(path, {{"a", "text"}, {"b", "bid:f64"}}, {.creator = "a test"});
+    write_ab(w);
+    EXPECT_EQ(w.written(), 4u);
+    w.close();
+    EXPECT_EQ(w.acknowledged(), 4u);
+  }
+  log_reader r(path);
+  EXPECT_EQ(r.creator(), "a test");
+  EXPECT_EQ(r.streams(), (std::vector<asp::data::log_stream>{{"a", "text"}, {"b", "bid:f64"}}));
+  EXPECT_EQ(lines_of(r), (std::vector<std::string>{"a@1=a1", "b@2=b2", "a@3=a3", "b@3=b3"}));
+  EXPECT_EQ(r.report()->records, 4u);
+  EXPECT_EQ(r.report()->index, asp::data::index_state::complete);
+  EXPECT_FALSE(r.report()->torn.has_value());
+  // The header describes itself.
+  EXPECT_TRUE(dir.read("r.asplog")
+                  .starts_with("ASPLOG 1\ncreator: a test\nstream: a\nschema: text\n"
+                               "stream: b\nschema: bid:f64\ncrc: "));
+}
+
+TEST_F(Log, StreamsMergeInTimeThenRecordOrder) {
+  {
+    log_writer w(path, {{"a"}, {"b"}});
+    w.write(0, t0 + 1s, "a1");
+    w.write(0, t0 + 3s, "a3");
+    w.write(0, t0 + 5s, "a5");
+    w.write(1, t0 + 2s, "b2");
+    w.write(1, t0 + 3s, "b3");  // same time as a3, written later: after it
+    w.write(1, t0 + 6s, "b6");
+  }
+  log_reader r(path);
+  EXPECT_EQ(lines_of(r),
+            (std::vector<std::string>{"a@1=a1", "b@2=b2", "a@3=a3", "b@3=b3", "a@5=a5", "b@6=b6"}));
+  log_reader only_b(path, {.streams = {"b"}});
+  EXPECT_EQ(lines_of(only_b), (std::vector<std::string>{"b@2=b2", "b@3=b3", "b@6=b6"}));
+  EXPECT_EQ(input_error_of([&] { log_reader(path, {.streams = {"c"}}); }),
+            path + ": no stream 'c' (the file has 'a', 'b')");
+}
+
+TEST_F(Log, SeekingByTimeUsesTheIndexAndEndStopsTheRead) {
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 100});
+    for (int i = 0; i < 10'000; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
+  }
+  log_reader r(path, {.start = t0 + 5000s + 500ms, .end = t0 + 5003s});
+  EXPECT_EQ(lines_of(r), (std::vector<std::string>{"x@5001=5001", "x@5002=5002", "x@5003=5003"}));
+  EXPECT_EQ(r.report()->chunks, 100u);
+  EXPECT_EQ(r.report()->index, asp::data::index_state::complete);
+  log_reader after(path, {.start = t0 + 20000s});
+  EXPECT_EQ(lines_of(after), std::vector<std::string>{});
+}
+
+TEST_F(Log, AMissingOrTornIndexIsRebuiltByScanning) {
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 10});
+    for (int i = 0; i < 95; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
+  }
+  const std::string index = dir.read("r.asplog.idx");
+  ASSERT_EQ(index.size(), 8u + 10u * 40u);  // 9 full chunks and the last one, at close
+
+  dir.write("r.asplog.idx", index.substr(0, 8 + 4 * 40 + 17));  // torn in its fifth entry
+  log_reader partial(path, {.start = t0 + 90s});
+  EXPECT_EQ(lines_of(partial).front(), "x@90=90");
+  EXPECT_EQ(partial.report()->index, asp::data::index_state::partial);
+
+  std::filesystem::remove(dir.path("r.asplog.idx"));
+  log_reader missing(path, {.start = t0 + 42s});
+  const auto lines = lines_of(missing);
+  ASSERT_EQ(lines.size(), 53u);
+  EXPECT_EQ(lines.front(), "x@42=42");
+  EXPECT_EQ(missing.report()->index, asp::data::index_state::missing);
+
+  std::string garbage = index;
+  garbage[8 + 2 * 40 + 3] ^= 0x40;  // the third entry's CRC fails: the rest is scanned
+  dir.write("r.asplog.idx", garbage);
+  log_reader bad(path, {.start = t0 + 50s});
+  EXPECT_EQ(lines_of(bad).size(), 45u);
+  EXPECT_EQ(bad.report()->index, asp::data::index_state::partial);
+}
+
+TEST_F(Log, ATornTailIsReportedAndEveryCompleteRecordBeforeItIsRead) {
+  {
+    log_writer w(path, {{"x"}});
+    for (int i = 0; i < 5; ++i)
+      w.write(0, t0 + std::chrono::seconds(i), "payload" + std::to_string(i));
+  }
+  const std::string bytes = dir.read("r.asplog");
+  const std::size_t record = 8 + 10 + 8;  // frame, head, "payloadN"
+  const std::size_t fifth = bytes.size() - record;
+  for (const std::size_t cut : {std::size_t{1}, std::size_t{7}, std::size_t{8}, record - 1}) {
+    dir.write("r.asplog", bytes.substr(0, fifth + cut));
+    log_reader r(path);
+    EXPECT_EQ(lines_of(r).size(), 4u) << cut;
+    ASSERT_TRUE(r.report()->torn.has_value()) << cut;
+    EXPECT_EQ(r.report()->torn->offset, fifth);
+    EXPECT_EQ(r.report()->torn->bytes, cut);
+  }
+  // Zeros where the tail should be (a file extended but never written) are a torn tail too.
+  dir.write("r.asplog", bytes.substr(0, fifth) + std::string(100, '\0'));
+  log_reader zeros(path);
+  EXPECT_EQ(lines_of(zeros).size(), 4u);
+  EXPECT_EQ(zeros.report()->torn->bytes, 100u);
+}
+
+TEST_F(Log, ACorruptRecordInTheMiddleFailsWithItsOffsetOrIsSkippedAndCounted) {
+  {
+    log_writer w(path, {{"x"}});
+    for (int i = 0; i < 5; ++i)
+      w.write(0, t0 + std::chrono::seconds(i), "payload" + std::to_string(i));
+  }
+  std::string bytes = dir.read("r.asplog");
+  const std::size_t record = 26;
+  const std::size_t third = bytes.size() - 3 * record;
+  bytes[third + 20] ^= 0x01;  // a bit of the third record's payload
+  dir.write("r.asplog", bytes);
+
+  log_reader strict(path);
+  std::vector<std::string> seen;
+  EXPECT_EQ(input_error_of([&] {
+              for (const auto& e : strict) seen.emplace_back(e.value.payload);
+            }),
+            path + ": corrupt record at offset " + std::to_string(third) +
+                " (bad size or CRC); the next valid record is at offset " +
+                std::to_string(third + record));
+  EXPECT_EQ(seen, (std::vector<std::string>{"payload0", "payload1"}));
+
+  log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
+  EXPECT_EQ(lines_of(lenient), (std::vector<std::string>{"x@0=payload0", "x@1=payload1",
+                                                         "x@3=payload3", "x@4=payload4"}));
+  EXPECT_EQ(lenient.report()->corrupt_skipped, 1u);
+  EXPECT_FALSE(lenient.report()->torn.has_value());
+}
+
+TEST_F(Log, BadHeadersAreNamed) {
+  dir.write("not.asplog", "time,value\n");
+  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("not.asplog")}; }),
+            dir.path("not.asplog") + ": not a record log (it does not start with 'ASPLOG')");
+  dir.write("v2.asplog", "ASPLOG 2\ncreator: future\ncrc: 00000000\n");
+  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("v2.asplog")}; }),
+            dir.path("v2.asplog") + ": format version 2; this reader reads version 1");
+  { log_writer w(path, {{"x"}}); }
+  std::string bytes = dir.read("r.asplog");
+  bytes[bytes.find("stream: x") + 8] = 'y';
+  dir.write("r.asplog", bytes);
+  EXPECT_EQ(input_error_of([&] { log_reader{path}; }),
+            path + ": the header is corrupt (its CRC does not match)");
+  dir.write("cut.asplog", "ASPLOG 1\ncreator: a");
+  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("cut.asplog")}; }),
+            dir.path("cut.asplog") + ": the header is incomplete");
+}
+
+struct tick {
+  double price;
+  std::int64_t size;
+};
+
+TEST_F(Log, TypedSourcesDecodeWithCodecs) {
+  {
+    log_writer w(path, {{"ticks"}, {"notes"}});
+    w.write_value(0, t0 + 1s, tick{10.5, 3});
+    w.write_value(1, t0 + 1s, std::string("hello"));
+    w.write_value(0, t0 + 2s, tick{-0.0, -7});
+  }
+  asp::data::log_source<tick> ticks(path, "ticks");
+  std::vector<std::pair<double, std::int64_t>> got;
+  for (const auto& e : ticks) got.emplace_back(e.value.price, e.value.size);
+  EXPECT_EQ(got, (std::vector<std::pair<double, std::int64_t>>{{10.5, 3}, {-0.0, -7}}));
+  asp::data::log_source<std::string> notes(path, "notes");
+  EXPECT_EQ((*notes.begin()).value, "hello");
+
+  asp::data::log_source<tick> wrong(path, "notes");
+  EXPECT_EQ(input_error_of([&] { wrong.begin(); }),
+            path + ": record at offset " +
+                std::to_string((*log_reader(path, {.streams = {"notes"}}).begin()).value.offset) +
+                " of stream 'notes': cannot decode: a payload of 5 bytes for a type of 16");
+}
+
+TEST_F(Log, DurabilityAcknowledgesWhatAnFsyncCovers) {
+  log_writer w(path, {{"x"}}, {.fsync = {.every_records = 3}});
+  for (int i = 1; i <= 7; ++i) {
+    w.write(0, t0 + std::chrono::seconds(i), "r");
+    EXPECT_EQ(w.acknowledged(), static_cast<std::uint64_t>(i / 3 * 3)) << i;
+  }
+  w.sync();
+  EXPECT_EQ(w.acknowledged(), 7u);
+  w.write(0, t0 + 8s, "r");
+  EXPECT_EQ(w.acknowledged(), 7u);
+  w.close();
+  EXPECT_EQ(w.acknowledged(), 8u);
+  EXPECT_THROW(w.write(0, t0 + 9s, "r"), std::logic_error);
+}
+
+TEST_F(Log, CreatingFailsClearly) {
+  { log_writer w(path, {{"x"}}); }
+  try {
+    log_writer again(path, {{"x"}});
+    ADD_FAILURE() << "created over an existing file";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot create " + path + " (0 records acknowledged): File exists");
+  }
+  try {
+    log_writer nowhere(dir.path("no/such/dir.asplog"), {{"x"}});
+    ADD_FAILURE() << "created in a missing directory";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
+  }
+  EXPECT_THROW(log_writer(dir.path("bad.asplog"), {{"two\nlines"}}), std::invalid_argument);
+  log_writer replaced(path, {{"y"}}, {.overwrite = true});
+  replaced.close();
+  EXPECT_EQ(log_reader(path).streams().front().name, "y");
+}
+
+// In a child process: the file may grow to `limit` bytes, as on a full disk.
+TEST_F(Log, AFullDiskFailsTheWriteAndKeepsWhatWasAcknowledged) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    log_writer w(path, {{"x"}}, {.fsync = {.every_records = 1}});
+    const rlimit limit{4096, 4096};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      for (int i = 0;; ++i) w.write(0, t0 + std::chrono::seconds(i), std::string(100, 'p'));
+    } catch (const std::system_error& e) {
+      const bool named = std::string(e.what()).starts_with("cannot write " + path + " (");
+      std::_Exit(named && e.code() == std::errc::file_too_large ? 0 : 1);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  log_reader r(path);
+  std::size_t n = 0;
+  for (const auto& e : r) {
+    EXPECT_EQ(e.value.payload, std::string(100, 'p'));
+    ++n;
+  }
+  // Header plus whole records of 118 bytes up to 4096, then a torn piece of the next.
+  const std::size_t header = dir.read("r.asplog").find("crc: ") + 14;
+  EXPECT_EQ(n, (4096 - header) / 118);
+  ASSERT_TRUE(r.report()->torn.has_value());
+  EXPECT_EQ(r.report()->torn->offset + r.report()->torn->bytes, 4096u);
+}
+
+TEST_F(Log, ARecordedLiveStreamReplaysAsThePastWithTheSameCallbacksBitForBit) {
+  using trace = std::vector<std::pair<std::int64_t, std::uint64_t>>;
+  auto traced = [](trace& out) {
+    return [&out](asp::time_point t, double v) {
+      out.emplace_back(t.time_since_epoch().count(), std::bit_cast<std::uint64_t>(v));
+    };
+  };
+  trace live;
+  {
+    manual_loop m;
+    log_writer w(path, {{"prices", "f64"}});
+    asp::channel<double> feed(m.loop);
+    auto producer = [&]() -> asp::task<void> {
+      for (int i = 0; i < 50; ++i) {
+        co_await asp::sleep(std::chrono::milliseconds(7 * i + 1));
+        feed.push(asp::now() - std::chrono::microseconds(i), 1.0 / (i + 3) - 0.1 * i);
+      }
+      feed.close();
+    };
+    m.loop.run(
+        {}, producer(),
+        asp::process_stream(traced(live), asp::none, asp::data::record_into(w, "prices", feed)));
+    w.close();
+  }
+  ASSERT_EQ(live.size(), 50u);
+  trace replayed;
+  manual_loop m;
+  m.loop.run({},
+             asp::process_stream(traced(replayed), asp::data::log_source<double>(path, "prices")));
+  EXPECT_EQ(replayed, live);
+}
+
+}  // namespace
