@@ -1,0 +1,124 @@
+#pragma once
+
+// Tables: CSV rows whose columns are known only at run time — what the `asp` tool reads,
+// records and writes back. A schema names each column and its type (inferred from the first
+// rows or given); rows travel through a record log as compact binary payloads, and the schema
+// string goes into the log's header so the rows can be written back as the same CSV.
+
+#include <asp/data/csv.hpp>
+#include <asp/data/time_text.hpp>
+#include <asp/event.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asp::data {
+
+/// The type of a table column.
+enum class column_type {
+  integer,  ///< int64, "i64"
+  real,     ///< double, "f64"
+  boolean,  ///< "bool": true/false, 1/0
+  text,     ///< "text": any bytes
+};
+
+/// The name of a type in a schema string: "i64", "f64", "bool", "text".
+std::string_view to_string(column_type type) noexcept;
+
+struct table_column {
+  std::string name;
+  column_type type = column_type::text;
+  friend bool operator==(const table_column&, const table_column&) = default;
+};
+
+/// What a table's rows hold: the time column (its name and format) and the value columns, in
+/// the file's order. As a string (a record log's stream schema):
+/// `table time=iso8601 symbol:text,bid:f64,size:i64`.
+struct table_schema {
+  table_column time{"time", column_type::text};
+  time_format times = time_format::iso8601;
+  std::vector<table_column> columns;
+  /// The time column's position among all the columns of the CSV (for writing it back).
+  std::size_t time_position = 0;
+
+  std::string to_string() const;
+  /// Parses what to_string() wrote; std::nullopt for another kind of schema string.
+  static std::optional<table_schema> parse(std::string_view text);
+  /// Parses a user's `--schema`: `name:type,...` (the time column excluded).
+  static std::vector<table_column> parse_columns(std::string_view text);
+
+  friend bool operator==(const table_schema&, const table_schema&) = default;
+};
+
+/// Encodes a row's fields (text, one per column of `schema`, in order) as a payload: i64 and
+/// f64 as 8 bytes, bool as 1, text as a u32 length and its bytes. Throws asp::input_error
+/// ("column 'bid': expected a number, found 'x'") for a field of the wrong type, and then
+/// sets `*failed` (when given) to that column's index.
+void encode_row(const table_schema& schema, const std::vector<std::string_view>& fields,
+                std::string& payload, std::size_t* failed = nullptr);
+
+/// Decodes a payload back into each column's text (numbers in their shortest exact form).
+/// Throws asp::input_error for a payload that does not match the schema.
+void decode_row(const table_schema& schema, std::string_view payload,
+                std::vector<std::string>& fields);
+
+/// How a CSV file is read as a table.
+struct table_options {
+  /// The time column; empty: the first of "time", "timestamp", "ts".
+  std::string time_column{};
+  time_format times = time_format::iso8601;
+  char delimiter = ',';
+  /// The value columns' types; empty: inferred from the first `infer_rows` rows (integer if
+  /// every value is one, else real, else boolean, else text).
+  std::vector<table_column> columns{};
+  std::size_t infer_rows = 100;
+  bad_rows on_bad_row = bad_rows::fail;
+  std::size_t report_skipped = 10;
+};
+
+/// A CSV file as a past source of `asp::event<std::string>`, each value a row encoded as
+/// `encode_row` does under `schema()`.
+class csv_table {
+ public:
+  explicit csv_table(std::string path, table_options options = {});
+  csv_table(csv_table&&) noexcept;
+  csv_table& operator=(csv_table&&) noexcept;
+  ~csv_table();
+
+  const table_schema& schema() const noexcept;
+  std::shared_ptr<const csv_report> report() const noexcept;
+
+  class iterator {
+   public:
+    using value_type = event<std::string>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    const event<std::string>& operator*() const noexcept;
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.done();
+    }
+
+   private:
+    friend class csv_table;
+    explicit iterator(csv_table* t) noexcept : m_table(t) {}
+    bool done() const noexcept;
+    csv_table* m_table = nullptr;
+  };
+  iterator begin();
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  struct state;
+  std::unique_ptr<state> m_state;
+};
+
+/// Writes CSV: fields quoted when they hold the delimiter, a quote or a line break.
+void append_csv_field(std::string& line, std::string_view field, char delimiter = ',');
+
+}  // namespace asp::data

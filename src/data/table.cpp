@@ -1,0 +1,405 @@
+#include <asp/data/table.hpp>
+
+#include <asp/error.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+namespace asp::data {
+
+std::string_view to_string(column_type type) noexcept {
+  switch (type) {
+    case column_type::integer:
+      return "i64";
+    case column_type::real:
+      return "f64";
+    case column_type::boolean:
+      return "bool";
+    case column_type::text:
+      return "text";
+  }
+  return "text";
+}
+
+namespace {
+
+std::optional<column_type> type_named(std::string_view name) {
+  if (name == "i64") return column_type::integer;
+  if (name == "f64") return column_type::real;
+  if (name == "bool") return column_type::boolean;
+  if (name == "text") return column_type::text;
+  return std::nullopt;
+}
+
+// Column names may hold anything; the schema string escapes what it uses as punctuation.
+std::string escape(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    if (std::strchr(",: %@=\n\r", c) != nullptr && c != '\0') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> unescape(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    unsigned value = 0;
+    if (std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ec != std::errc()) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view text, char by) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t at = text.find(by, start);
+    out.push_back(text.substr(start, at == std::string_view::npos ? text.npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
+template <class T>
+void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+}  // namespace
+
+std::string table_schema::to_string() const {
+  std::string out = "table " + escape(time.name) + "=" + std::string(data::to_string(times)) + "@" +
+                    std::to_string(time_position);
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    out += i == 0 ? " " : ",";
+    out += escape(columns[i].name) + ":" + std::string(data::to_string(columns[i].type));
+  }
+  return out;
+}
+
+std::optional<table_schema> table_schema::parse(std::string_view text) {
+  if (!text.starts_with("table ")) return std::nullopt;
+  text.remove_prefix(6);
+  const std::size_t space = text.find(' ');
+  const std::string_view time_part = text.substr(0, space);
+  const std::size_t eq = time_part.find('=');
+  const std::size_t at = time_part.find('@');
+  if (eq == std::string_view::npos || at == std::string_view::npos || at < eq) return std::nullopt;
+  table_schema s;
+  const auto name = unescape(time_part.substr(0, eq));
+  const auto format = time_format_named(time_part.substr(eq + 1, at - eq - 1));
+  const std::string_view position = time_part.substr(at + 1);
+  if (!name || !format ||
+      std::from_chars(position.data(), position.data() + position.size(), s.time_position).ec !=
+          std::errc()) {
+    return std::nullopt;
+  }
+  s.time.name = *name;
+  s.times = *format;
+  if (space != std::string_view::npos) {
+    for (const std::string_view column : split(text.substr(space + 1), ',')) {
+      const std::size_t colon = column.rfind(':');
+      if (colon == std::string_view::npos) return std::nullopt;
+      const auto column_name = unescape(column.substr(0, colon));
+      const auto type = type_named(column.substr(colon + 1));
+      if (!column_name || !type) return std::nullopt;
+      s.columns.push_back({*column_name, *type});
+    }
+  }
+  return s;
+}
+
+std::vector<table_column> table_schema::parse_columns(std::string_view text) {
+  std::vector<table_column> out;
+  for (const std::string_view column : split(text, ',')) {
+    const std::size_t colon = column.rfind(':');
+    const auto type =
+        colon == std::string_view::npos ? std::nullopt : type_named(column.substr(colon + 1));
+    if (!type || colon == 0) {
+      throw std::invalid_argument(
+          "a schema is NAME:TYPE,... with TYPE one of i64, f64, bool, "
+          "text; not '" +
+          std::string(column) + "'");
+    }
+    out.push_back({std::string(column.substr(0, colon)), *type});
+  }
+  return out;
+}
+
+void encode_row(const table_schema& schema, const std::vector<std::string_view>& fields,
+                std::string& payload, std::size_t* failed) {
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
+    const table_column& c = schema.columns[i];
+    const std::string_view f = fields[i];
+    auto bad = [&](std::string_view expected) {
+      if (failed != nullptr) *failed = i;
+      return input_error("column '" + c.name + "': " + detail::found(expected, f));
+    };
+    switch (c.type) {
+      case column_type::integer: {
+        std::int64_t v = 0;
+        if (!detail::parse_field(f, v)) throw bad("an integer");
+        put(payload, v);
+        break;
+      }
+      case column_type::real: {
+        double v = 0;
+        if (!detail::parse_field(f, v)) throw bad("a number");
+        put(payload, v);
+        break;
+      }
+      case column_type::boolean: {
+        bool v = false;
+        if (!detail::parse_field(f, v)) throw bad("true or false (or 1 or 0)");
+        payload.push_back(v ? '\1' : '\0');
+        break;
+      }
+      case column_type::text:
+        put(payload, static_cast<std::uint32_t>(f.size()));
+        payload.append(f);
+        break;
+    }
+  }
+}
+
+void decode_row(const table_schema& schema, std::string_view payload,
+                std::vector<std::string>& fields) {
+  fields.resize(schema.columns.size());
+  std::size_t pos = 0;
+  auto take = [&](std::size_t n, const table_column& c) {
+    if (pos + n > payload.size()) {
+      throw input_error("a payload of " + std::to_string(payload.size()) +
+                        " bytes is too short for column '" + c.name + "' of its schema");
+    }
+    const char* p = payload.data() + pos;
+    pos += n;
+    return p;
+  };
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
+    const table_column& c = schema.columns[i];
+    std::string& out = fields[i];
+    switch (c.type) {
+      case column_type::integer: {
+        std::int64_t v = 0;
+        std::memcpy(&v, take(8, c), 8);
+        out = std::to_string(v);
+        break;
+      }
+      case column_type::real: {
+        double v = 0;
+        std::memcpy(&v, take(8, c), 8);
+        char buffer[32];
+        const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+        out.assign(buffer, end);
+        break;
+      }
+      case column_type::boolean:
+        out = *take(1, c) != '\0' ? "true" : "false";
+        break;
+      case column_type::text: {
+        std::uint32_t n = 0;
+        std::memcpy(&n, take(4, c), 4);
+        out.assign(take(n, c), n);
+        break;
+      }
+    }
+  }
+  if (pos != payload.size()) {
+    throw input_error("a payload of " + std::to_string(payload.size()) + " bytes for a row of " +
+                      std::to_string(pos) + " bytes under its schema");
+  }
+}
+
+void append_csv_field(std::string& line, std::string_view field, char delimiter) {
+  if (field.find_first_of(std::string{delimiter, '"', '\n', '\r'}) == std::string_view::npos) {
+    line += field;
+    return;
+  }
+  line += '"';
+  for (const char c : field) {
+    if (c == '"') line += '"';
+    line += c;
+  }
+  line += '"';
+}
+
+struct csv_table::state {
+  state(std::string path, table_options opts)
+      : file(std::move(path)),
+        options(std::move(opts)),
+        cursor(file.bytes(), options.delimiter, file.path()),
+        report(std::make_shared<csv_report>()) {
+    if (!cursor.next(fields))
+      throw input_error(file.path() + ": no header row (the file is empty)");
+    std::vector<std::string> header;
+    for (const csv_field& f : fields) header.emplace_back(f.text);
+    width = header.size();
+    csv_options lookup;
+    lookup.time_column = options.time_column;
+    schema.time_position = detail::find_time_column(header, lookup, file.path());
+    schema.time = {header[schema.time_position], column_type::text};
+    schema.times = options.times;
+    if (!options.columns.empty()) {
+      for (const table_column& c : options.columns) {
+        const auto at = detail::find_column(header, c.name);
+        if (!at) throw input_error(detail::missing_column(header, c.name, file.path()));
+        positions.push_back(*at);
+        schema.columns.push_back(c);
+      }
+    } else {
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        if (i == schema.time_position) continue;
+        positions.push_back(i);
+        schema.columns.push_back({header[i], column_type::text});
+      }
+      infer();
+    }
+    values.resize(positions.size());
+  }
+
+  // The types the first rows allow: integer, then real, then boolean, then text.
+  void infer() {
+    const std::size_t n = schema.columns.size();
+    std::vector<bool> integer(n, true), real(n, true), boolean(n, true), seen(n, false);
+    csv_cursor probe(file.bytes(), options.delimiter, file.path());
+    std::vector<csv_field> row;
+    probe.next(row);  // the header
+    for (std::size_t r = 0; r < options.infer_rows;) {
+      try {
+        if (!probe.next(row)) break;
+      } catch (const input_error&) {
+        continue;
+      }
+      ++r;
+      if (row.size() != width) continue;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view f = row[positions[i]].text;
+        if (f.empty()) continue;
+        seen[i] = true;
+        std::int64_t iv = 0;
+        double dv = 0;
+        bool bv = false;
+        if (integer[i] && !detail::parse_field(f, iv)) integer[i] = false;
+        if (real[i] && !detail::parse_field(f, dv)) real[i] = false;
+        if (boolean[i] && !detail::parse_field(f, bv)) boolean[i] = false;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      column_type& t = schema.columns[i].type;
+      t = !seen[i]     ? column_type::text
+          : integer[i] ? column_type::integer
+          : real[i]    ? column_type::real
+          : boolean[i] ? column_type::boolean
+                       : column_type::text;
+    }
+  }
+
+  bool advance() {
+    for (;;) {
+      try {
+        if (!cursor.next(fields)) return false;
+        fill();
+        ++report->rows;
+        return true;
+      } catch (const input_error& e) {
+        if (options.on_bad_row == bad_rows::fail) throw;
+        ++report->skipped;
+        if (report->first_skipped.size() < options.report_skipped) {
+          report->first_skipped.emplace_back(e.what());
+        }
+      }
+    }
+  }
+
+  void fill() {
+    if (fields.size() != width) {
+      throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
+                        (fields.size() == 1 ? " field" : " fields") + ", the header has " +
+                        std::to_string(width));
+    }
+    const csv_field& t = fields[schema.time_position];
+    std::string why;
+    const std::optional<time_point> when = parse_time(t.text, schema.times, &why);
+    if (!when) {
+      throw input_error(
+          cursor.where(t.offset) + ": column '" + schema.time.name + "': " +
+          detail::found("a time (" + std::string(data::to_string(schema.times)) + "; " + why + ")",
+                        t.text));
+    }
+    for (std::size_t i = 0; i < positions.size(); ++i) values[i] = fields[positions[i]].text;
+    current.time = *when;
+    current.value.clear();
+    std::size_t failed = 0;
+    try {
+      encode_row(schema, values, current.value, &failed);
+    } catch (const input_error& e) {
+      throw input_error(cursor.where(fields[positions[failed]].offset) + ": " + e.what());
+    }
+  }
+
+  mapped_file file;
+  table_options options;
+  csv_cursor cursor;
+  table_schema schema;
+  std::vector<std::size_t> positions;
+  std::size_t width = 0;
+  std::vector<csv_field> fields;
+  std::vector<std::string_view> values;
+  event<std::string> current{};
+  bool begun = false;
+  bool at_end = false;
+  std::shared_ptr<csv_report> report;
+};
+
+csv_table::csv_table(std::string path, table_options options)
+    : m_state(std::make_unique<state>(std::move(path), std::move(options))) {}
+csv_table::csv_table(csv_table&&) noexcept = default;
+csv_table& csv_table::operator=(csv_table&&) noexcept = default;
+csv_table::~csv_table() = default;
+
+const table_schema& csv_table::schema() const noexcept {
+  return m_state->schema;
+}
+std::shared_ptr<const csv_report> csv_table::report() const noexcept {
+  return m_state->report;
+}
+
+csv_table::iterator csv_table::begin() {
+  if (!m_state->begun) {
+    m_state->begun = true;
+    m_state->at_end = !m_state->advance();
+  }
+  return iterator{this};
+}
+
+const event<std::string>& csv_table::iterator::operator*() const noexcept {
+  return m_table->m_state->current;
+}
+csv_table::iterator& csv_table::iterator::operator++() {
+  m_table->m_state->at_end = !m_table->m_state->advance();
+  return *this;
+}
+bool csv_table::iterator::done() const noexcept {
+  return m_table->m_state->at_end;
+}
+
+}  // namespace asp::data

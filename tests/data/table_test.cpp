@@ -1,0 +1,111 @@
+// asp::data tables: CSV rows with run-time columns, their schema strings and payloads.
+#include <asp/data/table.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "data/temp_file.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace asp::testing;
+using asp::data::column_type;
+using asp::data::table_column;
+using asp::data::table_schema;
+
+TEST(Table, TypesAreInferredFromTheFirstRows) {
+  temp_dir dir;
+  const std::string path = dir.write("q.csv",
+                                     "symbol,timestamp,bid,size,firm,note\n"
+                                     "ACME,2025-01-01T00:00:01Z,10,100,true,\n"
+                                     "INIT,2025-01-01T00:00:02Z,10.5,-3,false,\"a, b\"\n");
+  asp::data::csv_table table(path);
+  const table_schema& s = table.schema();
+  EXPECT_EQ(s.time.name, "timestamp");
+  EXPECT_EQ(s.time_position, 1u);
+  EXPECT_EQ(s.columns, (std::vector<table_column>{{"symbol", column_type::text},
+                                                  {"bid", column_type::real},
+                                                  {"size", column_type::integer},
+                                                  {"firm", column_type::boolean},
+                                                  {"note", column_type::text}}));
+  std::vector<std::vector<std::string>> rows;
+  std::vector<asp::time_point> times;
+  for (const auto& e : table) {
+    std::vector<std::string> fields;
+    asp::data::decode_row(s, e.value, fields);
+    rows.push_back(fields);
+    times.push_back(e.time);
+  }
+  EXPECT_EQ(times, (std::vector<asp::time_point>{t0 + 1s, t0 + 2s}));
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"ACME", "10", "100", "true", ""},
+                                                         {"INIT", "10.5", "-3", "false", "a, b"}}));
+}
+
+TEST(Table, SchemaStringsRoundTripWithAnyColumnName) {
+  table_schema s;
+  s.time = {"at time", column_type::text};
+  s.times = asp::data::time_format::epoch_micros;
+  s.time_position = 2;
+  s.columns = {
+      {"a,b:c", column_type::real}, {"100%", column_type::integer}, {"x", column_type::text}};
+  const std::string text = s.to_string();
+  EXPECT_EQ(text, "table at%20time=us@2 a%2Cb%3Ac:f64,100%25:i64,x:text");
+  EXPECT_EQ(table_schema::parse(text), s);
+  EXPECT_EQ(table_schema::parse("f64"), std::nullopt);
+  EXPECT_EQ(table_schema::parse("table t=iso8601@0"),
+            (table_schema{{"t", column_type::text}, asp::data::time_format::iso8601, {}, 0}));
+  EXPECT_EQ(table_schema::parse_columns("bid:f64,n:i64"),
+            (std::vector<table_column>{{"bid", column_type::real}, {"n", column_type::integer}}));
+  EXPECT_THROW(table_schema::parse_columns("bid:float"), std::invalid_argument);
+}
+
+TEST(Table, NumbersComeBackExactlyAndBadFieldsAreNamed) {
+  table_schema s;
+  s.columns = {{"x", column_type::real}, {"n", column_type::integer}};
+  std::string payload;
+  asp::data::encode_row(s, {"0.1", "-9223372036854775808"}, payload);
+  std::vector<std::string> fields;
+  asp::data::decode_row(s, payload, fields);
+  EXPECT_EQ(fields, (std::vector<std::string>{"0.1", "-9223372036854775808"}));
+  std::size_t failed = 99;
+  payload.clear();
+  try {
+    asp::data::encode_row(s, {"1", "2.5"}, payload, &failed);
+    ADD_FAILURE();
+  } catch (const asp::input_error& e) {
+    EXPECT_EQ(std::string(e.what()), "column 'n': expected an integer, found '2.5'");
+    EXPECT_EQ(failed, 1u);
+  }
+  EXPECT_THROW(asp::data::decode_row(s, "short", fields), asp::input_error);
+}
+
+TEST(Table, GivenColumnsAreCheckedRowByRowWithTheirPlace) {
+  temp_dir dir;
+  const std::string path = dir.write("g.csv", "time,bid\n2025-01-01,1\n2025-01-02,x\n");
+  asp::data::csv_table table(path, {.columns = {{"bid", column_type::real}}});
+  auto it = table.begin();
+  EXPECT_EQ((*it).time, t0);
+  try {
+    ++it;
+    ADD_FAILURE();
+  } catch (const asp::input_error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":3:12: column 'bid': expected a number, found 'x'");
+  }
+}
+
+TEST(Table, CsvFieldsAreQuotedOnlyWhenTheyMustBe) {
+  std::string line;
+  asp::data::append_csv_field(line, "plain");
+  line += ',';
+  asp::data::append_csv_field(line, "a,b");
+  line += ',';
+  asp::data::append_csv_field(line, "say \"hi\"");
+  line += ',';
+  asp::data::append_csv_field(line, "two\nlines");
+  EXPECT_EQ(line, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"");
+}
+
+}  // namespace
