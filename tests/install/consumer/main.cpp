@@ -3,6 +3,10 @@
 
 #include <iostream>
 
+#ifdef WITH_DATA
+#include <asp/data/time_text.hpp>
+#endif
+
 #ifdef WITH_ASIO
 #include <asp/asio/backend.hpp>
 
@@ -12,6 +16,10 @@
 
 int main() {
   using namespace std::chrono_literals;
+#ifdef WITH_DATA
+  // asp::data links: the time is parsed by it.
+  if (asp::data::parse_iso8601("2025-01-01T00:00:00Z") != asp::testing::t0) return 1;
+#endif
   auto print = [](asp::time_point t, int v) { std::cout << asp::to_string(t) << ' ' << v << '\n'; };
 #ifdef WITH_ASIO
   // A loop that waits inside an io_context: an Asio handler hands it the work to print.
