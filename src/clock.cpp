@@ -8,6 +8,9 @@ system_clock::system_clock() noexcept
     : m_wall_at_start(std::chrono::time_point_cast<duration>(std::chrono::system_clock::now())),
       m_steady_at_start(std::chrono::steady_clock::now()) {}
 
+system_clock::system_clock(time_point start) noexcept
+    : m_wall_at_start(start), m_steady_at_start(std::chrono::steady_clock::now()) {}
+
 time_point system_clock::now() const noexcept {
   return m_wall_at_start +
          std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - m_steady_at_start);

@@ -53,6 +53,17 @@ TEST(SystemClock, NeverDecreasesAndStartsNearWallTime) {
   }
 }
 
+TEST(SystemClock, AGivenStartShiftsItsReadings) {
+  const asp::time_point far =
+      asp::time_point{std::chrono::sys_days{std::chrono::year{2200} / 1 / 1}};
+  asp::system_clock clock(far);
+  const asp::time_point first = clock.now();
+  EXPECT_GE(first, far);
+  // A reading, not a timing measurement: it started at `far`, not at wall time.
+  EXPECT_LT(first, far + std::chrono::hours(24));
+  EXPECT_LE(first, clock.now());
+}
+
 TEST(SystemClock, WaitWithPastDeadlineReturnsAtOnce) {
   asp::system_clock clock;
   asp::eventfd_backend wakeup;

@@ -39,6 +39,10 @@ class clock {
 class system_clock final : public clock {
  public:
   system_clock() noexcept;
+  /// A real clock that reads `start` now and then advances with the steady clock: real time
+  /// shifted, e.g. far into the future so that any file replays as the past (the `asp play`
+  /// tool does this).
+  explicit system_clock(time_point start) noexcept;
 
   time_point now() const noexcept override;
   void wait_until(time_point deadline, backend& b) override;

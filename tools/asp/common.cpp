@@ -1,0 +1,396 @@
+// What the commands share: opening files, times and durations on the command line, formatting
+// records, the progress line.
+#include "tool.hpp"
+
+#include <fmt/core.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+namespace asp::tool {
+
+namespace {
+
+bool looks_like_log(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[7] = {};
+  in.read(magic, sizeof magic);
+  return in.gcount() == 7 && std::string_view(magic, 7) == "ASPLOG ";
+}
+
+data::table_options table_options_of(const csv_input_options& csv, bool skip_bad) {
+  data::table_options options;
+  options.time_column = csv.time_column;
+  options.times = csv.times;
+  options.delimiter = csv.delimiter;
+  if (!csv.schema.empty()) {
+    try {
+      options.columns = data::table_schema::parse_columns(csv.schema);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--schema: ") + e.what());
+    }
+  }
+  if (skip_bad) options.on_bad_row = data::bad_rows::skip;
+  return options;
+}
+
+asp::generator<const event<data::log_record>&> log_records(data::log_reader reader) {
+  for (const event<data::log_record>& e : reader) co_yield e;
+}
+
+asp::generator<const event<data::log_record>&> csv_records(data::csv_table table,
+                                                           std::optional<time_point> start,
+                                                           std::optional<time_point> end) {
+  for (const event<std::string>& e : table) {
+    if (start && e.time < *start) continue;
+    if (end && e.time > *end) break;
+    co_yield event<data::log_record>{e.time, data::log_record{0, e.value, 0}};
+  }
+}
+
+}  // namespace
+
+input open_input(const std::string& path, const csv_input_options& csv,
+                 std::optional<time_point> start, std::optional<time_point> end, bool skip_bad) {
+  input in;
+  in.path = path;
+  if (looks_like_log(path)) {
+    data::log_reader reader(
+        path, {.start = start,
+               .end = end,
+               .on_corrupt = skip_bad ? data::corrupt_records::skip : data::corrupt_records::fail});
+    in.is_log = true;
+    in.creator = reader.creator();
+    in.streams = reader.streams();
+    in.log_report = reader.report();
+    in.records = log_records(std::move(reader));
+  } else {
+    data::csv_table table(path, table_options_of(csv, skip_bad));
+    in.streams = {{std::filesystem::path(path).stem().string(), table.schema().to_string()}};
+    in.csv_report = table.report();
+    in.records = csv_records(std::move(table), start, end);
+  }
+  return in;
+}
+
+std::optional<time_point> first_time(const std::string& path, const csv_input_options& csv) {
+  input in = open_input(path, csv);
+  for (const auto& e : in.records) return e.time;
+  return std::nullopt;
+}
+
+std::optional<duration> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  __extension__ typedef __int128 wide;
+  wide total = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    wide whole = 0;
+    wide fraction = 0;
+    wide fraction_scale = 1;
+    std::size_t digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      whole = whole * 10 + (text[pos++] - '0');
+      if (++digits > 18) return std::nullopt;
+    }
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        if (fraction_scale < 1'000'000'000'000'000'000) {
+          fraction = fraction * 10 + (text[pos] - '0');
+          fraction_scale *= 10;
+        }
+        ++pos;
+        ++digits;
+      }
+    }
+    if (digits == 0) return std::nullopt;
+    std::size_t unit_end = pos;
+    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) {
+      ++unit_end;
+    }
+    const std::string_view unit = text.substr(pos, unit_end - pos);
+    wide scale = 0;
+    if (unit == "h")
+      scale = wide{3'600'000'000'000};
+    else if (unit == "m" || unit == "min")
+      scale = wide{60'000'000'000};
+    else if (unit == "s")
+      scale = 1'000'000'000;
+    else if (unit == "ms")
+      scale = 1'000'000;
+    else if (unit == "us")
+      scale = 1'000;
+    else if (unit == "ns")
+      scale = 1;
+    else
+      return std::nullopt;
+    total += whole * scale + fraction * scale / fraction_scale;
+    if (total > std::numeric_limits<duration::rep>::max()) return std::nullopt;
+    pos = unit_end;
+  }
+  return duration{static_cast<duration::rep>(total)};
+}
+
+time_point parse_when(const std::string& text, std::optional<time_point> origin,
+                      const std::string& option) {
+  if (text.starts_with("+")) {
+    const std::optional<duration> offset = parse_duration(std::string_view(text).substr(1));
+    if (!offset) {
+      throw usage_error(option + ": expected +OFFSET like +90s, +1h30m or +250ms, found '" + text +
+                        "'");
+    }
+    if (!origin) throw usage_error(option + " " + text + ": the file has no records to count from");
+    return *origin + *offset;
+  }
+  std::string why;
+  if (const auto t = data::parse_iso8601(text, &why)) return *t;
+  throw usage_error(option + ": expected an ISO 8601 time or +OFFSET, found '" + text + "' (" +
+                    why + ")");
+}
+
+std::string human(duration d) {
+  const bool negative = d < duration::zero();
+  if (negative) d = -d;
+  const auto h = std::chrono::duration_cast<std::chrono::hours>(d);
+  const auto m = std::chrono::duration_cast<std::chrono::minutes>(d - h);
+  const double s = std::chrono::duration<double>(d - h - m).count();
+  std::string out = negative ? "-" : "";
+  if (h.count() > 0) return out + fmt::format("{}h{:02}m{:02.0f}s", h.count(), m.count(), s);
+  if (m.count() > 0) return out + fmt::format("{}m{:04.1f}s", m.count(), s);
+  if (s >= 1) return out + fmt::format("{:.3g}s", s);
+  if (d >= std::chrono::milliseconds(1)) {
+    return out + fmt::format("{:.3g}ms", std::chrono::duration<double, std::milli>(d).count());
+  }
+  return out + fmt::format("{}ns", d.count());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+namespace {
+
+void json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+formatter::formatter(const std::vector<data::log_stream>& streams) : m_streams(streams) {
+  for (const data::log_stream& s : m_streams)
+    m_tables.push_back(data::table_schema::parse(s.schema));
+  m_one_table = m_streams.size() == 1 && m_tables.front().has_value();
+}
+
+std::string formatter::csv_header() const {
+  if (!m_one_table) return "time,stream,payload";
+  const data::table_schema& t = *m_tables.front();
+  std::string line;
+  std::size_t column = 0;
+  for (std::size_t i = 0; i <= t.columns.size(); ++i) {
+    if (i > 0) line += ',';
+    if (i == t.time_position) {
+      data::append_csv_field(line, t.time.name);
+    } else {
+      data::append_csv_field(line, t.columns[column++].name);
+    }
+  }
+  return line;
+}
+
+std::string formatter::csv(const event<data::log_record>& e) {
+  const auto& table = m_tables[e.value.stream];
+  std::string line;
+  if (m_one_table) {
+    data::decode_row(*table, e.value.payload, m_fields);
+    std::size_t column = 0;
+    for (std::size_t i = 0; i <= m_fields.size(); ++i) {
+      if (i > 0) line += ',';
+      if (i == table->time_position) {
+        line += data::format_time(e.time, table->times);
+      } else {
+        data::append_csv_field(line, m_fields[column++]);
+      }
+    }
+    return line;
+  }
+  line = asp::to_string(e.time) + ",";
+  data::append_csv_field(line, m_streams[e.value.stream].name);
+  if (table) {
+    data::decode_row(*table, e.value.payload, m_fields);
+    for (const std::string& f : m_fields) {
+      line += ',';
+      data::append_csv_field(line, f);
+    }
+  } else {
+    line += ',';
+    data::append_csv_field(line, e.value.payload);
+  }
+  return line;
+}
+
+std::string formatter::json(const event<data::log_record>& e) {
+  std::string out = "{\"time\":\"" + asp::to_string(e.time) + "\",\"stream\":";
+  json_string(out, m_streams[e.value.stream].name);
+  const auto& table = m_tables[e.value.stream];
+  if (!table) {
+    out += ",\"payload\":";
+    json_string(out, e.value.payload);
+    return out + "}";
+  }
+  data::decode_row(*table, e.value.payload, m_fields);
+  for (std::size_t i = 0; i < m_fields.size(); ++i) {
+    out += ',';
+    json_string(out, table->columns[i].name);
+    out += ':';
+    const std::string& f = m_fields[i];
+    switch (table->columns[i].type) {
+      case data::column_type::integer:
+      case data::column_type::boolean:
+        out += f;
+        break;
+      case data::column_type::real:
+        out += (f.find_first_of("ni") != std::string::npos) ? "null" : f;  // nan, inf
+        break;
+      case data::column_type::text:
+        json_string(out, f);
+        break;
+    }
+  }
+  return out + "}";
+}
+
+std::string formatter::raw(const event<data::log_record>& e) {
+  const auto& table = m_tables[e.value.stream];
+  if (!table) return std::string(e.value.payload);
+  data::decode_row(*table, e.value.payload, m_fields);
+  std::string line;
+  for (std::size_t i = 0; i < m_fields.size(); ++i) {
+    if (i > 0) line += ',';
+    data::append_csv_field(line, m_fields[i]);
+  }
+  return line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The progress line
+
+struct progress::state {
+  bool enabled;
+  std::optional<time_point> from;
+  std::optional<time_point> to;
+  std::optional<double> rate;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<std::uint64_t> count{0};
+  std::atomic<std::int64_t> last{0};
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread drawer;
+
+  void draw() {
+    const std::uint64_t n = count.load(std::memory_order_relaxed);
+    if (n == 0) return;
+    const time_point at{duration{last.load(std::memory_order_relaxed)}};
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::string line = asp::to_string(at).substr(0, 19);
+    if (to) line += " / " + asp::to_string(*to).substr(0, 19);
+    if (from && to && *to > *from) {
+      const double done = std::chrono::duration<double>(at - *from).count() /
+                          std::chrono::duration<double>(*to - *from).count();
+      line += fmt::format("  {:5.1f}%", 100 * std::clamp(done, 0.0, 1.0));
+      if (done > 0 && done < 1) {
+        line += "  ETA " + human(std::chrono::duration_cast<duration>(
+                               std::chrono::duration<double>(seconds * (1 - done) / done)));
+      }
+    }
+    line += fmt::format("  {:.0f} ev/s", seconds > 0 ? static_cast<double>(n) / seconds : 0.0);
+    if (rate && from) {
+      const auto scheduled = *from + std::chrono::duration_cast<duration>(
+                                         std::chrono::duration<double>(seconds * *rate));
+      if (scheduled > at) line += "  lag " + human(scheduled - at);
+    }
+    fmt::print(stderr, "\r\x1b[K{}", line);
+    std::fflush(stderr);
+  }
+};
+
+progress::progress(bool enabled, std::optional<time_point> from, std::optional<time_point> to,
+                   std::optional<double> rate)
+    : m_state(std::make_unique<state>()) {
+  state& s = *m_state;
+  s.enabled = enabled && ::isatty(2) != 0;
+  s.from = from;
+  s.to = to;
+  s.rate = rate;
+  if (!s.enabled) return;
+  s.drawer = std::thread([&s] {
+    std::unique_lock lock(s.mutex);
+    while (!s.wake.wait_for(lock, std::chrono::milliseconds(100), [&] { return s.stopping; })) {
+      s.draw();
+    }
+  });
+}
+
+progress::~progress() {
+  finish();
+}
+
+void progress::event(time_point t) noexcept {
+  m_state->last.store(t.time_since_epoch().count(), std::memory_order_relaxed);
+  m_state->count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void progress::finish() {
+  state& s = *m_state;
+  if (!s.drawer.joinable()) return;
+  {
+    std::lock_guard lock(s.mutex);
+    s.stopping = true;
+  }
+  s.wake.notify_all();
+  s.drawer.join();
+  fmt::print(stderr, "\r\x1b[K");
+}
+
+std::uint64_t progress::events() const noexcept {
+  return m_state->count.load(std::memory_order_relaxed);
+}
+
+}  // namespace asp::tool

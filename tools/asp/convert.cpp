@@ -1,0 +1,59 @@
+// asp convert IN OUT: a CSV file into a record log, or a log's stream back into CSV.
+#include "tool.hpp"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace asp::tool {
+
+int run_convert(const convert_options& o) {
+  input in = open_input(o.in, o.csv);
+  if (!in.is_log) {
+    std::vector<data::log_stream> streams = in.streams;
+    if (!o.stream.empty()) streams.front().name = o.stream;
+    data::log_writer out(o.out, streams, {.creator = "asp convert", .overwrite = o.overwrite});
+    for (const auto& e : in.records) out.write(0, e.time, e.value.payload);
+    out.close();
+    fmt::print(stderr, "wrote {} records to {}\n", out.written(), o.out);
+    return 0;
+  }
+
+  // A log: one stream of it, as CSV.
+  std::size_t chosen = 0;
+  if (!o.stream.empty()) {
+    const auto it = std::find_if(in.streams.begin(), in.streams.end(),
+                                 [&](const data::log_stream& s) { return s.name == o.stream; });
+    if (it == in.streams.end())
+      throw usage_error("--stream: " + o.in + " has no stream '" + o.stream + "'");
+    chosen = static_cast<std::size_t>(it - in.streams.begin());
+  } else if (in.streams.size() != 1) {
+    std::string names;
+    for (const auto& s : in.streams) names += (names.empty() ? "" : ", ") + s.name;
+    throw usage_error(o.in + " has " + std::to_string(in.streams.size()) + " streams (" + names +
+                      "): choose one with --stream");
+  }
+  if (!o.overwrite && std::filesystem::exists(o.out)) {
+    throw usage_error(o.out + " exists (--overwrite replaces it)");
+  }
+  std::ofstream out(o.out, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot create " + o.out);
+  formatter f({in.streams[chosen]});
+  out << f.csv_header() << '\n';
+  std::uint64_t n = 0;
+  for (const auto& e : in.records) {
+    if (e.value.stream != chosen) continue;
+    event<data::log_record> one = e;
+    one.value.stream = 0;
+    out << f.csv(one) << '\n';
+    ++n;
+  }
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + o.out);
+  fmt::print(stderr, "wrote {} rows to {}\n", n, o.out);
+  return 0;
+}
+
+}  // namespace asp::tool

@@ -1,0 +1,113 @@
+// asp inspect FILE: what a record log or a CSV file holds.
+#include "tool.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace asp::tool {
+
+namespace {
+
+struct stream_stats {
+  std::uint64_t count = 0;
+  time_point first{};
+  time_point last{};
+  std::uint64_t out_of_order = 0;
+};
+
+std::string rate_of(std::uint64_t count, time_point first, time_point last) {
+  if (count < 2 || last <= first) return "-";
+  const double seconds = std::chrono::duration<double>(last - first).count();
+  return fmt::format("{:.4g} ev/s", static_cast<double>(count - 1) / seconds);
+}
+
+const char* index_text(data::index_state s) {
+  switch (s) {
+    case data::index_state::complete:
+      return "complete";
+    case data::index_state::partial:
+      return "partial (the rest rebuilt by scanning)";
+    case data::index_state::missing:
+      return "missing (rebuilt by scanning)";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int run_inspect(const inspect_options& o) {
+  input in = open_input(o.file, o.csv, {}, {}, /*skip_bad=*/true);
+  std::vector<stream_stats> streams(in.streams.size());
+  stream_stats total;
+  struct gap {
+    duration length;
+    time_point after;
+  };
+  std::vector<gap> gaps;
+  for (const auto& e : in.records) {
+    stream_stats& s = streams[e.value.stream];
+    if (s.count == 0) s.first = e.time;
+    if (s.count > 0 && e.time < s.last) ++s.out_of_order;
+    s.last = std::max(s.last, e.time);
+    if (total.count > 0 && e.time > total.last) {
+      gaps.push_back({e.time - total.last, total.last});
+      std::sort(gaps.begin(), gaps.end(), [](const gap& a, const gap& b) {
+        return a.length > b.length || (a.length == b.length && a.after < b.after);
+      });
+      if (gaps.size() > o.gaps) gaps.pop_back();
+    }
+    if (total.count == 0) total.first = e.time;
+    if (total.count > 0 && e.time < total.last) ++total.out_of_order;
+    total.last = std::max(total.last, e.time);
+    ++total.count;
+    ++s.count;
+  }
+
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(o.file, ec);
+  fmt::print("{}: {}, {} bytes\n", o.file, in.is_log ? "record log" : "CSV file", ec ? 0 : bytes);
+  if (in.is_log) {
+    fmt::print("creator: {}\n", in.creator);
+    fmt::print("index: {}, {} chunks\n", index_text(in.log_report->index), in.log_report->chunks);
+  }
+  fmt::print("streams:\n");
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    const stream_stats& s = streams[i];
+    fmt::print("  {}: {} records", in.streams[i].name, s.count);
+    if (s.count > 0) {
+      fmt::print(", {} .. {}, {}", asp::to_string(s.first), asp::to_string(s.last),
+                 rate_of(s.count, s.first, s.last));
+    }
+    fmt::print(", out of order: {}\n", s.out_of_order);
+    fmt::print("    schema: {}\n", in.streams[i].schema.empty() ? "-" : in.streams[i].schema);
+  }
+  fmt::print("total: {} records", total.count);
+  if (total.count > 0) {
+    fmt::print(", {} .. {} ({}), {}", asp::to_string(total.first), asp::to_string(total.last),
+               human(total.last - total.first), rate_of(total.count, total.first, total.last));
+  }
+  fmt::print(", out of order: {}\n", total.out_of_order);
+  if (!gaps.empty()) {
+    fmt::print("largest gaps:\n");
+    for (const gap& g : gaps)
+      fmt::print("  {} after {}\n", human(g.length), asp::to_string(g.after));
+  }
+  if (in.is_log) {
+    const data::log_report& r = *in.log_report;
+    if (r.torn) {
+      fmt::print("torn tail: {} bytes at offset {}\n", r.torn->bytes, r.torn->offset);
+    } else {
+      fmt::print("torn tail: none\n");
+    }
+    fmt::print("corrupt records skipped: {}\n", r.corrupt_skipped);
+  } else {
+    const data::csv_report& r = *in.csv_report;
+    fmt::print("bad rows skipped: {}\n", r.skipped);
+    for (const std::string& m : r.first_skipped) fmt::print("  {}\n", m);
+  }
+  return 0;
+}
+
+}  // namespace asp::tool

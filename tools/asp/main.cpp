@@ -1,0 +1,136 @@
+// asp: record live input into a record log, play a log or a CSV file through the loop,
+// inspect a file, convert between CSV and logs.
+#include "tool.hpp"
+
+#include <asp/error.hpp>
+
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <exception>
+
+namespace {
+
+using namespace asp::tool;
+
+void add_csv_options(CLI::App& command, csv_input_options& csv) {
+  command.add_option("--time-column", csv.time_column,
+                     "CSV: the time column (default: the first of time, timestamp, ts)");
+  command
+      .add_option_function<std::string>(
+          "--epoch",
+          [&csv](const std::string& unit) {
+            const auto f = asp::data::time_format_named(unit);
+            if (!f || *f == asp::data::time_format::iso8601) {
+              throw CLI::ValidationError("--epoch", "expected s, ms, us or ns");
+            }
+            csv.times = *f;
+          },
+          "CSV: times are counts since the epoch in this unit: s, ms, us, ns (default: ISO 8601)")
+      ->type_name("UNIT");
+  command.add_option("--schema", csv.schema,
+                     "CSV: the columns' types, NAME:TYPE,... with TYPE i64, f64, bool or text "
+                     "(default: inferred from the first rows)");
+  command.add_option("--delimiter", csv.delimiter, "CSV: the field delimiter (default ,)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"asp: record, play, inspect and convert timestamped events (ASP's tool)"};
+  app.require_subcommand(1);
+  app.footer("Run 'asp COMMAND --help' for a command's options and examples.");
+
+  record_options rec;
+  CLI::App* record = app.add_subcommand(
+      "record", "Record live input into a record log, each message with its arrival time");
+  record
+      ->add_option("--from", rec.from,
+                   "tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://URL, wss://URL or stdin")
+      ->required();
+  record->add_option("--out", rec.out, "the record log to create (FILE.asplog)")->required();
+  record->add_option("--fsync", rec.fsync,
+                     "when records become durable: every, close, N records, or a duration "
+                     "(default 1s)");
+  record->add_option("--stream", rec.stream, "the stream's name (default: the input's kind)");
+  record->add_flag("--overwrite", rec.overwrite, "replace FILE if it exists");
+  record->add_flag("-q,--quiet", rec.quiet, "no progress line, no summary");
+  record->footer(
+      "Records until the input ends or SIGINT/SIGTERM, then closes the file cleanly.\n"
+      "Examples:\n"
+      "  asp record --from tcp://127.0.0.1:9000 --out feed.asplog\n"
+      "  asp record --from ws://127.0.0.1:8080/quotes --out quotes.asplog --fsync every\n"
+      "  tail -f app.log | asp record --from stdin --out app.asplog --fsync 100ms");
+
+  play_options play;
+  CLI::App* play_command =
+      app.add_subcommand("play", "Replay a record log or a CSV file through the loop");
+  play_command->add_option("FILE", play.file, "a record log (.asplog) or a CSV file")->required();
+  play_command->add_option("--rate", play.rate,
+                           "max (default), or a factor: 1 is real time, 60 is a minute a second");
+  play_command->add_option("--start", play.start,
+                           "TIME (ISO 8601) or +OFFSET after the first record (+90s, +1h30m)");
+  play_command->add_option("--end", play.end, "TIME or +OFFSET: the last record's time at most");
+  play_command->add_option("--to", play.to,
+                           "stdout (default), tcp-server://[ADDRESS]:PORT or udp://HOST:PORT");
+  play_command->add_option("--format", play.format, "csv (default), json or raw");
+  play_command->add_option("--clients", play.clients,
+                           "tcp-server: wait until this many clients are connected");
+  play_command->add_flag("-q,--quiet", play.quiet, "no progress line, no summary");
+  add_csv_options(*play_command, play.csv);
+  play_command->footer(
+      "Examples:\n"
+      "  asp play market.asplog --rate 60\n"
+      "  asp play quotes.csv --start +1h --end +2h --format json\n"
+      "  asp play market.asplog --to tcp-server://127.0.0.1:9000 --clients 1 --rate 1");
+
+  inspect_options inspect;
+  CLI::App* inspect_command = app.add_subcommand(
+      "inspect", "Streams, counts, time range, rate, gaps, order and integrity of a file");
+  inspect_command->add_option("FILE", inspect.file, "a record log or a CSV file")->required();
+  inspect_command->add_option("--gaps", inspect.gaps,
+                              "how many of the largest gaps to show (default 3)");
+  add_csv_options(*inspect_command, inspect.csv);
+  inspect_command->footer(
+      "Examples:\n  asp inspect market.asplog\n  asp inspect quotes.csv --epoch ms");
+
+  convert_options convert;
+  CLI::App* convert_command =
+      app.add_subcommand("convert", "A CSV file into a record log, or a log's stream into CSV");
+  convert_command->add_option("IN", convert.in, "a CSV file or a record log")->required();
+  convert_command->add_option("OUT", convert.out, "the record log or CSV file to write")
+      ->required();
+  convert_command->add_option("--stream", convert.stream,
+                              "log to CSV: the stream to write; CSV to log: the stream's name");
+  convert_command->add_flag("--overwrite", convert.overwrite, "replace OUT if it exists");
+  add_csv_options(*convert_command, convert.csv);
+  convert_command->footer(
+      "The CSV's columns and types go into the log's header, so converting back writes the same "
+      "columns.\nExamples:\n  asp convert quotes.csv quotes.asplog\n"
+      "  asp convert market.asplog trades.csv --stream trades");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (record->parsed()) return run_record(rec);
+    if (play_command->parsed()) return run_play(play);
+    if (inspect_command->parsed()) return run_inspect(inspect);
+    if (convert_command->parsed()) return run_convert(convert);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "asp: {}\n", e.what());
+    return 2;
+  } catch (const asp::run_error& e) {
+    // The run's failure, and under it the original.
+    std::string message = e.what();
+    fmt::print(stderr, "asp: {}\n", message);
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "asp: {}\n", e.what());
+    return 1;
+  }
+  return 2;
+}

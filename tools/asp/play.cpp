@@ -1,0 +1,154 @@
+// asp play FILE: a record log or a CSV file replayed through the loop — as fast as possible or
+// paced — to stdout, to the clients of a TCP server, or as UDP datagrams.
+#include "tool.hpp"
+
+#include <asp/asio/backend.hpp>
+#include <asp/asio/broadcast.hpp>
+#include <asp/asio/signals.hpp>
+#include <asp/asp.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace asp::tool {
+
+namespace {
+
+// "ADDRESS:PORT" or ":PORT" after a scheme.
+std::pair<std::string, std::uint16_t> host_port(std::string_view rest, std::string_view dflt_host,
+                                                const std::string& option) {
+  const std::size_t colon = rest.rfind(':');
+  std::uint16_t port = 0;
+  if (colon == std::string_view::npos ||
+      std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port).ec != std::errc() ||
+      port == 0) {
+    throw usage_error(option + ": expected HOST:PORT after the scheme, found '" +
+                      std::string(rest) + "'");
+  }
+  std::string host(rest.substr(0, colon));
+  if (host.empty()) host = dflt_host;
+  return {host, port};
+}
+
+}  // namespace
+
+int run_play(const play_options& o) {
+  const std::string format = o.format.empty() ? "csv" : o.format;
+  if (format != "csv" && format != "json" && format != "raw") {
+    throw usage_error("--format: expected csv, json or raw, found '" + format + "'");
+  }
+  std::optional<double> rate;
+  if (o.rate != "max") {
+    double r = 0;
+    const auto [end, ec] = std::from_chars(o.rate.data(), o.rate.data() + o.rate.size(), r);
+    if (ec != std::errc() || end != o.rate.data() + o.rate.size() || !(r > 0)) {
+      throw usage_error("--rate: expected max or a positive factor (1 is real time), found '" +
+                        o.rate + "'");
+    }
+    rate = r;
+  }
+  std::optional<time_point> origin;
+  if (o.start.starts_with("+") || o.end.starts_with("+")) origin = first_time(o.file, o.csv);
+  std::optional<time_point> start;
+  std::optional<time_point> end;
+  if (!o.start.empty()) start = parse_when(o.start, origin, "--start");
+  if (!o.end.empty()) end = parse_when(o.end, origin, "--end");
+
+  input in = open_input(o.file, o.csv, start, end);
+  formatter f(in.streams);
+
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend waiting(ioc);
+  // Real time shifted far ahead: every file is the past, replayed at once or paced.
+  asp::system_clock clock(time_point{std::chrono::sys_days{std::chrono::year{2200} / 1 / 1}});
+  asp::loop loop(clock, waiting);
+
+  std::unique_ptr<asp::asio::tcp_broadcast_server> server;
+  std::optional<boost::asio::ip::udp::socket> udp;
+  boost::asio::ip::udp::endpoint udp_to;
+  std::function<void(std::string)> emit = [](std::string) {};
+  if (o.to == "stdout") {
+    emit = [&](std::string line) {
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    };
+  } else if (o.to.starts_with("tcp-server://")) {
+    const auto [host, port] = host_port(std::string_view(o.to).substr(13), "0.0.0.0", "--to");
+    server = std::make_unique<asp::asio::tcp_broadcast_server>(
+        ioc, loop, host, port,
+        asp::asio::broadcast_options{.queue_limit = 100'000,
+                                     .policy = asp::asio::slow_client::block});
+    if (!o.quiet) fmt::print(stderr, "serving on {}:{}\n", host, server->port());
+    while (server->clients() < o.clients) ioc.run_one();
+  } else if (o.to.starts_with("udp://")) {
+    const auto [host, port] = host_port(std::string_view(o.to).substr(6), "127.0.0.1", "--to");
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(host, ec);
+    if (ec) throw usage_error("--to: '" + host + "' is not an IP address");
+    udp_to = {address, port};
+    udp.emplace(ioc, udp_to.protocol());
+    emit = [&](std::string line) { udp->send_to(boost::asio::buffer(line), udp_to); };
+  } else {
+    throw usage_error(
+        "--to: expected stdout, tcp-server://[ADDRESS]:PORT or udp://HOST:PORT, "
+        "found '" +
+        o.to + "'");
+  }
+
+  progress shown(!o.quiet, start ? start : origin, end, rate);
+  if (format == "csv" && o.to == "stdout") emit(f.csv_header());
+  std::optional<time_point> first;
+  time_point last{};
+  auto line_of = [&](time_point t, const data::log_record& r) {
+    const event<data::log_record> e{t, r};
+    if (!first) first = t;
+    last = t;
+    shown.event(t);
+    return format == "csv" ? f.csv(e) : format == "json" ? f.json(e) : f.raw(e);
+  };
+  auto on_record = [&](time_point t, const data::log_record& r) { emit(line_of(t, r)); };
+  // To a server, each line waits for room in the slowest client's queue before the next.
+  auto on_record_served = [&](time_point t, const data::log_record& r) -> asp::task<void> {
+    co_await server->publish(line_of(t, r));
+  };
+  asp::asio::stop_on_signals signals(loop);
+  signals.on_stop([&] {
+    if (server) server->close();
+  });
+  auto play = [&]() -> asp::task<void> {
+    if (server) {
+      asp::stream_handle s =
+          asp::start(loop, asp::process_stream(on_record_served, std::move(in.records), asp::none,
+                                               {.name = o.file}));
+      co_await s;
+      server->close();
+    } else {
+      asp::stream_handle s = asp::start(
+          loop, asp::process_stream(on_record, std::move(in.records), asp::none, {.name = o.file}));
+      co_await s;
+    }
+  };
+  const auto began = std::chrono::steady_clock::now();
+  loop.run({.rate = rate}, play());
+  waiting.finish();  // what the server's clients still have queued
+  std::fflush(stdout);
+  shown.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  if (!o.quiet) {
+    const std::uint64_t n = shown.events();
+    fmt::print(stderr, "played {} records", n);
+    if (first) fmt::print(stderr, " ({} .. {})", asp::to_string(*first), asp::to_string(last));
+    fmt::print(stderr, " in {:.3f} s, {:.0f} records/s{}\n", seconds,
+               seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
+               signals.received() != 0 ? ", stopped by a signal" : "");
+  }
+  return 0;
+}
+
+}  // namespace asp::tool

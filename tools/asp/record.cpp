@@ -1,0 +1,136 @@
+// asp record --from SOURCE --out FILE.asplog: live input recorded, each message with its
+// arrival time, until the input ends or SIGINT/SIGTERM; then the file is closed cleanly.
+#include "tool.hpp"
+
+#include <asp/asio/backend.hpp>
+#include <asp/asio/lines.hpp>
+#include <asp/asio/signals.hpp>
+#include <asp/asio/tcp.hpp>
+#include <asp/asio/udp.hpp>
+#include <asp/asio/websocket.hpp>
+#include <asp/asp.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <fmt/core.h>
+
+#include <charconv>
+
+namespace asp::tool {
+
+namespace {
+
+data::fsync_policy fsync_of(const std::string& text) {
+  if (text == "close") return {};
+  if (text == "every") return {.every_records = 1};
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec == std::errc() && end == text.data() + text.size() && n > 0) return {.every_records = n};
+  if (const std::optional<duration> d = parse_duration(text); d && *d > duration::zero()) {
+    return {.every = *d};
+  }
+  throw usage_error(
+      "--fsync: expected every, close, a number of records or a duration (100ms, "
+      "1s), found '" +
+      text + "'");
+}
+
+std::pair<std::string, std::uint16_t> split_host_port(std::string_view rest, std::string_view dflt,
+                                                      const std::string& from) {
+  const std::size_t colon = rest.rfind(':');
+  std::uint16_t port = 0;
+  if (colon == std::string_view::npos ||
+      std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port).ec != std::errc()) {
+    throw usage_error("--from: expected HOST:PORT in '" + from + "'");
+  }
+  std::string host(rest.substr(0, colon));
+  return {host.empty() ? std::string(dflt) : host, port};
+}
+
+}  // namespace
+
+int run_record(const record_options& o) {
+  const data::fsync_policy fsync = fsync_of(o.fsync);
+  boost::asio::io_context ioc;
+  asp::asio::io_context_backend waiting(ioc);
+  asp::system_clock clock;
+  asp::loop loop(clock, waiting);
+
+  std::string kind;
+  std::optional<asp::any_live_source<event<std::string>>> source;
+  std::function<void()> close_source;
+  const std::string& from = o.from;
+  if (from == "stdin" || from == "-") {
+    kind = "stdin";
+    asp::asio::lines in(ioc, loop, 0, {.name = "stdin"});
+    close_source = [in]() mutable { in.close(); };
+    source.emplace(std::move(in));
+  } else if (from.starts_with("tcp://")) {
+    kind = "tcp";
+    const auto [host, port] = split_host_port(std::string_view(from).substr(6), "127.0.0.1", from);
+    asp::asio::tcp_client in(ioc, loop, host, port);
+    close_source = [in]() mutable { in.close(); };
+    source.emplace(std::move(in));
+  } else if (from.starts_with("udp://")) {
+    kind = "udp";
+    const auto [host, port] = split_host_port(std::string_view(from).substr(6), "0.0.0.0", from);
+    asp::asio::udp_source in(ioc, loop, host, port);
+    close_source = [in]() mutable { in.close(); };
+    source.emplace(std::move(in));
+  } else if (from.starts_with("ws://") || from.starts_with("wss://")) {
+    kind = "websocket";
+    asp::asio::websocket_client in(ioc, loop, from);
+    close_source = [in]() mutable { in.close(); };
+    source.emplace(std::move(in));
+  } else {
+    throw usage_error(
+        "--from: expected tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., "
+        "wss://... or stdin, found '" +
+        from + "'");
+  }
+
+  const std::string name = o.stream.empty() ? kind : o.stream;
+  data::log_writer out(o.out, {{name, "raw"}},
+                       {.creator = "asp record " + from, .fsync = fsync, .overwrite = o.overwrite});
+  asp::asio::stop_on_signals signals(loop);
+  signals.on_stop([&] { close_source(); });
+  progress shown(!o.quiet, {}, {}, {});
+  std::optional<time_point> first;
+  time_point last{};
+  auto on_message = [&](time_point t, const std::string& message) {
+    out.write(0, t, message);
+    if (!first) first = t;
+    last = t;
+    shown.event(t);
+  };
+  bool ended = false;
+  auto recording = [&]() -> asp::task<void> {
+    asp::stream_handle s = asp::start(
+        loop, asp::process_stream(on_message, asp::none, std::move(*source), {.name = name}));
+    co_await s;
+    ended = true;
+  };
+  // A quiet input still gets what it sent acknowledged within the interval.
+  auto syncing = [&]() -> asp::task<void> {
+    while (!ended) {
+      co_await asp::sleep(fsync.every);
+      if (out.written() > out.acknowledged()) out.sync();
+    }
+  };
+  if (fsync.every > duration::zero()) {
+    loop.run({}, recording(), syncing());
+  } else {
+    loop.run({}, recording());
+  }
+  out.close();
+  shown.finish();
+  if (!o.quiet) {
+    fmt::print(stderr, "wrote {} records", out.written());
+    if (first) fmt::print(stderr, " ({} .. {})", asp::to_string(*first), asp::to_string(last));
+    fmt::print(stderr, " to {}, all acknowledged{}\n", o.out,
+               signals.received() != 0 ? "; stopped by a signal" : "");
+  }
+  return 0;
+}
+
+}  // namespace asp::tool

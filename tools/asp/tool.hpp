@@ -1,0 +1,144 @@
+#pragma once
+
+// The `asp` command-line tool: record live input into a record log, play a log or a CSV file
+// through the loop, inspect a file, convert between CSV and logs. Each command has its file;
+// this header has what they share.
+
+#include <asp/data/log.hpp>
+#include <asp/data/table.hpp>
+#include <asp/data/time_text.hpp>
+#include <asp/generator.hpp>
+#include <asp/time.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace asp::tool {
+
+/// A mistake in the command line: reported with the usage hint, exit status 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// How a CSV file given to the tool is read (no code: names, formats and types from options).
+struct csv_input_options {
+  std::string time_column{};
+  data::time_format times = data::time_format::iso8601;
+  std::string schema{};  // NAME:TYPE,... ; empty: inferred
+  char delimiter = ',';
+};
+
+/// A file to play, inspect or convert: a record log or a CSV file, as records of its streams.
+/// A CSV file is one stream, named after the file, whose schema is its table schema.
+struct input {
+  std::string path;
+  bool is_log = false;
+  std::string creator{};
+  std::vector<data::log_stream> streams;
+  asp::generator<const event<data::log_record>&> records;
+  std::shared_ptr<const data::log_report> log_report{};
+  std::shared_ptr<const data::csv_report> csv_report{};
+};
+
+/// Opens `path` (a log if it starts like one, else CSV), reading records from `start` to `end`.
+input open_input(const std::string& path, const csv_input_options& csv,
+                 std::optional<time_point> start = {}, std::optional<time_point> end = {},
+                 bool skip_bad = false);
+
+/// The time of a file's first record, or std::nullopt when it has none.
+std::optional<time_point> first_time(const std::string& path, const csv_input_options& csv);
+
+/// `TIME` (ISO 8601) or `+OFFSET` after `origin` (e.g. `+90s`, `+1h30m`, `+250ms`).
+time_point parse_when(const std::string& text, std::optional<time_point> origin,
+                      const std::string& option);
+
+/// A duration like `1h30m`, `90s`, `250ms`, `10us`, `5ns`.
+std::optional<duration> parse_duration(std::string_view text);
+
+/// `3723.5s` as `1h02m03.5s`, for people.
+std::string human(duration d);
+
+/// One record as text: a table row's fields, or the payload itself.
+struct formatter {
+  explicit formatter(const std::vector<data::log_stream>& streams);
+  /// The CSV header line for `csv` output (time, then the stream's columns; a `stream` column
+  /// when there are several streams; `payload` for streams that are not tables).
+  std::string csv_header() const;
+  std::string csv(const event<data::log_record>& e);
+  std::string json(const event<data::log_record>& e);
+  std::string raw(const event<data::log_record>& e);
+
+ private:
+  std::vector<data::log_stream> m_streams;
+  std::vector<std::optional<data::table_schema>> m_tables;
+  bool m_one_table = false;
+  std::vector<std::string> m_fields;
+};
+
+/// A line on stderr, redrawn at most 10 times a second from a thread of its own, while a long
+/// command runs: virtual time / end, percent, events/s, ETA, and the lag behind schedule under
+/// pacing. Only on a terminal (and not with --quiet).
+class progress {
+ public:
+  progress(bool enabled, std::optional<time_point> from, std::optional<time_point> to,
+           std::optional<double> rate);
+  ~progress();
+  progress(const progress&) = delete;
+  progress& operator=(const progress&) = delete;
+  /// From the loop's thread, for each event.
+  void event(time_point t) noexcept;
+  /// Stops redrawing and clears the line.
+  void finish();
+  std::uint64_t events() const noexcept;
+
+ private:
+  struct state;
+  std::unique_ptr<state> m_state;
+};
+
+// The commands, each in its own file; they return the process's exit status.
+
+struct record_options {
+  std::string from;          // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin
+  std::string out;           // FILE.asplog
+  std::string fsync = "1s";  // every | N (records) | DURATION | close
+  std::string stream{};      // the stream's name; default: the input's kind
+  bool overwrite = false;
+  bool quiet = false;
+};
+int run_record(const record_options& options);
+
+struct play_options {
+  std::string file;
+  std::string rate = "max";  // max | a positive factor
+  std::string start{};       // TIME | +OFFSET
+  std::string end{};
+  std::string to = "stdout";  // stdout | tcp-server://[ADDRESS]:PORT | udp://HOST:PORT
+  std::string format{};       // csv | json | raw; default csv
+  std::size_t clients = 0;    // tcp-server: wait for this many clients first
+  csv_input_options csv{};
+  bool quiet = false;
+};
+int run_play(const play_options& options);
+
+struct inspect_options {
+  std::string file;
+  csv_input_options csv{};
+  std::size_t gaps = 3;
+};
+int run_inspect(const inspect_options& options);
+
+struct convert_options {
+  std::string in;
+  std::string out;
+  std::string stream{};  // log → CSV: which stream (when there are several); CSV → log: its name
+  csv_input_options csv{};
+  bool overwrite = false;
+};
+int run_convert(const convert_options& options);
+
+}  // namespace asp::tool
