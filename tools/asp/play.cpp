@@ -21,12 +21,12 @@ namespace {
 
 // "ADDRESS:PORT" or ":PORT" after a scheme.
 std::pair<std::string, std::uint16_t> host_port(std::string_view rest, std::string_view dflt_host,
-                                                const std::string& option) {
+                                                const std::string& option, bool any_port) {
   const std::size_t colon = rest.rfind(':');
   std::uint16_t port = 0;
   if (colon == std::string_view::npos ||
       std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port).ec != std::errc() ||
-      port == 0) {
+      (port == 0 && !any_port)) {
     throw usage_error(option + ": expected HOST:PORT after the scheme, found '" +
                       std::string(rest) + "'");
   }
@@ -52,8 +52,9 @@ int run_play(const play_options& o) {
     }
     rate = r;
   }
-  std::optional<time_point> origin;
-  if (o.start.starts_with("+") || o.end.starts_with("+")) origin = first_time(o.file, o.csv);
+  // The first record's time: where offsets count from, and where the run starts (the stream
+  // is started from a task, which would otherwise start the run at the real time).
+  const std::optional<time_point> origin = first_time(o.file, o.csv);
   std::optional<time_point> start;
   std::optional<time_point> end;
   if (!o.start.empty()) start = parse_when(o.start, origin, "--start");
@@ -78,7 +79,7 @@ int run_play(const play_options& o) {
       std::fwrite(line.data(), 1, line.size(), stdout);
     };
   } else if (o.to.starts_with("tcp-server://")) {
-    const auto [host, port] = host_port(std::string_view(o.to).substr(13), "0.0.0.0", "--to");
+    const auto [host, port] = host_port(std::string_view(o.to).substr(13), "0.0.0.0", "--to", true);
     server = std::make_unique<asp::asio::tcp_broadcast_server>(
         ioc, loop, host, port,
         asp::asio::broadcast_options{.queue_limit = 100'000,
@@ -86,7 +87,8 @@ int run_play(const play_options& o) {
     if (!o.quiet) fmt::print(stderr, "serving on {}:{}\n", host, server->port());
     while (server->clients() < o.clients) ioc.run_one();
   } else if (o.to.starts_with("udp://")) {
-    const auto [host, port] = host_port(std::string_view(o.to).substr(6), "127.0.0.1", "--to");
+    const auto [host, port] =
+        host_port(std::string_view(o.to).substr(6), "127.0.0.1", "--to", false);
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(host, ec);
     if (ec) throw usage_error("--to: '" + host + "' is not an IP address");
@@ -134,7 +136,7 @@ int run_play(const play_options& o) {
     }
   };
   const auto began = std::chrono::steady_clock::now();
-  loop.run({.rate = rate}, play());
+  loop.run({.start = start ? start : origin, .rate = rate}, play());
   waiting.finish();  // what the server's clients still have queued
   std::fflush(stdout);
   shown.finish();

@@ -94,6 +94,7 @@ int run_record(const record_options& o) {
                        {.creator = "asp record " + from, .fsync = fsync, .overwrite = o.overwrite});
   asp::asio::stop_on_signals signals(loop);
   signals.on_stop([&] { close_source(); });
+  if (!o.quiet) fmt::print(stderr, "recording {} into {} (SIGINT or SIGTERM stops)\n", from, o.out);
   progress shown(!o.quiet, {}, {}, {});
   std::optional<time_point> first;
   time_point last{};

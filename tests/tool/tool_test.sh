@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The asp tool end to end, on exact outputs: convert, inspect, play (offsets, formats, pacing
+# flags), record (stdin, TCP from `asp play --to tcp-server`, a signal), and its errors.
+# Usage: tool_test.sh ASP WORK_DIR
+set -euo pipefail
+asp="$1"
+work="$2"
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+failures=0
+
+# expect NAME EXPECTED ACTUAL
+expect() {
+  if [ "$2" != "$3" ]; then
+    echo "FAILED: $1"
+    echo "--- expected"
+    echo "$2"
+    echo "--- actual"
+    echo "$3"
+    failures=$((failures + 1))
+  else
+    echo "ok: $1"
+  fi
+}
+
+cat > quotes.csv <<'CSV'
+ts,symbol,bid,ask,size,firm
+1735723800000,ACME,10.1,10.2,100,true
+1735723801500,INIT,20,20.5,7,false
+1735723860000,ACME,10.15,10.25,300,true
+1735723920250,"Big, Co",1e-05,2,1,true
+CSV
+
+"$asp" convert quotes.csv quotes.asplog --epoch ms 2> convert.err
+expect "convert reports what it wrote" "wrote 4 records to quotes.asplog" "$(cat convert.err)"
+"$asp" convert quotes.asplog back.csv 2> /dev/null
+expect "CSV to a log and back gives the same file" "$(cat quotes.csv)" "$(cat back.csv)"
+
+expect "inspect a log" "quotes.asplog: record log, $(stat -c %s quotes.asplog) bytes
+creator: asp convert
+index: complete, 1 chunks
+streams:
+  quotes: 4 records, 2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:32:00.250000000Z, 0.02495 ev/s, out of order: 0
+    schema: table ts=ms@0 symbol:text,bid:f64,ask:f64,size:i64,firm:bool
+total: 4 records, 2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:32:00.250000000Z (2m00.2s), 0.02495 ev/s, out of order: 0
+largest gaps:
+  1m00.2s after 2025-01-01T09:31:00.000000000Z
+  58.5s after 2025-01-01T09:30:01.500000000Z
+  1.5s after 2025-01-01T09:30:00.000000000Z
+torn tail: none
+corrupt records skipped: 0" "$("$asp" inspect quotes.asplog)"
+
+expect "play from an offset to a time, as JSON" \
+'{"time":"2025-01-01T09:30:01.500000000Z","stream":"quotes","symbol":"INIT","bid":20,"ask":20.5,"size":7,"firm":false}
+{"time":"2025-01-01T09:31:00.000000000Z","stream":"quotes","symbol":"ACME","bid":10.15,"ask":10.25,"size":300,"firm":true}' \
+  "$("$asp" play quotes.asplog --start +1s --end 2025-01-01T09:31:00Z --format json --quiet)"
+
+expect "play a CSV file as raw rows" 'ACME,10.1,10.2,100,true
+INIT,20,20.5,7,false
+ACME,10.15,10.25,300,true
+"Big, Co",1e-05,2,1,true' "$("$asp" play quotes.csv --epoch ms --format raw --quiet)"
+
+expect "play reports what it played" \
+  "played 4 records (2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:32:00.250000000Z)" \
+  "$("$asp" play quotes.asplog 2>&1 >/dev/null | sed 's/ in .*//')"
+
+# A bad row: one line on stderr naming file:line:column, exit status 1.
+printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,oops\n' > bad.csv
+set +e
+out="$("$asp" play bad.csv --schema x:i64 --quiet 2>&1 >/dev/null)"
+status=$?
+set -e
+expect "a bad row is named" "asp: asp: stream 'bad.csv', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: bad.csv:3:22: column 'x': expected an integer, found 'oops' / 1" "$out / $status"
+
+set +e
+out="$("$asp" play quotes.asplog --rate fast 2>&1)"
+status=$?
+set -e
+expect "a usage error exits 2" "asp: --rate: expected max or a positive factor (1 is real time), found 'fast' / 2" "$out / $status"
+
+# Record stdin until its end, then play it back.
+printf 'first line\nsecond, with a comma\n' | "$asp" record --from stdin --out lines.asplog --quiet
+expect "stdin recorded and played back" 'first line
+second, with a comma' "$("$asp" play lines.asplog --format raw --quiet)"
+
+# Record from TCP what `asp play` serves: the server waits for the recorder, sends every row,
+# closes; the recorder sees the end and closes its file.
+mkfifo served
+"$asp" play quotes.asplog --to tcp-server://127.0.0.1:0 --clients 1 --format raw 2> served &
+player=$!
+read -r line < served
+port="${line##*:}"
+"$asp" record --from "tcp://127.0.0.1:$port" --out tcp.asplog --stream quotes --quiet
+wait "$player"
+expect "what a server played was recorded, in order" 'ACME,10.1,10.2,100,true
+INIT,20,20.5,7,false
+ACME,10.15,10.25,300,true
+"Big, Co",1e-05,2,1,true' "$("$asp" play tcp.asplog --format raw --quiet)"
+
+# SIGINT stops a recorder cleanly: exit 0, a valid file.
+mkfifo input ready
+exec 3<> input
+"$asp" record --from stdin --out stopped.asplog < input 2> ready &
+recorder=$!
+read -r line < ready
+kill -INT "$recorder"
+set +e
+wait "$recorder"
+status=$?
+set -e
+exec 3>&-
+expect "SIGINT ends a recording with status 0" "0" "$status"
+expect "the stopped recording is a valid, empty log" "total: 0 records, out of order: 0" \
+  "$("$asp" inspect stopped.asplog | grep '^total')"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failed"
+  exit 1
+fi
