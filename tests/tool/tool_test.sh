@@ -89,10 +89,12 @@ second, with a comma' "$("$asp" play lines.asplog --format raw --quiet)"
 mkfifo served
 "$asp" play quotes.asplog --to tcp-server://127.0.0.1:0 --clients 1 --format raw 2> served &
 player=$!
-read -r line < served
+exec 4< served  # held open: the player's later lines must have a reader
+read -r line <&4
 port="${line##*:}"
 "$asp" record --from "tcp://127.0.0.1:$port" --out tcp.asplog --stream quotes --quiet
 wait "$player"
+exec 4<&-
 expect "what a server played was recorded, in order" 'ACME,10.1,10.2,100,true
 INIT,20,20.5,7,false
 ACME,10.15,10.25,300,true
@@ -103,13 +105,14 @@ mkfifo input ready
 exec 3<> input
 "$asp" record --from stdin --out stopped.asplog < input 2> ready &
 recorder=$!
-read -r line < ready
+exec 5< ready
+read -r line <&5
 kill -INT "$recorder"
 set +e
 wait "$recorder"
 status=$?
 set -e
-exec 3>&-
+exec 3>&- 5<&-
 expect "SIGINT ends a recording with status 0" "0" "$status"
 expect "the stopped recording is a valid, empty log" "total: 0 records, out of order: 0" \
   "$("$asp" inspect stopped.asplog | grep '^total')"
