@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace asp::data {
 
@@ -100,6 +101,31 @@ bool csv_cursor::next(std::vector<csv_field>& fields) {
   }
 }
 
+const char* csv_cursor::row_start() noexcept {
+  const char* const b = m_bytes.data();
+  const std::size_t size = m_bytes.size();
+  while (m_pos < size &&
+         (b[m_pos] == '\n' || (b[m_pos] == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n'))) {
+    m_pos += b[m_pos] == '\n' ? 1 : 2;
+    ++m_line;
+  }
+  if (m_pos >= size) return nullptr;
+  m_row_line = m_line;
+  m_row_start = m_pos;
+  m_scratch_used = 0;
+  return b + m_pos;
+}
+
+void csv_cursor::take_row(const char* end) noexcept {
+  const char* const b = m_bytes.data();
+  auto pos = static_cast<std::size_t>(end - b);
+  if (pos < m_bytes.size()) {
+    pos += b[pos] == '\r' ? 2 : 1;
+    ++m_line;
+  }
+  m_pos = pos;
+}
+
 void csv_cursor::skip_line() {
   const void* newline = std::memchr(m_bytes.data() + m_pos, '\n', m_bytes.size() - m_pos);
   if (newline == nullptr) {
@@ -131,6 +157,30 @@ namespace detail {
 
 namespace {
 
+// A decimal int64 at the start of [p, end): eight digits at a time (fast_float's SWAR helpers),
+// exact, with the range checked. nullptr when there is none, or it does not fit.
+const char* parse_int64(const char* p, const char* end, std::int64_t& out) noexcept {
+  const bool negative = p != end && *p == '-';
+  if (negative) ++p;
+  const char* const digits = p;
+  std::uint64_t value = 0;
+  while (end - p >= 8 && p - digits <= 8 && fast_float::is_made_of_eight_digits_fast(p)) {
+    value = value * 100'000'000 + fast_float::parse_eight_digits_unrolled(p);
+    p += 8;
+  }
+  while (p != end && static_cast<unsigned char>(*p - '0') < 10 && p - digits < 19) {
+    value = value * 10 + static_cast<std::uint64_t>(*p - '0');
+    ++p;
+  }
+  if (p == digits || (p != end && static_cast<unsigned char>(*p - '0') < 10)) return nullptr;
+  const std::uint64_t limit =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+  if (value > limit) return nullptr;
+  out = negative ? static_cast<std::int64_t>(std::uint64_t{0} - value)
+                 : static_cast<std::int64_t>(value);
+  return p;
+}
+
 template <class T>
 bool parse_float(std::string_view text, T& out) noexcept {
   if (text.empty()) return false;
@@ -151,6 +201,56 @@ bool parse_integer(std::string_view text, T& out) noexcept {
 
 }  // namespace
 
+const char* parse_prefix(const char* first, const char* last, double& out) noexcept {
+  const auto r = fast_float::from_chars(first, last, out);
+  return r.ec == std::errc() ? r.ptr : nullptr;
+}
+const char* parse_prefix(const char* first, const char* last, float& out) noexcept {
+  const auto r = fast_float::from_chars(first, last, out);
+  return r.ec == std::errc() ? r.ptr : nullptr;
+}
+const char* parse_prefix(const char* first, const char* last, std::int64_t& out) noexcept {
+  return parse_int64(first, last, out);
+}
+const char* parse_prefix(const char* first, const char* last, std::int32_t& out) noexcept {
+  const auto r = std::from_chars(first, last, out);
+  return r.ec == std::errc() ? r.ptr : nullptr;
+}
+const char* parse_prefix(const char* first, const char* last, std::uint64_t& out) noexcept {
+  const auto r = std::from_chars(first, last, out);
+  return r.ec == std::errc() ? r.ptr : nullptr;
+}
+
+const char* parse_time_prefix(const char* first, const char* last, time_format format,
+                              time_point& out) noexcept {
+  std::int64_t scale = 0;
+  switch (format) {
+    case time_format::iso8601:
+      return nullptr;
+    case time_format::epoch_seconds:
+      scale = 1'000'000'000;
+      break;
+    case time_format::epoch_millis:
+      scale = 1'000'000;
+      break;
+    case time_format::epoch_micros:
+      scale = 1'000;
+      break;
+    case time_format::epoch_nanos:
+      scale = 1;
+      break;
+  }
+  std::int64_t count = 0;
+  const char* const end = parse_int64(first, last, count);
+  std::int64_t scaled = 0;
+  if (end == nullptr || (end != last && *end == '.') ||
+      __builtin_mul_overflow(count, scale, &scaled)) {
+    return nullptr;
+  }
+  out = time_point{duration{scaled}};
+  return end;
+}
+
 bool parse_field(std::string_view text, double& out) noexcept {
   return parse_float(text, out);
 }
@@ -158,7 +258,8 @@ bool parse_field(std::string_view text, float& out) noexcept {
   return parse_float(text, out);
 }
 bool parse_field(std::string_view text, std::int64_t& out) noexcept {
-  return parse_integer(text, out);
+  return !text.empty() &&
+         parse_int64(text.data(), text.data() + text.size(), out) == text.data() + text.size();
 }
 bool parse_field(std::string_view text, std::int32_t& out) noexcept {
   return parse_integer(text, out);

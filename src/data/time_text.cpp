@@ -1,5 +1,6 @@
 #include <asp/data/time_text.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -60,6 +61,12 @@ std::optional<time_point> from_nanos(i128 nanos, std::string* why) {
     return std::nullopt;
   }
   return time_point{duration{static_cast<std::int64_t>(nanos)}};
+}
+
+constexpr std::int64_t unit_scale(int digits) {
+  std::int64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  return scale;
 }
 
 }  // namespace
@@ -144,6 +151,17 @@ std::optional<time_point> parse_epoch(std::string_view text, time_format format,
       break;
     case time_format::iso8601:
       return parse_iso8601(text, why);
+  }
+  // The common case first: a whole count that fits (no fraction), as one from_chars.
+  {
+    std::int64_t count = 0;
+    const char* end = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(text.data(), end, count);
+    std::int64_t scaled = 0;
+    if (ec == std::errc() && p == end && !text.empty() &&
+        !__builtin_mul_overflow(count, unit_scale(unit_digits), &scaled)) {
+      return time_point{duration{scaled}};
+    }
   }
   cursor c{text, 0, why};
   const bool negative = c.take('-');

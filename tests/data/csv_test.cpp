@@ -233,4 +233,39 @@ TEST_F(Csv, TimeColumnsInsideTheRowAndANamedTimeColumn) {
   EXPECT_EQ(rows[0].value.sent, t0 + 4s);
 }
 
+TEST_F(Csv, PlainAndQuotedRowsMixAndEveryLineEndingWorks) {
+  struct row {
+    std::int64_t n = 0;
+    std::string name;
+    double x = 0;
+  };
+  // Rows read in place (plain) and rows the tokenizer reads (quotes), in any order; an unbound
+  // column holding a delimiter in quotes; CRLF and LF; integers at their limits.
+  const std::string path = dir.write("m.csv",
+                                     "time,n,skip,name,x\r\n"
+                                     "2025-01-01,9223372036854775807,\"a,b\",plain,1.5\r\n"
+                                     "2025-01-02,-9223372036854775808,c,\"quoted, name\",2\n"
+                                     "2025-01-03,0,,last,-0.25");
+  auto source = asp::data::read_csv<row>(path, {}, column("n", &row::n), column("name", &row::name),
+                                         column("x", &row::x));
+  std::vector<std::tuple<std::int64_t, std::string, double>> got;
+  for (const auto& e : source) got.emplace_back(e.value.n, e.value.name, e.value.x);
+  EXPECT_EQ(got,
+            (std::vector<std::tuple<std::int64_t, std::string, double>>{
+                {INT64_MAX, "plain", 1.5}, {INT64_MIN, "quoted, name", 2}, {0, "last", -0.25}}));
+}
+
+TEST_F(Csv, IntegersOutOfRangeAndExtraFieldsAreNamed) {
+  auto first_error = [&](const std::string& body) {
+    const std::string path = dir.write("r.csv", "time,n\n" + body);
+    auto source = asp::data::read_csv_tuple<std::int64_t>(path, {"n"});
+    return error_of([&] { all_of(source); }).substr(path.size());
+  };
+  EXPECT_EQ(first_error("2025-01-01,9223372036854775808\n"),
+            ":2:12: column 'n': expected an integer, found '9223372036854775808'");
+  EXPECT_EQ(first_error("2025-01-01,+1\n"), ":2:12: column 'n': expected an integer, found '+1'");
+  EXPECT_EQ(first_error("2025-01-01,1,2\n"), ":2: 3 fields, the header has 2");
+  EXPECT_EQ(first_error("2025-01-01,1 \n"), ":2:12: column 'n': expected an integer, found '1 '");
+}
+
 }  // namespace

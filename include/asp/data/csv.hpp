@@ -74,6 +74,22 @@ class csv_cursor {
   /// position; the cursor has then moved past it, so reading can go on.
   bool next(std::vector<csv_field>& fields);
 
+  /// For readers that parse fields in place: skips empty lines and returns where the next
+  /// row starts (nullptr at the end of the buffer); the row is then the last row read. Call
+  /// `take_row` with where it ends, or `rewind_row` to read it with `next` instead.
+  const char* row_start() noexcept;
+  /// Moves past the row that `row_start` began, which ends at `end` (its `\n`, its `\r\n`, or
+  /// the end of the buffer).
+  void take_row(const char* end) noexcept;
+  /// The end of the buffer.
+  const char* buffer_end() const noexcept { return m_bytes.data() + m_bytes.size(); }
+
+  /// Goes back to the start of the last row read, so that `next` reads it again.
+  void rewind_row() noexcept {
+    m_pos = m_row_start;
+    m_line = m_row_line;
+  }
+
   /// The line the last row read starts on (1-based).
   std::size_t line() const noexcept { return m_row_line; }
 
@@ -98,6 +114,17 @@ class csv_cursor {
 };
 
 namespace detail {
+
+// In-place parsers: a value of the type at the start of [first, last); the end of what was
+// parsed, or nullptr when there is none there.
+const char* parse_prefix(const char* first, const char* last, double& out) noexcept;
+const char* parse_prefix(const char* first, const char* last, float& out) noexcept;
+const char* parse_prefix(const char* first, const char* last, std::int64_t& out) noexcept;
+const char* parse_prefix(const char* first, const char* last, std::int32_t& out) noexcept;
+const char* parse_prefix(const char* first, const char* last, std::uint64_t& out) noexcept;
+// An epoch count without a fraction; nullptr for anything else (the general parser decides).
+const char* parse_time_prefix(const char* first, const char* last, time_format format,
+                              time_point& out) noexcept;
 
 // Field parsers: true when the whole field is a value of the type.
 bool parse_field(std::string_view text, double& out) noexcept;
@@ -209,6 +236,15 @@ class csv_source {
             ((indexes[i++] = index_of(header, c.name)), ...);
           },
           columns);
+      roles.assign(width, unbound_role);
+      roles[time_index] = time_role;
+      for (std::size_t k = 0; k < indexes.size(); ++k) {
+        if (roles[indexes[k]] == unbound_role) roles[indexes[k]] = static_cast<int>(k);
+      }
+      // A column bound twice (or the time column bound too) is read through the tokenizer.
+      std::size_t distinct = 0;
+      for (const int r : roles) distinct += r >= 0 ? 1 : 0;
+      in_place = distinct == indexes.size();
     }
 
     std::size_t index_of(const std::vector<std::string>& header, std::string_view name) const {
@@ -221,6 +257,18 @@ class csv_source {
     bool advance() {
       for (;;) {
         try {
+          // Plain rows are parsed in place; anything else — quotes, a field that does not
+          // parse, a wrong number of fields — goes through the tokenizer, which names it.
+          if (in_place) {
+            const char* const row = cursor.row_start();
+            if (row == nullptr) return false;
+            if (const char* end = fill_in_place(row)) {
+              cursor.take_row(end);
+              ++report->rows;
+              return true;
+            }
+            cursor.rewind_row();
+          }
           if (!cursor.next(fields)) return false;
           fill();
           ++report->rows;
@@ -233,6 +281,85 @@ class csv_source {
           }
         }
       }
+    }
+
+    // The row's fields in order, each bound one parsed straight from the buffer: where the row
+    // ends, or nullptr when it is not simply well-formed (quotes, a field that does not parse,
+    // a wrong number of fields), for the tokenizer to read and name.
+    const char* fill_in_place(const char* p) {
+      const char* const end = cursor.buffer_end();
+      const char delimiter = options.delimiter;
+      for (std::size_t i = 0; i < width; ++i) {
+        const int role = roles[i];
+        const char* field_end;
+        if (role == time_role) {
+          field_end = detail::parse_time_prefix(p, end, options.times, current.time);
+          if (field_end == nullptr) {
+            field_end = find_field(p, end, delimiter);
+            const std::optional<time_point> t = parse_time(
+                std::string_view(p, static_cast<std::size_t>(field_end - p)), options.times);
+            if (!t) return nullptr;
+            current.time = *t;
+          }
+        } else if (role >= 0) {
+          field_end = (this->*setters[static_cast<std::size_t>(role)])(p, end, delimiter);
+          if (field_end == nullptr) return nullptr;
+        } else {
+          field_end = find_field(p, end, delimiter);
+        }
+        if (i + 1 < width) {
+          if (field_end == end || *field_end != delimiter) return nullptr;
+          p = field_end + 1;
+        } else if (field_end != end && *field_end != '\n' &&
+                   !(*field_end == '\r' && field_end + 1 != end && field_end[1] == '\n')) {
+          return nullptr;
+        } else {
+          return field_end;
+        }
+      }
+      return nullptr;  // a header without columns
+    }
+
+    // The end of an unquoted field: its delimiter, its line end (`\r\n` counts from the `\r`),
+    // or the end of the buffer.
+    static const char* find_field(const char* p, const char* end, char delimiter) noexcept {
+      while (p != end && *p != delimiter && *p != '\n') ++p;
+      if (p != end && *p == '\n' && p[-1] == '\r') --p;
+      return p;
+    }
+
+    template <std::size_t K>
+    const char* set_in_place(const char* p, const char* end, char delimiter) {
+      const auto& c = std::get<K>(columns);
+      using T = typename std::tuple_element_t<K, std::tuple<Columns...>>::value_type;
+      T& out = c.target(current.value);
+      if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
+        if (p != end && *p == '"') return nullptr;  // quoted: the tokenizer unquotes it
+        const char* e = find_field(p, end, delimiter);
+        out = T(p, static_cast<std::size_t>(e - p));
+        return e;
+      } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, time_point>) {
+        const char* e = find_field(p, end, delimiter);
+        if constexpr (std::is_same_v<T, bool>) {
+          return detail::parse_field(std::string_view(p, static_cast<std::size_t>(e - p)), out)
+                     ? e
+                     : nullptr;
+        } else {
+          const std::optional<time_point> t =
+              parse_time(std::string_view(p, static_cast<std::size_t>(e - p)), options.times);
+          if (!t) return nullptr;
+          out = *t;
+          return e;
+        }
+      } else {
+        return detail::parse_prefix(p, end, out);
+      }
+    }
+
+    using setter = const char* (state::*)(const char*, const char*, char);
+    template <std::size_t... K>
+    static std::array<setter, sizeof...(Columns)> make_setters(std::index_sequence<K...>) {
+      return {&state::template set_in_place<K>...};
     }
 
     void fill() {
@@ -302,6 +429,12 @@ class csv_source {
     bool begun = false;
     std::deque<std::string> arena;
     std::shared_ptr<csv_report> report;
+    static constexpr int time_role = -1;
+    static constexpr int unbound_role = -2;
+    std::vector<int> roles;  // per column of the file: time_role, unbound_role or a binding
+    bool in_place = true;
+    std::array<setter, sizeof...(Columns)> setters =
+        make_setters(std::index_sequence_for<Columns...>{});
   };
 
  public:
