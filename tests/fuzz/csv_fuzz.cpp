@@ -25,7 +25,8 @@ std::vector<std::string> good_rows(const std::string& path, asp::data::bad_rows 
   std::vector<std::string> out;
   try {
     auto source = asp::data::read_csv<row>(
-        path, {.time_column = "t", .times = asp::data::time_format::epoch_millis, .on_bad_row = policy},
+        path,
+        {.time_column = "t", .times = asp::data::time_format::epoch_millis, .on_bad_row = policy},
         asp::data::column("n", &row::n), asp::data::column("x", &row::x),
         asp::data::column("flag", &row::flag), asp::data::column("text", &row::text),
         asp::data::column("view", &row::view));
