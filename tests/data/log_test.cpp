@@ -275,6 +275,39 @@ TEST_F(Log, CreatingFailsClearly) {
   EXPECT_EQ(log_reader(path).streams().front().name, "y");
 }
 
+// In a child process that is not root (root may write anywhere): a directory it may not write.
+TEST_F(Log, PermissionDeniedIsNamed) {
+  const std::string locked = dir.path("locked");
+  std::filesystem::permissions(dir.path(""), std::filesystem::perms::others_exec,
+                               std::filesystem::perm_options::add);
+  std::filesystem::create_directory(locked);
+  std::filesystem::permissions(
+      locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+                  std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+                  std::filesystem::perms::others_read | std::filesystem::perms::others_exec);
+  const std::string target = locked + "/r.asplog";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) std::_Exit(2);
+    try {
+      log_writer w(target, {{"x"}});
+    } catch (const std::system_error& e) {
+      const std::string expected = "cannot create " + target + " (0 records acknowledged)";
+      std::_Exit(std::string(e.what()).starts_with(expected) &&
+                         e.code() == std::errc::permission_denied
+                     ? 0
+                     : 1);
+    }
+    std::_Exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(std::filesystem::exists(target));
+}
+
 // In a child process: the file may grow to `limit` bytes, as on a full disk.
 TEST_F(Log, AFullDiskFailsTheWriteAndKeepsWhatWasAcknowledged) {
   const pid_t child = ::fork();
