@@ -1,5 +1,6 @@
 #include <asp/time.hpp>
 
+#include <cstdint>
 #include <cstdio>
 
 namespace asp {
@@ -11,9 +12,20 @@ struct civil_time {
   std::chrono::hh_mm_ss<duration> clock;
 };
 
+// In whole days and the nanoseconds after midnight, by integer division: `t - floor<days>(t)`
+// would overflow near the ends of the range (the day before time_point::min() is not a
+// time_point).
 civil_time split(time_point t) {
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  return {std::chrono::year_month_day{day}, std::chrono::hh_mm_ss<duration>{t - day}};
+  constexpr std::int64_t per_day = std::int64_t{86'400} * 1'000'000'000;
+  const std::int64_t count = t.time_since_epoch().count();
+  std::int64_t day = count / per_day;
+  std::int64_t rest = count % per_day;
+  if (rest < 0) {
+    --day;
+    rest += per_day;
+  }
+  const std::chrono::sys_days date{std::chrono::days{day}};
+  return {std::chrono::year_month_day{date}, std::chrono::hh_mm_ss<duration>{duration{rest}}};
 }
 
 }  // namespace

@@ -25,4 +25,11 @@ TEST(Time, SaturatingAddClampsInsteadOfWrapping) {
             asp::time_point::max() - 1ns);
 }
 
+TEST(Time, ToStringCoversTheWholeRange) {
+  EXPECT_EQ(asp::to_string(asp::time_point::min()), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(asp::to_string(asp::time_point::max()), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(asp::to_string(asp::time_point{} - 1ns), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(asp::format_time_of_day(asp::time_point{} - 1ns), "23:59:59.999999");
+}
+
 }  // namespace

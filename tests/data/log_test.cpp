@@ -3,7 +3,6 @@
 #include <asp/data/log.hpp>
 
 #include <asp/asp.hpp>
-#include <asp/data/record.hpp>
 
 #include <gtest/gtest.h>
 
@@ -339,38 +338,6 @@ TEST_F(Log, AFullDiskFailsTheWriteAndKeepsWhatWasAcknowledged) {
   EXPECT_EQ(n, (4096 - header) / 118);
   ASSERT_TRUE(r.report()->torn.has_value());
   EXPECT_EQ(r.report()->torn->offset + r.report()->torn->bytes, 4096u);
-}
-
-TEST_F(Log, ARecordedLiveStreamReplaysAsThePastWithTheSameCallbacksBitForBit) {
-  using trace = std::vector<std::pair<std::int64_t, std::uint64_t>>;
-  auto traced = [](trace& out) {
-    return [&out](asp::time_point t, double v) {
-      out.emplace_back(t.time_since_epoch().count(), std::bit_cast<std::uint64_t>(v));
-    };
-  };
-  trace live;
-  {
-    manual_loop m;
-    log_writer w(path, {{"prices", "f64"}});
-    asp::channel<double> feed(m.loop);
-    auto producer = [&]() -> asp::task<void> {
-      for (int i = 0; i < 50; ++i) {
-        co_await asp::sleep(std::chrono::milliseconds(7 * i + 1));
-        feed.push(asp::now() - std::chrono::microseconds(i), 1.0 / (i + 3) - 0.1 * i);
-      }
-      feed.close();
-    };
-    m.loop.run(
-        {}, producer(),
-        asp::process_stream(traced(live), asp::none, asp::data::record_into(w, "prices", feed)));
-    w.close();
-  }
-  ASSERT_EQ(live.size(), 50u);
-  trace replayed;
-  manual_loop m;
-  m.loop.run({},
-             asp::process_stream(traced(replayed), asp::data::log_source<double>(path, "prices")));
-  EXPECT_EQ(replayed, live);
 }
 
 }  // namespace
