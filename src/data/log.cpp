@@ -2,6 +2,8 @@
 
 #include <asp/data/crc32c.hpp>
 
+#include <zstd.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <set>
 #include <stdexcept>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 namespace asp::data {
@@ -27,6 +30,17 @@ constexpr int format_version = 1;
 constexpr std::size_t frame_bytes = 8;  // u32 body size, u32 CRC-32C of the body
 constexpr std::size_t body_head = 10;   // i64 time, u16 stream
 constexpr std::uint32_t max_body = std::uint32_t{1} << 30;
+
+// A compressed chunk is one record of this stream id (no stream has it: there are at most
+// 65535 streams, ids 0 to 65534). Its payload: i64 latest time, u32 record count, u32
+// uncompressed size, then a zstd frame of the chunk's records, framed as in the file. Its time
+// field is the chunk's earliest time.
+constexpr std::uint16_t chunk_stream = 0xFFFF;
+constexpr std::size_t chunk_head = 16;
+// The records inside a compressed chunk carry their CRC xor this mask, so that where zstd
+// stores them verbatim they never pass for records of the file (when a reader looks for the
+// next valid record after a bad one).
+constexpr std::uint32_t inner_crc_mask = 0xA282EAD8u;
 
 constexpr std::string_view index_magic = "ASPIDX1\n";
 constexpr std::size_t index_entry_bytes =
@@ -53,9 +67,11 @@ void check_text(std::string_view what, std::string_view text) {
   }
 }
 
-std::string header_text(const std::string& creator, const std::vector<log_stream>& streams) {
+std::string header_text(const std::string& creator, const std::vector<log_stream>& streams,
+                        int zstd_level) {
   std::string text = std::string(header_magic) + std::to_string(format_version) + "\n";
   text += "creator: " + creator + "\n";
+  if (zstd_level > 0) text += "compression: zstd\n";
   for (const log_stream& s : streams) {
     text += "stream: " + s.name + "\n";
     text += "schema: " + s.schema + "\n";
@@ -97,6 +113,9 @@ struct log_writer::state {
   int fd = -1;
   int index_fd = -1;
   std::string buffer;
+  std::string pending;  // a compressed chunk's records, until it ends
+  std::string compressed;
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> zstd{nullptr, &ZSTD_freeCCtx};
   std::uint64_t size = 0;  // bytes of the file, buffered ones included
   chunk current{};
   std::uint64_t written = 0;
@@ -131,7 +150,33 @@ struct log_writer::state {
     write_all(fd, bytes, "write");
   }
 
+  // A compressed chunk becomes one record of the chunk stream.
+  void seal_chunk() {
+    compressed.resize(ZSTD_compressBound(pending.size()));
+    const std::size_t n = ZSTD_compressCCtx(zstd.get(), compressed.data(), compressed.size(),
+                                            pending.data(), pending.size(), options.zstd_level);
+    if (ZSTD_isError(n) != 0) {
+      failed = true;
+      throw std::runtime_error("cannot compress a chunk of " + path + ": " + ZSTD_getErrorName(n));
+    }
+    const auto body = static_cast<std::uint32_t>(body_head + chunk_head + n);
+    const std::size_t at = buffer.size();
+    put(buffer, body);
+    put(buffer, std::uint32_t{0});
+    put(buffer, current.min_time);
+    put(buffer, chunk_stream);
+    put(buffer, current.max_time);
+    put(buffer, current.records);
+    put(buffer, static_cast<std::uint32_t>(pending.size()));
+    buffer.append(compressed.data(), n);
+    const std::uint32_t crc = crc32c(buffer.data() + at + frame_bytes, std::size_t{body});
+    std::memcpy(buffer.data() + at + 4, &crc, 4);
+    size += frame_bytes + body;
+    pending.clear();
+  }
+
   void end_chunk() {
+    if (options.zstd_level > 0 && current.records > 0) seal_chunk();
     flush_buffer();
     if (current.records == 0) return;
     current.end = size;
@@ -171,6 +216,11 @@ log_writer::log_writer(std::string path, std::vector<log_stream> streams,
       throw std::invalid_argument("asp::data::log_writer: a stream without a name");
   }
   if (s.options.chunk_records == 0) s.options.chunk_records = 1;
+  if (s.options.zstd_level < 0 || s.options.zstd_level > ZSTD_maxCLevel()) {
+    throw std::invalid_argument("asp::data::log_writer: the zstd level must be 0 to " +
+                                std::to_string(ZSTD_maxCLevel()));
+  }
+  if (s.options.zstd_level > 0) s.zstd.reset(ZSTD_createCCtx());
   const int create = O_WRONLY | O_CREAT | O_CLOEXEC | (s.options.overwrite ? O_TRUNC : O_EXCL);
   s.fd = ::open(s.path.c_str(), create, 0644);
   if (s.fd < 0) s.fail("create", errno);
@@ -182,7 +232,7 @@ log_writer::log_writer(std::string path, std::vector<log_stream> streams,
     s.fd = -1;
     s.fail("create the index of", error);
   }
-  const std::string header = header_text(s.options.creator, s.streams);
+  const std::string header = header_text(s.options.creator, s.streams, s.options.zstd_level);
   s.write_all(s.fd, header, "write");
   s.write_all(s.index_fd, index_magic, "write the index of");
   s.size = header.size();
@@ -229,14 +279,17 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   }
   const std::int64_t t = time.time_since_epoch().count();
   const auto body_size = static_cast<std::uint32_t>(body_head + payload.size());
-  const std::size_t at = s.buffer.size();
-  put(s.buffer, body_size);
-  put(s.buffer, std::uint32_t{0});  // the CRC, once the body is in place
-  put(s.buffer, t);
-  put(s.buffer, stream);
-  s.buffer.append(payload);
-  const std::uint32_t crc = crc32c(s.buffer.data() + at + frame_bytes, std::size_t{body_size});
-  std::memcpy(s.buffer.data() + at + 4, &crc, 4);
+  const bool compressing = s.options.zstd_level > 0;
+  std::string& into = compressing ? s.pending : s.buffer;
+  const std::size_t at = into.size();
+  put(into, body_size);
+  put(into, std::uint32_t{0});  // the CRC, once the body is in place
+  put(into, t);
+  put(into, stream);
+  into.append(payload);
+  const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, std::size_t{body_size}) ^
+                            (compressing ? inner_crc_mask : 0u);
+  std::memcpy(into.data() + at + 4, &crc, 4);
 
   chunk& c = s.current;
   if (c.records == 0) {
@@ -248,7 +301,7 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
     c.max_time = std::max(c.max_time, t);
   }
   ++c.records;
-  s.size += frame_bytes + body_size;
+  if (!compressing) s.size += frame_bytes + body_size;
   ++s.written;
   ++s.since_sync;
 
@@ -337,6 +390,7 @@ struct log_file {
   std::set<std::uint64_t> corrupt_seen;
   std::vector<std::unique_ptr<log_cursor>> cursors;
   log_cursor* delivered = nullptr;  // whose head is the current record
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
 
   explicit log_file(std::string path) : file(std::move(path)) {}
   ~log_file();
@@ -352,9 +406,46 @@ struct log_file {
     if (offset + frame_bytes + body > b.size()) return check::incomplete;
     if (crc32c(p + frame_bytes, std::size_t{body}) != get<std::uint32_t>(p + 4)) return check::bad;
     const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
-    if (stream >= streams.size()) return check::bad;
+    if (stream == chunk_stream ? body < body_head + chunk_head : stream >= streams.size()) {
+      return check::bad;
+    }
     out = {body, get<std::int64_t>(p + frame_bytes), stream};
     return check::ok;
+  }
+
+  // A record inside a decompressed chunk: whole, checksummed, of a known stream.
+  bool inner_at(std::string_view b, std::size_t offset, parsed& out) const {
+    if (offset + frame_bytes > b.size()) return false;
+    const char* p = b.data() + offset;
+    const auto body = get<std::uint32_t>(p);
+    if (body < body_head || offset + frame_bytes + body > b.size()) return false;
+    if ((crc32c(p + frame_bytes, std::size_t{body}) ^ inner_crc_mask) !=
+        get<std::uint32_t>(p + 4)) {
+      return false;
+    }
+    const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
+    if (stream >= streams.size()) return false;
+    out = {body, get<std::int64_t>(p + frame_bytes), stream};
+    return true;
+  }
+
+  // Decompresses the chunk record at `offset` into `out`; false (and why) when it cannot be.
+  bool decompress(std::uint64_t offset, const parsed& r, std::string& out, std::string& why) {
+    const char* payload = bytes().data() + offset + frame_bytes + body_head;
+    const auto raw = get<std::uint32_t>(payload + 12);
+    if (!dctx) dctx.reset(ZSTD_createDCtx());
+    out.resize(raw);
+    const std::size_t n = ZSTD_decompressDCtx(
+        dctx.get(), out.data(), out.size(), payload + chunk_head, r.body - body_head - chunk_head);
+    if (ZSTD_isError(n) != 0) {
+      why = ZSTD_getErrorName(n);
+      return false;
+    }
+    if (n != raw) {
+      why = "it holds " + std::to_string(n) + " bytes, not " + std::to_string(raw);
+      return false;
+    }
+    return true;
   }
 
   // The next offset after `from` where a valid record starts, if any.
@@ -446,17 +537,25 @@ struct log_file {
     chunk c{};
     parsed r;
     while (at(pos, r) == check::ok) {
+      std::int64_t latest = r.time;
+      std::uint32_t count = 1;
+      if (r.stream == chunk_stream) {
+        const char* payload = bytes().data() + pos + frame_bytes + body_head;
+        latest = get<std::int64_t>(payload);
+        count = get<std::uint32_t>(payload + 8);
+      }
       if (c.records == 0) {
         c.offset = pos;
-        c.min_time = c.max_time = r.time;
+        c.min_time = r.time;
+        c.max_time = latest;
       }
       c.min_time = std::min(c.min_time, r.time);
-      c.max_time = std::max(c.max_time, r.time);
-      ++c.records;
+      c.max_time = std::max(c.max_time, latest);
+      c.records += count;
       pos += frame_bytes + r.body;
       c.end = pos;
       scanned = true;
-      if (c.records == 4096) {
+      if (c.records >= 4096) {
         chunks.push_back(c);
         c = chunk{};
       }
@@ -493,12 +592,58 @@ struct log_cursor {
   bool done = false;
   parsed head{};
   std::uint64_t head_offset = 0;
+  std::uint64_t head_inner = 0;  // 1 + its place in a compressed chunk; 0 outside one
+  const char* head_payload = nullptr;
+  // The compressed chunk being read, decompressed.
+  std::string inner{};
+  std::size_t inner_pos = 0;
+  bool in_chunk = false;
+  std::uint64_t chunk_offset = 0;
+
+  // A corrupt record at `offset`: fails the read or is counted, as the policy says.
+  void corrupt(std::uint64_t offset, const std::string& what) {
+    if (file->options.on_corrupt == corrupt_records::fail) {
+      throw input_error(file->path() + ": corrupt record at offset " + std::to_string(offset) +
+                        " (" + what + ")");
+    }
+    if (file->corrupt_seen.insert(offset).second) ++file->report->corrupt_skipped;
+  }
+
+  // Whether a record of this stream at `t` is before the range (skip it) or after (the end).
+  bool before_start(std::int64_t t) const {
+    return file->options.start && t < file->options.start->time_since_epoch().count();
+  }
+  bool after_end(std::int64_t t) const {
+    return file->options.end && t > file->options.end->time_since_epoch().count();
+  }
 
   // Moves to this stream's next record in range; false at the end.
   bool next() {
-    const std::optional<time_point>& start = file->options.start;
-    const std::optional<time_point>& end = file->options.end;
     while (!done) {
+      if (in_chunk) {
+        if (inner_pos >= inner.size()) {
+          in_chunk = false;
+          continue;
+        }
+        parsed r;
+        if (!file->inner_at(inner, inner_pos, r)) {
+          in_chunk = false;
+          corrupt(chunk_offset, "a bad record inside its compressed chunk");
+          continue;
+        }
+        const std::size_t at = inner_pos;
+        inner_pos += frame_bytes + r.body;
+        if (r.stream != stream || before_start(r.time)) continue;
+        if (after_end(r.time)) {
+          done = true;
+          break;
+        }
+        head = r;
+        head_offset = chunk_offset;
+        head_inner = at + 1;
+        head_payload = inner.data() + at + frame_bytes + body_head;
+        return true;
+      }
       parsed r;
       const check c = file->at(pos, r);
       if (c != check::ok) {
@@ -512,25 +657,36 @@ struct log_cursor {
           done = true;
           break;
         }
-        if (file->options.on_corrupt == corrupt_records::fail) {
-          throw input_error(file->path() + ": corrupt record at offset " + std::to_string(pos) +
-                            " (" + (c == check::bad ? "bad size or CRC" : "cut short") +
-                            "); the next valid record is at offset " + std::to_string(*next_valid));
-        }
-        if (file->corrupt_seen.insert(pos).second) ++file->report->corrupt_skipped;
+        const std::uint64_t bad = pos;
         pos = *next_valid;
+        corrupt(bad, std::string(c == check::bad ? "bad size or CRC" : "cut short") +
+                         "; the next valid record is at offset " + std::to_string(*next_valid));
         continue;
       }
       const std::uint64_t offset = pos;
       pos += frame_bytes + r.body;
-      if (r.stream != stream) continue;
-      if (start && r.time < start->time_since_epoch().count()) continue;
-      if (end && r.time > end->time_since_epoch().count()) {
+      if (r.stream == chunk_stream) {
+        const char* payload = file->bytes().data() + offset + frame_bytes + body_head;
+        if (before_start(get<std::int64_t>(payload))) continue;  // wholly before the range
+        std::string why;
+        if (!file->decompress(offset, r, inner, why)) {
+          corrupt(offset, "cannot decompress its chunk: " + why);
+          continue;
+        }
+        in_chunk = true;
+        inner_pos = 0;
+        chunk_offset = offset;
+        continue;
+      }
+      if (r.stream != stream || before_start(r.time)) continue;
+      if (after_end(r.time)) {
         done = true;
         break;
       }
       head = r;
       head_offset = offset;
+      head_inner = 0;
+      head_payload = file->bytes().data() + offset + frame_bytes + body_head;
       return true;
     }
     return false;
@@ -582,8 +738,8 @@ void log_reader::advance() {
   for (const std::unique_ptr<detail::log_cursor>& cursor : f.cursors) {
     detail::log_cursor* c = cursor.get();
     if (c->done) continue;
-    if (best == nullptr || c->head.time < best->head.time ||
-        (c->head.time == best->head.time && c->head_offset < best->head_offset)) {
+    if (best == nullptr || std::tie(c->head.time, c->head_offset, c->head_inner) <
+                               std::tie(best->head.time, best->head_offset, best->head_inner)) {
       best = c;
     }
   }
@@ -591,10 +747,9 @@ void log_reader::advance() {
     m_done = true;
     return;
   }
-  const char* body = f.bytes().data() + best->head_offset + frame_bytes;
   m_current.time = time_point{duration{best->head.time}};
   m_current.value =
-      log_record{best->stream, std::string_view(body + body_head, best->head.body - body_head),
+      log_record{best->stream, std::string_view(best->head_payload, best->head.body - body_head),
                  best->head_offset};
   ++f.report->records;
   f.delivered = best;

@@ -183,8 +183,8 @@ TEST_F(Log, ACorruptRecordInTheMiddleFailsWithItsOffsetOrIsSkippedAndCounted) {
               for (const auto& e : strict) seen.emplace_back(e.value.payload);
             }),
             path + ": corrupt record at offset " + std::to_string(third) +
-                " (bad size or CRC); the next valid record is at offset " +
-                std::to_string(third + record));
+                " (bad size or CRC; the next valid record is at offset " +
+                std::to_string(third + record) + ")");
   EXPECT_EQ(seen, (std::vector<std::string>{"payload0", "payload1"}));
 
   log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
@@ -338,6 +338,67 @@ TEST_F(Log, AFullDiskFailsTheWriteAndKeepsWhatWasAcknowledged) {
   EXPECT_EQ(n, (4096 - header) / 118);
   ASSERT_TRUE(r.report()->torn.has_value());
   EXPECT_EQ(r.report()->torn->offset + r.report()->torn->bytes, 4096u);
+}
+
+TEST_F(Log, CompressedChunksReadBackTheSameAndSeek) {
+  auto write = [&](const std::string& to, int level) {
+    log_writer w(to, {{"a"}, {"b"}}, {.chunk_records = 100, .zstd_level = level});
+    for (int i = 0; i < 3000; ++i) {
+      w.write(static_cast<std::uint16_t>(i % 2), t0 + std::chrono::seconds(i / 2),
+              "payload " + std::to_string(i) + " of a stream that repeats itself");
+    }
+  };
+  const std::string plain = dir.path("plain.asplog");
+  write(plain, 0);
+  write(path, 3);
+  EXPECT_LT(std::filesystem::file_size(path) * 3, std::filesystem::file_size(plain));
+  EXPECT_NE(dir.read("r.asplog").find("\ncompression: zstd\n"), std::string::npos);
+  log_reader compressed(path);
+  log_reader uncompressed(plain);
+  const auto all = lines_of(compressed);
+  ASSERT_EQ(all.size(), 3000u);
+  EXPECT_EQ(all, lines_of(uncompressed));
+  EXPECT_EQ(compressed.report()->chunks, 30u);
+  log_reader range(path, {.start = t0 + 1000s, .end = t0 + 1001s, .streams = {"b"}});
+  EXPECT_EQ(lines_of(range),
+            (std::vector<std::string>{"b@1000=payload 2001 of a stream that repeats itself",
+                                      "b@1001=payload 2003 of a stream that repeats itself"}));
+  std::filesystem::remove(dir.path("r.asplog.idx"));
+  log_reader rebuilt(path, {.start = t0 + 1499s});
+  EXPECT_EQ(lines_of(rebuilt).size(), 2u);
+  EXPECT_EQ(rebuilt.report()->index, asp::data::index_state::missing);
+  EXPECT_EQ(rebuilt.report()->chunks, 1u);  // rebuilt in chunks of 4096 records or more
+}
+
+TEST_F(Log, ACompressedChunkCutOrCorruptLosesOnlyItself) {
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 10, .zstd_level = 1});
+    for (int i = 0; i < 30; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
+  }
+  const std::string bytes = dir.read("r.asplog");
+  std::filesystem::remove(dir.path("r.asplog.idx"));
+  // The last chunk cut short: the first twenty records, and the torn tail.
+  const std::size_t third_chunk = bytes.rfind(std::string("\xff\xff", 2)) - 8 - 8;
+  dir.write("r.asplog", bytes.substr(0, bytes.size() - 5));
+  log_reader cut(path);
+  EXPECT_EQ(lines_of(cut).size(), 20u);
+  ASSERT_TRUE(cut.report()->torn.has_value());
+  EXPECT_EQ(cut.report()->torn->offset, third_chunk);
+
+  // A byte of the middle chunk changed: named with its offset, or skipped with the rest read.
+  std::string corrupt = bytes;
+  const std::size_t second_chunk =
+      corrupt.rfind(std::string("\xff\xff", 2), third_chunk - 1) - 8 - 8;
+  corrupt[second_chunk + 40] ^= 0x10;
+  dir.write("r.asplog", corrupt);
+  log_reader strict(path);
+  EXPECT_EQ(input_error_of([&] { lines_of(strict); }),
+            path + ": corrupt record at offset " + std::to_string(second_chunk) +
+                " (bad size or CRC; the next valid record is at offset " +
+                std::to_string(third_chunk) + ")");
+  log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
+  EXPECT_EQ(lines_of(lenient).size(), 20u);
+  EXPECT_EQ(lenient.report()->corrupt_skipped, 1u);
 }
 
 }  // namespace

@@ -65,6 +65,11 @@ expect "play reports what it played" \
   "played 4 records (2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:32:00.250000000Z)" \
   "$("$asp" play quotes.asplog 2>&1 >/dev/null | sed 's/ in .*//')"
 
+# Compressed chunks: the same records, from a smaller file.
+"$asp" convert quotes.csv zquotes.asplog --epoch ms --zstd 3 2> /dev/null
+expect "a compressed log plays the same" "$("$asp" play quotes.asplog --format json --quiet)" \
+  "$("$asp" play zquotes.asplog --format json --quiet)"
+
 # A bad row: one line on stderr naming file:line:column, exit status 1.
 printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,oops\n' > bad.csv
 set +e

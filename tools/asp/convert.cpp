@@ -14,7 +14,8 @@ int run_convert(const convert_options& o) {
   if (!in.is_log) {
     std::vector<data::log_stream> streams = in.streams;
     if (!o.stream.empty()) streams.front().name = o.stream;
-    data::log_writer out(o.out, streams, {.creator = "asp convert", .overwrite = o.overwrite});
+    data::log_writer out(
+        o.out, streams, {.creator = "asp convert", .overwrite = o.overwrite, .zstd_level = o.zstd});
     for (const auto& e : in.records) out.write(0, e.time, e.value.payload);
     out.close();
     fmt::print(stderr, "wrote {} records to {}\n", out.written(), o.out);

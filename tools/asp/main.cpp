@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
                      "when records become durable: every, close, N records, or a duration "
                      "(default 1s)");
   record->add_option("--stream", rec.stream, "the stream's name (default: the input's kind)");
+  record->add_option("--zstd", rec.zstd, "compress chunks with zstd at this level (1 to 19)")
+      ->check(CLI::Range(1, 19));
   record->add_flag("--overwrite", rec.overwrite, "replace FILE if it exists");
   record->add_flag("-q,--quiet", rec.quiet, "no progress line, no summary");
   record->footer(
@@ -103,6 +105,10 @@ int main(int argc, char** argv) {
   convert_command->add_option("--stream", convert.stream,
                               "log to CSV: the stream to write; CSV to log: the stream's name");
   convert_command->add_flag("--overwrite", convert.overwrite, "replace OUT if it exists");
+  convert_command
+      ->add_option("--zstd", convert.zstd,
+                   "CSV to log: compress chunks with zstd at this level (1 to 19)")
+      ->check(CLI::Range(1, 19));
   add_csv_options(*convert_command, convert.csv);
   convert_command->footer(
       "The CSV's columns and types go into the log's header, so converting back writes the same "

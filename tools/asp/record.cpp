@@ -91,7 +91,10 @@ int run_record(const record_options& o) {
 
   const std::string name = o.stream.empty() ? kind : o.stream;
   data::log_writer out(o.out, {{name, "raw"}},
-                       {.creator = "asp record " + from, .fsync = fsync, .overwrite = o.overwrite});
+                       {.creator = "asp record " + from,
+                        .fsync = fsync,
+                        .overwrite = o.overwrite,
+                        .zstd_level = o.zstd});
   asp::asio::stop_on_signals signals(loop);
   signals.on_stop([&] { close_source(); });
   if (!o.quiet) fmt::print(stderr, "recording {} into {} (SIGINT or SIGTERM stops)\n", from, o.out);

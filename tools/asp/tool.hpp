@@ -107,6 +107,7 @@ struct record_options {
   std::string out;           // FILE.asplog
   std::string fsync = "1s";  // every | N (records) | DURATION | close
   std::string stream{};      // the stream's name; default: the input's kind
+  int zstd = 0;              // compress chunks at this level; 0: no
   bool overwrite = false;
   bool quiet = false;
 };
@@ -136,6 +137,7 @@ struct convert_options {
   std::string in;
   std::string out;
   std::string stream{};  // log → CSV: which stream (when there are several); CSV → log: its name
+  int zstd = 0;          // CSV → log: compress chunks at this level; 0: no
   csv_input_options csv{};
   bool overwrite = false;
 };

@@ -59,6 +59,10 @@ struct log_writer_options {
   std::size_t buffer_bytes = std::size_t{1} << 16;
   /// Replace an existing file (otherwise creating over one fails).
   bool overwrite = false;
+  /// Compress each chunk with zstd at this level (1 to 19; 0: no compression). A compressed
+  /// chunk is written whole when it ends — when it is full, at every sync and at close — so
+  /// its records are handed to the system, and acknowledged, together.
+  int zstd_level = 0;
 };
 
 /// Appends records to a new record log. Not thread-safe: one writer, one thread (the loop's).
@@ -146,8 +150,10 @@ struct log_report {
   std::uint64_t chunks = 0;  ///< chunks in the index
 };
 
-/// One record as read: its stream, its payload (a view into the mapped file, valid while the
-/// reader lives) and its offset in the file.
+/// One record as read: its stream, its payload and its offset in the file (for a record of a
+/// compressed chunk, the chunk's). The payload views the mapped file, valid while the reader
+/// lives — or, in a compressed chunk, the chunk decompressed, valid until the reader moves on
+/// to the next record.
 struct log_record {
   std::uint16_t stream = 0;
   std::string_view payload{};
