@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "broadcast_core.hpp"
 #include "source_support.hpp"
 
 namespace asp::asio {
@@ -303,6 +304,134 @@ task<void> websocket_client::send(std::string message, bool binary) {
   } catch (const boost::system::system_error& e) {
     throw input_error(s.where() + ": cannot send: " + e.code().message());
   }
+}
+
+}  // namespace asp::asio
+
+// ---------------------------------------------------------------------------------------------
+// The broadcast server
+
+namespace asp::asio {
+
+namespace {
+
+struct websocket_client_connection final
+    : detail::broadcast_client,
+      std::enable_shared_from_this<websocket_client_connection> {
+  explicit websocket_client_connection(tcp::socket s) : ws(std::move(s)) {}
+
+  void write(const std::string& bytes,
+             std::function<void(const boost::system::error_code&)> done) override {
+    ws.text(true);
+    ws.async_write(boost::asio::buffer(bytes), [done = std::move(done)](const beast::error_code& ec,
+                                                                        std::size_t) { done(ec); });
+  }
+  void finish() override {
+    ws.async_close(websocket::close_code::normal,
+                   [self = shared_from_this()](const beast::error_code&) {});
+  }
+  void abort() override { beast::get_lowest_layer(ws).close(); }
+
+  websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer incoming;
+};
+
+}  // namespace
+
+struct websocket_broadcast_server::state
+    : std::enable_shared_from_this<websocket_broadcast_server::state> {
+  state(boost::asio::io_context& ioc, asp::loop& l, const std::string& address, std::uint16_t port,
+        broadcast_options opts)
+      : m_acceptor(ioc) {
+    if (opts.name.empty()) opts.name = address + ":" + std::to_string(port);
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(address, ec);
+    const tcp::endpoint endpoint(ip, port);
+    if (!ec) m_acceptor.open(endpoint.protocol(), ec);
+    if (!ec) m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) m_acceptor.bind(endpoint, ec);
+    if (!ec) m_acceptor.listen(tcp::socket::max_listen_connections, ec);
+    if (ec) {
+      throw input_error("asp: websocket broadcast server '" + opts.name + "': cannot listen on " +
+                        address + ":" + std::to_string(port) + ": " + ec.message());
+    }
+    m_core = std::make_shared<detail::broadcast_core>(l, std::move(opts));
+  }
+
+  void accept() {
+    m_acceptor.async_accept(
+        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+          if (ec || self->m_core->closed()) return;
+          auto c = std::make_shared<websocket_client_connection>(std::move(socket));
+          boost::system::error_code ignored;
+          const auto remote = beast::get_lowest_layer(c->ws).socket().remote_endpoint(ignored);
+          c->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+          c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+          c->ws.async_accept([self, c](const beast::error_code& handshake) {
+            if (handshake) return;  // not a websocket client: nothing to tell
+            self->m_core->add(c);
+            self->read(c);
+          });
+          self->accept();
+        });
+  }
+
+  // Reads and ignores what a client sends, so that its pings are answered and its close seen.
+  void read(const std::shared_ptr<websocket_client_connection>& c) {
+    c->ws.async_read(
+        c->incoming, [self = shared_from_this(), c](const beast::error_code& ec, std::size_t) {
+          if (ec) {
+            if (!c->gone && !c->closing) {
+              self->m_core->drop(
+                  c, ec == websocket::error::closed ? "closed by the client" : ec.message());
+            }
+            return;
+          }
+          c->incoming.clear();
+          self->read(c);
+        });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    m_core->close();
+  }
+
+  tcp::acceptor m_acceptor;
+  std::shared_ptr<detail::broadcast_core> m_core;
+};
+
+websocket_broadcast_server::websocket_broadcast_server(boost::asio::io_context& ioc,
+                                                       asp::loop& loop, const std::string& address,
+                                                       std::uint16_t port,
+                                                       broadcast_options options)
+    : m_state(std::make_shared<state>(ioc, loop, address, port, std::move(options))) {
+  m_state->accept();
+}
+
+websocket_broadcast_server::~websocket_broadcast_server() {
+  m_state->close();
+}
+
+std::uint16_t websocket_broadcast_server::port() const {
+  return m_state->m_acceptor.local_endpoint().port();
+}
+
+std::size_t websocket_broadcast_server::clients() const noexcept {
+  return m_state->m_core->clients();
+}
+
+std::size_t websocket_broadcast_server::queued() const noexcept {
+  return m_state->m_core->queued();
+}
+
+task<void> websocket_broadcast_server::publish(std::string message) {
+  return detail::broadcast_core::publish(m_state->m_core, std::move(message));
+}
+
+void websocket_broadcast_server::close() {
+  m_state->close();
 }
 
 }  // namespace asp::asio

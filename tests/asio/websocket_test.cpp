@@ -274,4 +274,37 @@ TEST_F(WebsocketTls, VerificationCanBeTurnedOff) {
   EXPECT_EQ(seen, messages);
 }
 
+TEST_F(Websocket, ABroadcastServerSendsEveryMessageToEveryClientThenCloses) {
+  std::vector<std::string> log;
+  asp::asio::websocket_broadcast_server server(
+      ioc, loop, "127.0.0.1", 0,
+      {.on_client = [&](const std::string&) { log.push_back("client"); },
+       .on_drop = [&](const std::string&, const std::string& why) { log.push_back(why); }});
+  const std::string url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
+  asp::asio::websocket_client a(ioc, loop, url, {.name = "a"});
+  asp::asio::websocket_client b(ioc, loop, url, {.name = "b"});
+  auto record = [&](std::string who) {
+    return [&log, who](asp::time_point, const std::string& m) { log.push_back(who + " " + m); };
+  };
+  auto publisher = [&]() -> asp::task<void> {
+    while (server.clients() < 2) co_await asp::sleep(1ms);
+    co_await server.publish("one");
+    co_await server.publish("two");
+    server.close();  // both still receive both, then the close handshake ends their sources
+  };
+  loop.run({}, publisher(), asp::process_stream(record("a"), asp::none, a),
+           asp::process_stream(record("b"), asp::none, b));
+  std::vector<std::string> got_a;
+  std::vector<std::string> got_b;
+  for (const std::string& l : log) {
+    if (l.starts_with("a ")) got_a.push_back(l);
+    if (l.starts_with("b ")) got_b.push_back(l);
+  }
+  EXPECT_EQ(got_a, (std::vector<std::string>{"a one", "a two"}));
+  EXPECT_EQ(got_b, (std::vector<std::string>{"b one", "b two"}));
+  EXPECT_EQ(std::count(log.begin(), log.end(), "client"), 2);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "the server closed"), 2);
+  EXPECT_EQ(server.queued(), 0u);
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The asp tool end to end, on exact outputs: convert, inspect, play (offsets, formats, pacing
-# flags), record (stdin, TCP from `asp play --to tcp-server`, a signal), and its errors.
+# flags), record (stdin, TCP and websocket from `asp play --to tcp-server / ws-server`, a
+# signal), and its errors.
 # Usage: tool_test.sh ASP WORK_DIR
 set -euo pipefail
 asp="$1"
@@ -104,6 +105,20 @@ expect "what a server played was recorded, in order" 'ACME,10.1,10.2,100,true
 INIT,20,20.5,7,false
 ACME,10.15,10.25,300,true
 "Big, Co",1e-05,2,1,true' "$("$asp" play tcp.asplog --format raw --quiet)"
+
+# The same through a websocket server and a websocket recorder.
+mkfifo served_ws
+"$asp" play quotes.asplog --to ws-server://127.0.0.1:0 --clients 1 --format json 2> served_ws &
+player=$!
+exec 6< served_ws
+read -r line <&6
+port="${line##*:}"
+"$asp" record --from "ws://127.0.0.1:$port/" --out ws.asplog --quiet
+wait "$player"
+exec 6<&-
+expect "what a websocket server played was recorded, in order" \
+  "$("$asp" play quotes.asplog --format json --quiet)" \
+  "$("$asp" play ws.asplog --format raw --quiet)"
 
 # SIGINT stops a recorder cleanly: exit 0, a valid file.
 mkfifo input ready

@@ -73,11 +73,13 @@ int main(int argc, char** argv) {
   play_command->add_option("--start", play.start,
                            "TIME (ISO 8601) or +OFFSET after the first record (+90s, +1h30m)");
   play_command->add_option("--end", play.end, "TIME or +OFFSET: the last record's time at most");
-  play_command->add_option("--to", play.to,
-                           "stdout (default), tcp-server://[ADDRESS]:PORT or udp://HOST:PORT");
+  play_command->add_option(
+      "--to", play.to,
+      "stdout (default), tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT or "
+      "udp://HOST:PORT");
   play_command->add_option("--format", play.format, "csv (default), json or raw");
   play_command->add_option("--clients", play.clients,
-                           "tcp-server: wait until this many clients are connected");
+                           "tcp-server, ws-server: wait until this many clients are connected");
   play_command->add_flag("-q,--quiet", play.quiet, "no progress line, no summary");
   add_csv_options(*play_command, play.csv);
   play_command->footer(

@@ -1,10 +1,11 @@
 // asp play FILE: a record log or a CSV file replayed through the loop — as fast as possible or
-// paced — to stdout, to the clients of a TCP server, or as UDP datagrams.
+// paced — to stdout, to the clients of a TCP or websocket server, or as UDP datagrams.
 #include "tool.hpp"
 
 #include <asp/asio/backend.hpp>
 #include <asp/asio/broadcast.hpp>
 #include <asp/asio/signals.hpp>
+#include <asp/asio/websocket.hpp>
 #include <asp/asp.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,22 @@ std::pair<std::string, std::uint16_t> host_port(std::string_view rest, std::stri
   if (host.empty()) host = dflt_host;
   return {host, port};
 }
+
+// The clients of a TCP or a websocket server, whichever --to named.
+struct served {
+  template <class Server>
+  explicit served(std::unique_ptr<Server> server)
+      : port([s = server.get()] { return s->port(); }),
+        clients([s = server.get()] { return s->clients(); }),
+        publish([s = server.get()](std::string line) { return s->publish(std::move(line)); }),
+        close([s = server.get()] { s->close(); }),
+        owner(std::move(server)) {}
+  std::function<std::uint16_t()> port;
+  std::function<std::size_t()> clients;
+  std::function<asp::task<void>(std::string)> publish;
+  std::function<void()> close;
+  std::shared_ptr<void> owner;
+};
 
 }  // namespace
 
@@ -69,7 +86,7 @@ int run_play(const play_options& o) {
   asp::system_clock clock(time_point{std::chrono::sys_days{std::chrono::year{2200} / 1 / 1}});
   asp::loop loop(clock, waiting);
 
-  std::unique_ptr<asp::asio::tcp_broadcast_server> server;
+  std::unique_ptr<served> server;
   std::optional<boost::asio::ip::udp::socket> udp;
   boost::asio::ip::udp::endpoint udp_to;
   std::function<void(std::string)> emit = [](std::string) {};
@@ -78,12 +95,19 @@ int run_play(const play_options& o) {
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
     };
-  } else if (o.to.starts_with("tcp-server://")) {
-    const auto [host, port] = host_port(std::string_view(o.to).substr(13), "0.0.0.0", "--to", true);
-    server = std::make_unique<asp::asio::tcp_broadcast_server>(
-        ioc, loop, host, port,
-        asp::asio::broadcast_options{.queue_limit = 100'000,
-                                     .policy = asp::asio::slow_client::block});
+  } else if (o.to.starts_with("tcp-server://") || o.to.starts_with("ws-server://")) {
+    const bool websocket = o.to.starts_with("ws-server://");
+    const auto [host, port] =
+        host_port(std::string_view(o.to).substr(websocket ? 12 : 13), "0.0.0.0", "--to", true);
+    const asp::asio::broadcast_options options{.queue_limit = 100'000,
+                                               .policy = asp::asio::slow_client::block};
+    if (websocket) {
+      server = std::make_unique<served>(
+          std::make_unique<asp::asio::websocket_broadcast_server>(ioc, loop, host, port, options));
+    } else {
+      server = std::make_unique<served>(
+          std::make_unique<asp::asio::tcp_broadcast_server>(ioc, loop, host, port, options));
+    }
     if (!o.quiet) fmt::print(stderr, "serving on {}:{}\n", host, server->port());
     while (server->clients() < o.clients) ioc.run_one();
   } else if (o.to.starts_with("udp://")) {
@@ -97,7 +121,8 @@ int run_play(const play_options& o) {
     emit = [&](std::string line) { udp->send_to(boost::asio::buffer(line), udp_to); };
   } else {
     throw usage_error(
-        "--to: expected stdout, tcp-server://[ADDRESS]:PORT or udp://HOST:PORT, "
+        "--to: expected stdout, tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT or "
+        "udp://HOST:PORT, "
         "found '" +
         o.to + "'");
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/asio/broadcast.hpp>
 #include <asp/asio/tcp.hpp>
 #include <asp/event.hpp>
 #include <asp/loop.hpp>
@@ -67,6 +68,39 @@ class websocket_client {
 
   /// Connections made so far (reconnections included).
   std::size_t connections() const noexcept;
+
+ private:
+  struct state;
+  std::shared_ptr<state> m_state;
+};
+
+/// A websocket server that sends every published message (text) to every connected client:
+/// `tcp_broadcast_server`'s counterpart for browsers and websocket tools, with the same
+/// bounded per-client queues, slow-client policy and close (`broadcast_options`; `frames` is
+/// not used: a message is a frame). Clients connect to `ws://ADDRESS:PORT/` (any path); what
+/// they send is read and ignored, so that pings are answered and closes seen.
+class websocket_broadcast_server {
+ public:
+  /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
+  /// `ioc`, which must run on the loop's thread. Throws asp::input_error when it cannot listen.
+  websocket_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop,
+                             const std::string& address, std::uint16_t port,
+                             broadcast_options options = {});
+  ~websocket_broadcast_server();
+  websocket_broadcast_server(const websocket_broadcast_server&) = delete;
+  websocket_broadcast_server& operator=(const websocket_broadcast_server&) = delete;
+
+  /// The port it listens on.
+  std::uint16_t port() const;
+  /// Clients connected now (handshake done).
+  std::size_t clients() const noexcept;
+  /// Messages queued and not yet written, over every client.
+  std::size_t queued() const noexcept;
+  /// Queues `message` for every client (see tcp_broadcast_server::publish).
+  task<void> publish(std::string message);
+  /// Stops accepting; every client receives what was queued for it, then the close handshake.
+  /// Idempotent.
+  void close();
 
  private:
   struct state;

@@ -1,0 +1,195 @@
+#pragma once
+
+// What a broadcast server does whatever carries its frames (TCP, websocket): a bounded queue
+// per client, the slow-client policy, publishers that wait for room, and a close that lets
+// every client receive what was queued for it. The transports supply the connections.
+
+#include <asp/asio/broadcast.hpp>
+#include <asp/loop.hpp>
+#include <asp/task.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <coroutine>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace asp::asio::detail {
+
+/// One client's connection, as the core sees it.
+struct broadcast_client {
+  virtual ~broadcast_client() = default;
+  /// Writes `bytes` (which lives until `done`); calls `done` on the loop's thread.
+  virtual void write(const std::string& bytes,
+                     std::function<void(const boost::system::error_code&)> done) = 0;
+  /// Ends the connection after what was written (the server closed).
+  virtual void finish() = 0;
+  /// Ends the connection at once.
+  virtual void abort() = 0;
+
+  std::string peer;
+  std::deque<std::shared_ptr<const std::string>> queue;
+  bool writing = false;
+  bool gone = false;
+  bool closing = false;
+};
+
+class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
+ public:
+  using client_ptr = std::shared_ptr<broadcast_client>;
+
+  broadcast_core(asp::loop& l, broadcast_options options)
+      : m_loop(&l), m_options(std::move(options)), m_guard(l.hold()) {}
+
+  const broadcast_options& options() const noexcept { return m_options; }
+  bool closed() const noexcept { return m_closed; }
+  std::size_t clients() const noexcept { return m_clients.size(); }
+
+  std::size_t queued() const noexcept {
+    std::size_t n = 0;
+    for (const client_ptr& c : m_clients) n += c->queue.size();
+    for (const client_ptr& c : m_closing) n += c->queue.size();
+    return n;
+  }
+
+  /// A client is connected (and, for a websocket, has shaken hands).
+  void add(const client_ptr& c) {
+    if (m_closed) {
+      c->abort();
+      return;
+    }
+    m_clients.push_back(c);
+    if (m_options.on_client) m_options.on_client(c->peer);
+  }
+
+  /// A client is gone, or is to be: its queue is dropped.
+  void drop(const client_ptr& c, const std::string& reason) {
+    if (c->gone) return;
+    c->gone = true;
+    c->abort();
+    c->queue.clear();
+    m_clients.remove(c);
+    m_closing.remove(c);
+    if (m_options.on_drop && !c->closing) m_options.on_drop(c->peer, reason);
+    wake_publishers();
+  }
+
+  /// Queues `frame` (framed for the wire) for every client: publish's work. The task holds the
+  /// core from its creation, so the server may go before it runs.
+  static task<void> publish(std::shared_ptr<broadcast_core> self, std::string frame) {
+    broadcast_core& core = *self;
+    if (core.m_closed) {
+      throw std::logic_error("asp: broadcast server '" + core.m_options.name +
+                             "': publish after close");
+    }
+    if (core.m_options.policy == slow_client::block) {
+      struct until_room {
+        broadcast_core& core;
+        std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+        bool await_ready() const { return core.has_room() || core.m_closed; }
+        void await_suspend(std::coroutine_handle<> h) { core.m_blocked.push_back({h, alive}); }
+        void await_resume() const noexcept {}
+      };
+      while (!core.has_room() && !core.m_closed) co_await until_room{core};
+      if (core.m_closed) co_return;
+    }
+    core.enqueue(std::make_shared<const std::string>(std::move(frame)));
+  }
+
+  /// Stops the run being held; every client is told, receives what was queued for it, and
+  /// is then finished.
+  void close() {
+    if (m_closed) return;
+    m_closed = true;
+    std::list<client_ptr> clients;
+    clients.swap(m_clients);
+    for (const client_ptr& c : clients) {
+      if (m_options.on_drop) m_options.on_drop(c->peer, "the server closed");
+      c->closing = true;
+      if (c->queue.empty() && !c->writing) {
+        c->gone = true;
+        c->finish();
+      } else {
+        m_closing.push_back(c);
+      }
+    }
+    wake_publishers();
+    m_guard.reset();
+  }
+
+ private:
+  bool has_room() const {
+    for (const client_ptr& c : m_clients) {
+      if (c->queue.size() >= m_options.queue_limit) return false;
+    }
+    return true;
+  }
+
+  void enqueue(const std::shared_ptr<const std::string>& bytes) {
+    for (auto it = m_clients.begin(); it != m_clients.end();) {
+      const client_ptr c = *it++;
+      if (c->queue.size() >= m_options.queue_limit) {
+        drop(c, "too slow: " + std::to_string(c->queue.size()) + " frames queued");
+        continue;
+      }
+      c->queue.push_back(bytes);
+      write(c);
+    }
+  }
+
+  void write(const client_ptr& c) {
+    if (c->writing || c->queue.empty() || c->gone) return;
+    c->writing = true;
+    c->write(*c->queue.front(),
+             [self = shared_from_this(), c](const boost::system::error_code& ec) {
+               c->writing = false;
+               if (c->gone) return;
+               if (ec) {
+                 self->drop(c, ec.message());
+                 return;
+               }
+               c->queue.pop_front();
+               if (c->closing && c->queue.empty()) {
+                 c->gone = true;
+                 c->finish();
+                 self->m_closing.remove(c);
+                 return;
+               }
+               self->write(c);
+               self->wake_publishers();
+             });
+  }
+
+  // Blocked publishers go on, through the loop's queue, once every client has room. A
+  // publisher destroyed meanwhile (its task cancelled) is skipped: its token is gone.
+  void wake_publishers() {
+    if (m_blocked.empty() || (!has_room() && !m_closed)) return;
+    std::vector<blocked> waiting;
+    waiting.swap(m_blocked);
+    for (const blocked& b : waiting) {
+      m_loop->call_soon([b] {
+        if (b.alive.lock()) b.publisher.resume();
+      });
+    }
+  }
+
+  struct blocked {
+    std::coroutine_handle<> publisher;
+    std::weak_ptr<bool> alive;
+  };
+
+  asp::loop* m_loop;
+  broadcast_options m_options;
+  std::list<client_ptr> m_clients;
+  std::list<client_ptr> m_closing;  // of a closed server, queue still being written
+  std::vector<blocked> m_blocked;
+  work_guard m_guard;
+  bool m_closed = false;
+};
+
+}  // namespace asp::asio::detail
