@@ -169,7 +169,7 @@ struct log_writer::state {
     put(buffer, current.records);
     put(buffer, static_cast<std::uint32_t>(pending.size()));
     buffer.append(compressed.data(), n);
-    const std::uint32_t crc = crc32c(buffer.data() + at + frame_bytes, std::size_t{body});
+    const std::uint32_t crc = crc32c(buffer.data() + at + frame_bytes, body);
     std::memcpy(buffer.data() + at + 4, &crc, 4);
     size += frame_bytes + body;
     pending.clear();
@@ -287,7 +287,7 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   put(into, t);
   put(into, stream);
   into.append(payload);
-  const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, std::size_t{body_size}) ^
+  const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, body_size) ^
                             (compressing ? inner_crc_mask : 0u);
   std::memcpy(into.data() + at + 4, &crc, 4);
 
@@ -404,7 +404,7 @@ struct log_file {
     const auto body = get<std::uint32_t>(p);
     if (body < body_head || body > max_body) return check::bad;
     if (offset + frame_bytes + body > b.size()) return check::incomplete;
-    if (crc32c(p + frame_bytes, std::size_t{body}) != get<std::uint32_t>(p + 4)) return check::bad;
+    if (crc32c(p + frame_bytes, body) != get<std::uint32_t>(p + 4)) return check::bad;
     const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
     if (stream == chunk_stream ? body < body_head + chunk_head : stream >= streams.size()) {
       return check::bad;
@@ -419,7 +419,7 @@ struct log_file {
     const char* p = b.data() + offset;
     const auto body = get<std::uint32_t>(p);
     if (body < body_head || offset + frame_bytes + body > b.size()) return false;
-    if ((crc32c(p + frame_bytes, std::size_t{body}) ^ inner_crc_mask) !=
+    if ((crc32c(p + frame_bytes, body) ^ inner_crc_mask) !=
         get<std::uint32_t>(p + 4)) {
       return false;
     }

@@ -14,8 +14,10 @@ namespace asp::data {
 /// 0 to start).
 std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc = 0) noexcept;
 
-inline std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0) noexcept {
-  return crc32c(bytes.data(), bytes.size(), crc);
+/// The CRC-32C of `bytes`. (To continue from a previous CRC, use the form above: a second
+/// overload taking a CRC would make `crc32c(pointer, size)` ambiguous.)
+inline std::uint32_t crc32c(std::string_view bytes) noexcept {
+  return crc32c(bytes.data(), bytes.size(), 0);
 }
 
 /// Whether crc32c uses the SSE 4.2 instruction on this machine.
