@@ -344,17 +344,7 @@ struct websocket_broadcast_server::state
         broadcast_options opts)
       : m_acceptor(ioc) {
     if (opts.name.empty()) opts.name = address + ":" + std::to_string(port);
-    boost::system::error_code ec;
-    const auto ip = boost::asio::ip::make_address(address, ec);
-    const tcp::endpoint endpoint(ip, port);
-    if (!ec) m_acceptor.open(endpoint.protocol(), ec);
-    if (!ec) m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) m_acceptor.bind(endpoint, ec);
-    if (!ec) m_acceptor.listen(tcp::socket::max_listen_connections, ec);
-    if (ec) {
-      throw input_error("asp: websocket broadcast server '" + opts.name + "': cannot listen on " +
-                        address + ":" + std::to_string(port) + ": " + ec.message());
-    }
+    detail::listen(m_acceptor, address, port, "websocket broadcast server '" + opts.name + "'");
     m_core = std::make_shared<detail::broadcast_core>(l, std::move(opts));
   }
 

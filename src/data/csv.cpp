@@ -19,12 +19,7 @@ bool csv_cursor::next(std::vector<csv_field>& fields) {
   m_scratch_used = 0;
   const char* const b = m_bytes.data();
   const std::size_t size = m_bytes.size();
-  // Empty lines are no rows.
-  while (m_pos < size &&
-         (b[m_pos] == '\n' || (b[m_pos] == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n'))) {
-    m_pos += b[m_pos] == '\n' ? 1 : 2;
-    ++m_line;
-  }
+  skip_empty_lines();
   if (m_pos >= size) return false;
   m_row_line = m_line;
   m_row_start = m_pos;
@@ -104,11 +99,7 @@ bool csv_cursor::next(std::vector<csv_field>& fields) {
 const char* csv_cursor::row_start() noexcept {
   const char* const b = m_bytes.data();
   const std::size_t size = m_bytes.size();
-  while (m_pos < size &&
-         (b[m_pos] == '\n' || (b[m_pos] == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n'))) {
-    m_pos += b[m_pos] == '\n' ? 1 : 2;
-    ++m_line;
-  }
+  skip_empty_lines();
   if (m_pos >= size) return nullptr;
   m_row_line = m_line;
   m_row_start = m_pos;
@@ -124,6 +115,17 @@ void csv_cursor::take_row(const char* end) noexcept {
     ++m_line;
   }
   m_pos = pos;
+}
+
+// Empty lines are no rows.
+void csv_cursor::skip_empty_lines() noexcept {
+  const char* const b = m_bytes.data();
+  const std::size_t size = m_bytes.size();
+  while (m_pos < size &&
+         (b[m_pos] == '\n' || (b[m_pos] == '\r' && m_pos + 1 < size && b[m_pos + 1] == '\n'))) {
+    m_pos += b[m_pos] == '\n' ? 1 : 2;
+    ++m_line;
+  }
 }
 
 void csv_cursor::skip_line() {
@@ -288,6 +290,25 @@ std::string found(std::string_view expected, std::string_view text) {
   if (text.size() > shown) out += "...";
   out += '\'';
   return out;
+}
+
+time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fields,
+                    std::size_t width, std::size_t time_index, const std::string& time_name,
+                    time_format format) {
+  if (fields.size() != width) {
+    throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
+                      (fields.size() == 1 ? " field" : " fields") + ", the header has " +
+                      std::to_string(width));
+  }
+  const csv_field& t = fields[time_index];
+  std::string why;
+  const std::optional<time_point> when = parse_time(t.text, format, &why);
+  if (!when) {
+    throw input_error(
+        cursor.where(t.offset) + ": column '" + time_name +
+        "': " + found("a time (" + std::string(to_string(format)) + "; " + why + ")", t.text));
+  }
+  return *when;
 }
 
 std::optional<std::size_t> find_column(const std::vector<std::string>& header,

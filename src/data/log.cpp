@@ -287,8 +287,8 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   put(into, t);
   put(into, stream);
   into.append(payload);
-  const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, body_size) ^
-                            (compressing ? inner_crc_mask : 0u);
+  const std::uint32_t crc =
+      crc32c(into.data() + at + frame_bytes, body_size) ^ (compressing ? inner_crc_mask : 0u);
   std::memcpy(into.data() + at + 4, &crc, 4);
 
   chunk& c = s.current;
@@ -419,8 +419,7 @@ struct log_file {
     const char* p = b.data() + offset;
     const auto body = get<std::uint32_t>(p);
     if (body < body_head || offset + frame_bytes + body > b.size()) return false;
-    if ((crc32c(p + frame_bytes, body) ^ inner_crc_mask) !=
-        get<std::uint32_t>(p + 4)) {
+    if ((crc32c(p + frame_bytes, body) ^ inner_crc_mask) != get<std::uint32_t>(p + 4)) {
       return false;
     }
     const auto stream = get<std::uint16_t>(p + frame_bytes + 8);

@@ -321,32 +321,15 @@ struct csv_table::state {
         ++report->rows;
         return true;
       } catch (const input_error& e) {
-        if (options.on_bad_row == bad_rows::fail) throw;
-        ++report->skipped;
-        if (report->first_skipped.size() < options.report_skipped) {
-          report->first_skipped.emplace_back(e.what());
-        }
+        detail::bad_row(options.on_bad_row, options.report_skipped, *report, e);
       }
     }
   }
 
   void fill() {
-    if (fields.size() != width) {
-      throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
-                        (fields.size() == 1 ? " field" : " fields") + ", the header has " +
-                        std::to_string(width));
-    }
-    const csv_field& t = fields[schema.time_position];
-    std::string why;
-    const std::optional<time_point> when = parse_time(t.text, schema.times, &why);
-    if (!when) {
-      throw input_error(
-          cursor.where(t.offset) + ": column '" + schema.time.name + "': " +
-          detail::found("a time (" + std::string(data::to_string(schema.times)) + "; " + why + ")",
-                        t.text));
-    }
+    current.time = detail::row_time(cursor, fields, width, schema.time_position, schema.time.name,
+                                    schema.times);
     for (std::size_t i = 0; i < positions.size(); ++i) values[i] = fields[positions[i]].text;
-    current.time = *when;
     current.value.clear();
     std::size_t failed = 0;
     try {

@@ -63,6 +63,23 @@ std::optional<time_point> from_nanos(i128 nanos, std::string* why) {
   return time_point{duration{static_cast<std::int64_t>(nanos)}};
 }
 
+// Digits of a nanosecond count below one unit of an epoch format (9 for seconds); -1 for ISO.
+constexpr int unit_digits_of(time_format format) {
+  switch (format) {
+    case time_format::iso8601:
+      return -1;
+    case time_format::epoch_seconds:
+      return 9;
+    case time_format::epoch_millis:
+      return 6;
+    case time_format::epoch_micros:
+      return 3;
+    case time_format::epoch_nanos:
+      return 0;
+  }
+  return -1;
+}
+
 constexpr std::int64_t unit_scale(int digits) {
   std::int64_t scale = 1;
   for (int i = 0; i < digits; ++i) scale *= 10;
@@ -135,23 +152,8 @@ std::optional<time_point> parse_iso8601(std::string_view text, std::string* why)
 }
 
 std::optional<time_point> parse_epoch(std::string_view text, time_format format, std::string* why) {
-  int unit_digits = 0;  // digits of a nanosecond count below one unit
-  switch (format) {
-    case time_format::epoch_seconds:
-      unit_digits = 9;
-      break;
-    case time_format::epoch_millis:
-      unit_digits = 6;
-      break;
-    case time_format::epoch_micros:
-      unit_digits = 3;
-      break;
-    case time_format::epoch_nanos:
-      unit_digits = 0;
-      break;
-    case time_format::iso8601:
-      return parse_iso8601(text, why);
-  }
+  const int unit_digits = unit_digits_of(format);
+  if (unit_digits < 0) return parse_iso8601(text, why);
   // The common case first: a whole count that fits (no fraction), as one from_chars.
   {
     std::int64_t count = 0;
@@ -201,23 +203,8 @@ std::optional<time_point> parse_time(std::string_view text, time_format format, 
 }
 
 std::string format_time(time_point t, time_format format) {
-  int unit_digits = 0;
-  switch (format) {
-    case time_format::iso8601:
-      return asp::to_string(t);
-    case time_format::epoch_seconds:
-      unit_digits = 9;
-      break;
-    case time_format::epoch_millis:
-      unit_digits = 6;
-      break;
-    case time_format::epoch_micros:
-      unit_digits = 3;
-      break;
-    case time_format::epoch_nanos:
-      unit_digits = 0;
-      break;
-  }
+  const int unit_digits = unit_digits_of(format);
+  if (unit_digits < 0) return asp::to_string(t);
   const std::int64_t count = t.time_since_epoch().count();
   // The magnitude, without overflow for the most negative count.
   const std::uint64_t magnitude = count < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(count)

@@ -34,16 +34,6 @@ auto all_of(Source& source) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const asp::input_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no asp::input_error";
-  return "";
-}
-
 struct Csv : ::testing::Test {
   temp_dir dir;
   auto quotes(const std::string& path, csv_options options = {}) {
@@ -135,7 +125,7 @@ TEST_F(Csv, ABadFieldNamesFileLineColumnTheColumnAndWhatWasFound) {
                                      "2025-01-01T00:00:01Z,A,1,2,3,1\n"
                                      "2025-01-01T00:00:02Z,B,n/a,2,3,1\n");
   auto source = quotes(path);
-  EXPECT_EQ(error_of([&] { all_of(source); }),
+  EXPECT_EQ(input_error_of([&] { all_of(source); }),
             path + ":3:24: column 'bid': expected a number, found 'n/a'");
 }
 
@@ -143,7 +133,7 @@ TEST_F(Csv, EveryKindOfBadRowIsNamed) {
   auto first_error = [&](const std::string& body) {
     const std::string path = dir.write("e.csv", "time,symbol,bid,ask,size,firm\n" + body);
     auto source = quotes(path);
-    return error_of([&] { all_of(source); }).substr(path.size());
+    return input_error_of([&] { all_of(source); }).substr(path.size());
   };
   EXPECT_EQ(first_error("2025-01-01T00:00:01Z,A,1,2,3\n"), ":2: 5 fields, the header has 6");
   EXPECT_EQ(first_error("2025-13-01,A,1,2,3,1\n"),
@@ -163,17 +153,18 @@ TEST_F(Csv, EveryKindOfBadRowIsNamed) {
 
 TEST_F(Csv, AMissingColumnOrFileIsNamedAtOnce) {
   const std::string path = dir.write("h.csv", "time,symbol,bid\n");
-  EXPECT_EQ(error_of([&] { quotes(path); }),
+  EXPECT_EQ(input_error_of([&] { quotes(path); }),
             path + ":1: no column 'ask' in the header ('time', 'symbol', 'bid')");
   const std::string untimed = dir.write("u.csv", "when,symbol\n");
-  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(untimed, {"symbol"}); }),
+  EXPECT_EQ(input_error_of([&] { asp::data::read_csv_tuple<std::string>(untimed, {"symbol"}); }),
             untimed +
                 ":1: no time column: none of 'time', 'timestamp', 'ts' in the header ('when', "
                 "'symbol'); name it with csv_options::time_column");
-  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(dir.path("none.csv"), {"x"}); }),
-            "cannot open " + dir.path("none.csv") + ": No such file or directory");
+  EXPECT_EQ(
+      input_error_of([&] { asp::data::read_csv_tuple<std::string>(dir.path("none.csv"), {"x"}); }),
+      "cannot open " + dir.path("none.csv") + ": No such file or directory");
   const std::string empty = dir.write("empty.csv", "");
-  EXPECT_EQ(error_of([&] { asp::data::read_csv_tuple<std::string>(empty, {"x"}); }),
+  EXPECT_EQ(input_error_of([&] { asp::data::read_csv_tuple<std::string>(empty, {"x"}); }),
             empty + ": no header row (the file is empty)");
 }
 
@@ -259,7 +250,7 @@ TEST_F(Csv, IntegersOutOfRangeAndExtraFieldsAreNamed) {
   auto first_error = [&](const std::string& body) {
     const std::string path = dir.write("r.csv", "time,n\n" + body);
     auto source = asp::data::read_csv_tuple<std::int64_t>(path, {"n"});
-    return error_of([&] { all_of(source); }).substr(path.size());
+    return input_error_of([&] { all_of(source); }).substr(path.size());
   };
   EXPECT_EQ(first_error("2025-01-01,9223372036854775808\n"),
             ":2:12: column 'n': expected an integer, found '9223372036854775808'");

@@ -38,16 +38,6 @@ std::vector<std::string> lines_of(log_reader& reader) {
   return out;
 }
 
-std::string input_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const asp::input_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no asp::input_error";
-  return "";
-}
-
 struct Log : ::testing::Test {
   temp_dir dir;
   std::string path = dir.path("r.asplog");

@@ -101,6 +101,7 @@ class csv_cursor {
 
  private:
   void skip_line();
+  void skip_empty_lines() noexcept;
 
   std::string_view m_bytes;
   char m_delimiter;
@@ -149,6 +150,20 @@ constexpr std::string_view expected_for() {
 
 // "expected X, found 'text'" with the text cut to a readable length.
 std::string found(std::string_view expected, std::string_view text);
+
+// In a handler of a bad row's asp::input_error: rethrows it under bad_rows::fail; otherwise
+// counts it and keeps its message among the first `keep`.
+inline void bad_row(bad_rows policy, std::size_t keep, csv_report& report, const input_error& e) {
+  if (policy == bad_rows::fail) throw;
+  ++report.skipped;
+  if (report.first_skipped.size() < keep) report.first_skipped.emplace_back(e.what());
+}
+
+// A tokenized row's time, once its width is checked; asp::input_error naming the place when
+// the row is too short or long, or the time does not parse.
+time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fields,
+                    std::size_t width, std::size_t time_index, const std::string& time_name,
+                    time_format format);
 
 template <class T>
 inline constexpr bool is_csv_value =
@@ -274,11 +289,7 @@ class csv_source {
           ++report->rows;
           return true;
         } catch (const input_error& e) {
-          if (options.on_bad_row == bad_rows::fail) throw;
-          ++report->skipped;
-          if (report->first_skipped.size() < options.report_skipped) {
-            report->first_skipped.emplace_back(e.what());
-          }
+          detail::bad_row(options.on_bad_row, options.report_skipped, *report, e);
         }
       }
     }
@@ -363,22 +374,7 @@ class csv_source {
     }
 
     void fill() {
-      if (fields.size() != width) {
-        throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
-                          (fields.size() == 1 ? " field" : " fields") + ", the header has " +
-                          std::to_string(width));
-      }
-      const csv_field& t = fields[time_index];
-      std::string why;
-      const std::optional<time_point> when = parse_time(t.text, options.times, &why);
-      if (!when) {
-        throw input_error(
-            cursor.where(t.offset) + ": column '" + time_name + "': " +
-            detail::found(
-                std::string("a time (") + std::string(to_string(options.times)) + "; " + why + ")",
-                t.text));
-      }
-      current.time = *when;
+      current.time = detail::row_time(cursor, fields, width, time_index, time_name, options.times);
       std::apply(
           [&](const Columns&... c) {
             std::size_t i = 0;
