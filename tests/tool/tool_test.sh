@@ -77,7 +77,7 @@ set +e
 out="$("$asp" play bad.csv --schema x:i64 --quiet 2>&1 >/dev/null)"
 status=$?
 set -e
-expect "a bad row is named" "asp: asp: stream 'bad.csv', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: bad.csv:3:22: column 'x': expected an integer, found 'oops' / 1" "$out / $status"
+expect "a bad row is named" "asp: stream 'bad.csv', event #1, at virtual time 2025-01-01T00:00:00.000000000Z: bad.csv:3:22: column 'x': expected an integer, found 'oops' / 1" "$out / $status"
 
 set +e
 out="$("$asp" play quotes.asplog --rate fast 2>&1)"

@@ -2,12 +2,11 @@
 // inspect a file, convert between CSV and logs.
 #include "tool.hpp"
 
-#include <asp/error.hpp>
-
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
 #include <exception>
+#include <string_view>
 
 namespace {
 
@@ -131,13 +130,10 @@ int main(int argc, char** argv) {
   } catch (const usage_error& e) {
     fmt::print(stderr, "asp: {}\n", e.what());
     return 2;
-  } catch (const asp::run_error& e) {
-    // The run's failure, and under it the original.
-    std::string message = e.what();
-    fmt::print(stderr, "asp: {}\n", message);
-    return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "asp: {}\n", e.what());
+    // One line; messages of the library already start with "asp: ".
+    const std::string_view message = e.what();
+    fmt::print(stderr, "{}{}\n", message.starts_with("asp: ") ? "" : "asp: ", message);
     return 1;
   }
   return 2;
