@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   play_command->add_flag("-q,--quiet", play.quiet, "no progress line, no summary");
   add_csv_options(*play_command, play.csv);
   play_command->footer(
+      "On a terminal: space pauses and resumes, + and - double and halve the rate, q stops.\n"
       "Examples:\n"
       "  asp play market.asplog --rate 60\n"
       "  asp play quotes.csv --start +1h --end +2h --format json\n"

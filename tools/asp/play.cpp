@@ -13,8 +13,14 @@
 
 #include <fmt/core.h>
 
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 namespace asp::tool {
 
@@ -50,6 +56,60 @@ struct served {
   std::function<asp::task<void>(std::string)> publish;
   std::function<void()> close;
   std::shared_ptr<void> owner;
+};
+
+// Keys, when stdin is a terminal: space pauses and resumes, + and - double and halve the rate
+// (when paced), q stops. The terminal's mode comes back when the play ends.
+class keys {
+ public:
+  keys(asp::loop& loop, std::optional<double> rate) : m_loop(&loop), m_rate(rate) {
+    if (::isatty(0) == 0 || ::tcgetattr(0, &m_saved) != 0) return;
+    termios raw = m_saved;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    if (::tcsetattr(0, TCSANOW, &raw) != 0) return;
+    m_active = true;
+    m_reader = std::thread([this] { read(); });
+  }
+  ~keys() { restore(); }
+  keys(const keys&) = delete;
+  keys& operator=(const keys&) = delete;
+
+  void restore() {
+    if (!m_active) return;
+    m_active = false;
+    m_stop.store(true);
+    if (m_reader.joinable()) m_reader.join();
+    ::tcsetattr(0, TCSANOW, &m_saved);
+  }
+
+ private:
+  void read() {
+    bool paused = false;
+    while (!m_stop.load()) {
+      pollfd in{0, POLLIN, 0};
+      if (::poll(&in, 1, 100) <= 0) continue;
+      char key = 0;
+      if (::read(0, &key, 1) != 1) return;
+      if (key == ' ') {
+        paused ? m_loop->resume() : m_loop->pause();
+        paused = !paused;
+      } else if ((key == '+' || key == '-') && m_rate) {
+        *m_rate = key == '+' ? *m_rate * 2 : *m_rate / 2;
+        m_loop->set_rate(m_rate);
+      } else if (key == 'q') {
+        m_loop->stop();
+      }
+    }
+  }
+
+  asp::loop* m_loop;
+  std::optional<double> m_rate;
+  termios m_saved{};
+  bool m_active = false;
+  std::atomic<bool> m_stop{false};
+  std::thread m_reader;
 };
 
 }  // namespace
@@ -143,8 +203,10 @@ int run_play(const play_options& o) {
   auto on_record_served = [&](time_point t, const data::log_record& r) -> asp::task<void> {
     co_await server->publish(line_of(t, r));
   };
+  keys controls(loop, rate);
   asp::asio::stop_on_signals signals(loop);
   signals.on_stop([&] {
+    controls.restore();
     if (server) server->close();
   });
   auto play = [&]() -> asp::task<void> {
@@ -162,7 +224,9 @@ int run_play(const play_options& o) {
   };
   const auto began = std::chrono::steady_clock::now();
   loop.run({.start = start ? start : origin, .rate = rate}, play());
-  waiting.finish();  // what the server's clients still have queued
+  controls.restore();
+  if (server) server->close();  // stopped early (q): the clients still get what was queued
+  waiting.finish();             // what the server's clients still have queued
   std::fflush(stdout);
   shown.finish();
   const double seconds =
