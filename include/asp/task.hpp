@@ -88,6 +88,7 @@ class [[nodiscard]] task {
   bool done() const noexcept { return m_frame && m_frame.get().done(); }
 
   /// Starts the body and suspends the caller until it finishes; returns its value or rethrows.
+  /// Awaiting an empty `task<void>` completes at once.
   auto operator co_await() && noexcept {
     struct awaiter {
       std::coroutine_handle<promise_type> m_frame;
@@ -96,7 +97,12 @@ class [[nodiscard]] task {
         m_frame.promise().m_continuation = caller;
         return m_frame;
       }
-      T await_resume() { return m_frame.promise().take_result(); }
+      T await_resume() {
+        if constexpr (std::is_void_v<T>) {
+          if (!m_frame) return;  // an empty task<void> (a plain callable's result): done
+        }
+        return m_frame.promise().take_result();
+      }
     };
     return awaiter{m_frame.get()};
   }

@@ -1,0 +1,112 @@
+"""asp.run: the engine's loop, nested in the running asyncio loop."""
+
+import asyncio
+import inspect
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Optional, Union
+
+from . import _engine
+
+
+def process_stream(callback: Callable, past: Any = (), future: Any = None,
+                   on_start: Optional[Callable] = None, on_live_start: Optional[Callable] = None,
+                   unpack_args: bool = False, unpack_kwargs: bool = False, *,
+                   name: Optional[str] = None, out_of_order: str = "fail"):
+    """Describes a stream: callback(event_time, value) for each event of `past` (an iterable of
+    (datetime, value) pairs, or a source from asp.data), then of `future` (an async iterable of
+    such pairs). An `async def` callback is awaited before the stream's next event.
+
+    `on_start()` runs before the first event, `on_live_start()` once the past is exhausted.
+    With `unpack_args` the callback receives callback(event_time, *value), with
+    `unpack_kwargs` callback(event_time, **value). `name` appears in errors (default: the
+    callback's name); `out_of_order` is what an event earlier than its predecessor does:
+    'fail' (ValueError from run), 'clamp' (delivered at the previous time) or 'skip'.
+
+    Returns the stream as work for asp.run, or to await from a coroutine of the run.
+    """
+    return _engine.process_stream(callback, None if past is None else past, future, on_start,
+                                  on_live_start, unpack_args, unpack_kwargs, name=name,
+                                  out_of_order=out_of_order)
+
+
+def _takes_time(callback: Callable) -> bool:
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(None)
+        return True
+    except TypeError:
+        return False
+
+
+def timer(step: timedelta, callback: Callable, start_time: datetime,
+          end_time: Union[datetime, timedelta, None] = None):
+    """Calls callback(tick_time) — or callback() when it takes no argument — at start_time +
+    step, start_time + 2·step, ...; stops after the first tick at or after end_time (a
+    timedelta counts from start_time), or never without one. An `async def` callback is
+    awaited before the next tick."""
+    return _engine.timer(step, callback, start_time, end_time, _takes_time(callback))
+
+
+async def run(coroutines: Iterable[Any], start_time: Optional[datetime] = None, *,
+              clock: Optional["_engine.ManualClock"] = None,
+              rate: Optional[float] = None) -> None:
+    """Runs the coroutines (and streams, timers) on the virtual clock until all are done.
+
+    Awaited inside a running asyncio loop: `asyncio.run(asp.run([...], start_time))`. The
+    virtual clock starts at `start_time` — without one, at the earlier of the real time and the
+    first past event — and `asp.now()` returns datetimes of the same kind (naive local, or
+    aware in start_time's zone). Work due before the real clock runs at once, in time order;
+    once everything due is done, the run waits in asyncio (other asyncio work runs meanwhile)
+    until the next deadline or live input.
+
+    `clock`: an asp.testing.ManualClock, to run live behaviour deterministically in zero real
+    time. `rate`: replay at `rate` times the original speed instead of as fast as possible.
+
+    An exception in a callback or coroutine propagates out of the run with a note naming the
+    stream or task and the virtual time; cancelling the awaiting task stops the run.
+    """
+    engine = _engine.Engine(clock)
+    start_ns = engine.set_start(start_time)
+    if rate is not None:
+        engine.set_rate(rate)
+    aloop = asyncio.get_running_loop()
+    waiter: Optional[asyncio.Future] = None
+
+    def wake() -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    engine.enter()
+    fd = engine.wake_handle()
+    aloop.add_reader(fd, wake)
+    try:
+        for work in coroutines:
+            engine.start(work)
+        while engine.poll(start_ns):
+            deadline = engine.next_deadline()
+            if deadline is not None and engine.manual and engine.in_flight == 0:
+                # A manual clock does not wait for a deadline: it moves to it.
+                engine.skip_to(deadline)
+                continue
+            timeout = None
+            if deadline is not None:
+                timeout = (deadline - engine.real_now_ns()) / 1e9
+                if timeout <= 0:
+                    # Due already: let asyncio take its turn, then go on.
+                    await asyncio.sleep(0)
+                    continue
+            waiter = aloop.create_future()
+            handle = aloop.call_later(timeout, wake) if timeout is not None else None
+            try:
+                await waiter
+            finally:
+                waiter = None
+                if handle is not None:
+                    handle.cancel()
+    finally:
+        aloop.remove_reader(fd)
+        engine.leave()
+        engine.close()

@@ -1,0 +1,233 @@
+// The data sources from Python: a CSV file and a stream of a record log, read natively (C++
+// parsing, no Python iterator per event); each event's value becomes a Python tuple of the
+// row's typed fields.
+
+#include "native.hpp"
+
+#include <asp/data/log.hpp>
+#include <asp/data/table.hpp>
+
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace asp::python {
+
+namespace {
+
+PyTypeObject* g_native_type = nullptr;
+
+// A row payload (asp::data::encode_row's layout) as a tuple of int, float, bool and str.
+py::object decode(const data::table_schema& schema, std::string_view payload,
+                  const std::string& where) {
+  const std::size_t n = schema.columns.size();
+  py::tuple row(n);
+  std::size_t pos = 0;
+  auto need = [&](std::size_t bytes) {
+    if (payload.size() - pos < bytes) {
+      throw py::value_error(where + ": a record is shorter than its schema (" +
+                            schema.to_string() + ")");
+    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    PyObject* item = nullptr;
+    switch (schema.columns[i].type) {
+      case data::column_type::integer: {
+        need(8);
+        std::int64_t v = 0;
+        std::memcpy(&v, payload.data() + pos, 8);
+        pos += 8;
+        item = PyLong_FromLongLong(v);
+        break;
+      }
+      case data::column_type::real: {
+        need(8);
+        double v = 0;
+        std::memcpy(&v, payload.data() + pos, 8);
+        pos += 8;
+        item = PyFloat_FromDouble(v);
+        break;
+      }
+      case data::column_type::boolean:
+        need(1);
+        item = PyBool_FromLong(payload[pos++] != '\0');
+        break;
+      case data::column_type::text: {
+        need(4);
+        std::uint32_t size = 0;
+        std::memcpy(&size, payload.data() + pos, 4);
+        pos += 4;
+        need(size);
+        item = PyUnicode_DecodeUTF8(payload.data() + pos, size, "replace");
+        pos += size;
+        break;
+      }
+    }
+    if (item == nullptr) throw py::error_already_set();
+    PyTuple_SET_ITEM(row.ptr(), static_cast<Py_ssize_t>(i), item);
+  }
+  return row;
+}
+
+// An input range of py_event over a C++ range of events whose value is a payload: `to_value`
+// turns each event into the Python value.
+template <class Inner, class ToValue>
+class python_values {
+ public:
+  class iterator {
+   public:
+    using value_type = py_event;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(python_values* owner) noexcept : m_owner(owner) {}
+    const py_event& operator*() const noexcept { return m_owner->m_current; }
+    iterator& operator++() {
+      ++m_owner->m_it;
+      m_owner->load();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.m_owner->at_end();
+    }
+
+   private:
+    python_values* m_owner = nullptr;
+  };
+
+  python_values(Inner inner, ToValue to_value)
+      : m_inner(std::make_unique<Inner>(std::move(inner))), m_to_value(std::move(to_value)) {}
+  python_values(python_values&&) noexcept = default;
+
+  iterator begin() {
+    if (!m_begun) {
+      m_begun = true;
+      m_it = m_inner->begin();
+      load();
+    }
+    return iterator{this};
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  bool at_end() const { return m_it == std::default_sentinel; }
+
+ private:
+  void load() {
+    if (m_it == std::default_sentinel) return;
+    const auto& e = *m_it;
+    m_current = py_event{e.time, {py::none(), m_to_value(e), e.time}};
+  }
+
+  std::unique_ptr<Inner> m_inner;
+  ToValue m_to_value;
+  typename Inner::iterator m_it{};
+  py_event m_current{};
+  bool m_begun = false;
+};
+
+data::time_format time_format_of(const std::string& name) {
+  if (name == "iso8601") return data::time_format::iso8601;
+  if (name == "s") return data::time_format::epoch_seconds;
+  if (name == "ms") return data::time_format::epoch_millis;
+  if (name == "us") return data::time_format::epoch_micros;
+  if (name == "ns") return data::time_format::epoch_nanos;
+  throw py::value_error("asp.data: times must be 'iso8601', 's', 'ms', 'us' or 'ns', not '" +
+                        name + "'");
+}
+
+data::bad_rows bad_rows_of(const std::string& name) {
+  if (name == "fail") return data::bad_rows::fail;
+  if (name == "skip") return data::bad_rows::skip;
+  throw py::value_error("asp.data: bad_rows must be 'fail' or 'skip', not '" + name + "'");
+}
+
+native_past read_csv(std::string path, std::string time_column, const std::string& times,
+                     const std::string& delimiter, const std::string& schema,
+                     const std::string& bad_rows) {
+  data::table_options options;
+  options.time_column = std::move(time_column);
+  options.times = time_format_of(times);
+  if (delimiter.size() != 1) {
+    throw py::value_error("asp.data.read_csv: delimiter must be one character");
+  }
+  options.delimiter = delimiter[0];
+  if (!schema.empty()) options.columns = data::table_schema::parse_columns(schema);
+  options.on_bad_row = bad_rows_of(bad_rows);
+  // Open now, so that a missing file or a bad header fails at the call.
+  auto table = std::make_shared<data::csv_table>(path, options);
+  return native_past{"CSV file '" + path + "'", [table, path](engine&) {
+                       auto schema_of = std::make_shared<data::table_schema>(table->schema());
+                       python_values values(std::move(*table),
+                                            [schema_of, path](const event<std::string>& e) {
+                                              return decode(*schema_of, e.value, path);
+                                            });
+                       return any_past_source<py_event>(std::move(values));
+                     }};
+}
+
+native_past read_log(std::string path, std::string stream, py::object start, py::object end) {
+  data::log_read_options options;
+  options.streams = {stream};
+  if (!start.is_none()) options.start = to_time(start.ptr(), "asp.data.read_log: start");
+  if (!end.is_none()) options.end = to_time(end.ptr(), "asp.data.read_log: end");
+  auto reader = std::make_shared<data::log_reader>(path, options);
+  const std::uint16_t id = reader->stream_id(stream);
+  std::optional<data::table_schema> schema = data::table_schema::parse(reader->streams()[id].schema);
+  return native_past{
+      "stream '" + stream + "' of the record log '" + path + "'",
+      [reader, schema, path](engine&) {
+        auto table = schema ? std::make_shared<data::table_schema>(*schema) : nullptr;
+        python_values values(std::move(*reader),
+                             [table, path](const event<data::log_record>& e) -> py::object {
+                               if (table) return decode(*table, e.value.payload, path);
+                               return py::bytes(e.value.payload.data(), e.value.payload.size());
+                             });
+        return any_past_source<py_event>(std::move(values));
+      }};
+}
+
+}  // namespace
+
+void bind_native(py::module_& m) {
+  auto cls = py::class_<native_past>(m, "NativeSource",
+                                     "A past source read in C++: pass it as process_stream's past")
+                 .def("__repr__", [](const native_past& s) { return "<asp source " + s.what + ">"; });
+  g_native_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+}
+
+bool is_native_past(py::handle o) {
+  return g_native_type != nullptr && Py_TYPE(o.ptr()) == g_native_type;
+}
+
+any_past_source<py_event> take_native_past(py::handle o, engine& e) {
+  native_past& source = o.cast<native_past&>();
+  if (source.used) {
+    throw py::value_error("asp: the " + source.what + " has been read by a stream already");
+  }
+  source.used = true;
+  return source.open(e);
+}
+
+void bind_data(py::module_& m) {
+  m.def("read_csv", &read_csv, py::arg("path"), py::kw_only(), py::arg("time_column") = "",
+        py::arg("times") = "iso8601", py::arg("delimiter") = ",", py::arg("schema") = "",
+        py::arg("bad_rows") = "fail");
+  m.def("read_log", &read_log, py::arg("path"), py::arg("stream"), py::kw_only(),
+        py::arg("start") = py::none(), py::arg("end") = py::none());
+  m.def("csv_columns", [](const std::string& path, const std::string& time_column,
+                          const std::string& times, const std::string& delimiter) {
+    data::table_options options;
+    options.time_column = time_column;
+    options.times = time_format_of(times);
+    options.delimiter = delimiter.empty() ? ',' : delimiter[0];
+    data::csv_table table(path, options);
+    std::vector<std::string> names;
+    for (const auto& c : table.schema().columns) names.push_back(c.name);
+    return names;
+  }, py::arg("path"), py::arg("time_column") = "", py::arg("times") = "iso8601",
+     py::arg("delimiter") = ",");
+}
+
+}  // namespace asp::python

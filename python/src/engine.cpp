@@ -1,0 +1,313 @@
+#include "engine.hpp"
+
+#include <asp/error.hpp>
+#include <asp/sleep.hpp>
+#include <asp/spawn.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <utility>
+
+namespace asp::python {
+
+namespace {
+
+PyTypeObject* g_sleep_type = nullptr;
+PyTypeObject* g_work_type = nullptr;
+
+// The engine being polled, and the runs active (awaiting between polls), innermost last.
+engine* g_polling = nullptr;
+std::vector<engine*> g_active;
+
+// Waits for an asyncio future (anything with `_asyncio_future_blocking`, as asyncio's Task
+// does): registers a done callback that posts the coroutine's resumption into the loop, due
+// at the real time the future completes (DESIGN §2 rule 6). The future's own __await__ then
+// returns its result or raises its exception inside the coroutine. Until then the awaiter
+// holds the run open, as a live source does: the future is input still to come.
+class future_awaiter {
+  // Shared by the awaiter and the done callback: the callback may fire after the coroutine
+  // was destroyed (a cancelled run), and must then do nothing.
+  struct wake_state {
+    asp::loop* loop;
+    std::coroutine_handle<> handle;
+    work_guard hold;
+    bool frame_alive = true;
+    bool fired = false;
+  };
+
+ public:
+  future_awaiter(engine& e, py::object future) : m_engine(e), m_future(std::move(future)) {}
+  future_awaiter(const future_awaiter&) = delete;
+  future_awaiter& operator=(const future_awaiter&) = delete;
+  ~future_awaiter() {
+    if (!m_state) return;
+    m_state->frame_alive = false;
+    m_state->hold.reset();
+    --m_engine.m_in_flight;
+    if (!m_state->fired) {
+      // The coroutine is destroyed before the future completed: take the callback back.
+      PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+      PyErr_Fetch(&type, &value, &trace);
+      PyObject* r = PyObject_CallMethod(m_future.ptr(), "remove_done_callback", "O",
+                                        m_callback.ptr());
+      Py_XDECREF(r);
+      PyErr_Clear();
+      PyErr_Restore(type, value, trace);
+    }
+  }
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    auto state = std::make_shared<wake_state>(
+        wake_state{&m_engine.loop(), h, m_engine.loop().hold()});
+    m_callback = py::cpp_function([state](py::handle) {
+      if (state->fired || !state->frame_alive) return;
+      state->fired = true;
+      state->loop->post([state] {
+        if (state->frame_alive) state->handle.resume();
+      });
+      state->hold.reset();
+    });
+    m_future.attr("_asyncio_future_blocking") = false;
+    m_future.attr("add_done_callback")(m_callback);
+    m_state = std::move(state);
+    ++m_engine.m_in_flight;
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  engine& m_engine;
+  py::object m_future;
+  py::object m_callback;
+  std::shared_ptr<wake_state> m_state;
+};
+
+bool is_asyncio_future(PyObject* o) {
+  PyObject* blocking = PyObject_GetAttrString(o, "_asyncio_future_blocking");
+  if (blocking == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  const bool yes = blocking == Py_True;
+  Py_DECREF(blocking);
+  return yes;
+}
+
+// What drive() sends into: the coroutine itself, else the iterator of __await__().
+py::object await_iterator(py::object awaitable) {
+  PyObject* o = awaitable.ptr();
+  if (PyCoro_CheckExact(o) || PyGen_CheckExact(o)) return awaitable;
+  PyAsyncMethods* am = Py_TYPE(o)->tp_as_async;
+  if (am == nullptr || am->am_await == nullptr) {
+    throw py::type_error("asp: " + describe(awaitable) +
+                         " is not awaitable: expected a coroutine or an object with __await__");
+  }
+  PyObject* it = am->am_await(o);
+  if (it == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(it);
+}
+
+}  // namespace
+
+void set_types(PyTypeObject* sleep_type, PyTypeObject* work_type) {
+  g_sleep_type = sleep_type;
+  g_work_type = work_type;
+}
+
+bool is_awaitable(PyObject* o) noexcept {
+  if (PyCoro_CheckExact(o)) return true;
+  PyAsyncMethods* am = Py_TYPE(o)->tp_as_async;
+  return am != nullptr && am->am_await != nullptr;
+}
+
+std::string describe(py::handle o) {
+  for (const char* attr : {"__qualname__", "__name__"}) {
+    if (py::hasattr(o, attr)) {
+      py::object name = o.attr(attr);
+      if (py::isinstance<py::str>(name)) return name.cast<std::string>();
+    }
+  }
+  if (Py_TYPE(o.ptr()) == g_work_type) return o.cast<work&>().name;
+  return Py_TYPE(o.ptr())->tp_name;
+}
+
+void add_note(py::error_already_set& e, const std::string& note) {
+  py::object value = e.value();
+  if (value.is_none()) return;
+  if (py::hasattr(value, "__notes__")) {
+    for (py::handle existing : value.attr("__notes__")) {
+      if (py::isinstance<py::str>(existing) &&
+          existing.cast<std::string>().rfind("asp:", 0) == 0) {
+        return;
+      }
+    }
+  }
+  if (py::hasattr(value, "add_note")) value.attr("add_note")(note);
+}
+
+stream_handle work::take(loop& l) {
+  if (used) throw py::value_error("asp: " + name + " has already been started; work runs once");
+  used = true;
+  return start(l);
+}
+
+task<py::object> drive(engine& e, py::object awaitable) {
+  py::object it = await_iterator(std::move(awaitable));
+  for (;;) {
+    PyObject* out = nullptr;
+    const PySendResult r = PyIter_Send(it.ptr(), Py_None, &out);
+    if (r == PYGEN_RETURN) co_return py::reinterpret_steal<py::object>(out);
+    if (r == PYGEN_ERROR) throw py::error_already_set();
+    py::object yielded = py::reinterpret_steal<py::object>(out);
+    PyObject* y = yielded.ptr();
+    if (Py_TYPE(y) == g_sleep_type) {
+      const sleep_request& s = yielded.cast<const sleep_request&>();
+      loop& l = e.loop();
+      time_point due{};
+      switch (s.what) {
+        case sleep_request::kind::relative:
+          due = detail::saturating_add(l.now(), duration{s.ns});
+          break;
+        case sleep_request::kind::absolute:
+          due = time_point{duration{s.ns}};
+          break;
+        case sleep_request::kind::real:
+          due = detail::saturating_add(l.clock().now(), duration{s.ns});
+          break;
+      }
+      co_await sleep_awaiter(l, due);
+    } else if (y == Py_None) {
+      // A bare yield (asyncio.sleep(0)): after the work that is due now.
+      co_await sleep_awaiter(e.loop(), e.loop().now());
+    } else if (Py_TYPE(y) == g_work_type) {
+      stream_handle h = yielded.cast<work&>().take(e.loop());
+      co_await h;
+    } else if (is_asyncio_future(y)) {
+      co_await future_awaiter(e, std::move(yielded));
+    } else {
+      throw py::type_error("asp: a coroutine yielded " + std::string(py::repr(yielded)) +
+                           "; ASP's coroutines await asp.sleep, asp work and asyncio awaitables");
+    }
+  }
+}
+
+task<void> drive_void(engine& e, py::object awaitable) {
+  co_await drive(e, std::move(awaitable));
+}
+
+engine::engine(std::optional<manual_clock_ref> manual) {
+  if (manual) {
+    m_manual = manual->clock;
+    m_loop.emplace(*m_manual);
+  } else {
+    m_system = std::make_unique<asp::system_clock>();
+    m_loop.emplace(*m_system);
+  }
+}
+
+engine::~engine() {
+  leave();
+  close();
+}
+
+asp::loop& engine::loop() {
+  if (!m_loop) throw std::logic_error("asp: this run is over");
+  return *m_loop;
+}
+
+void engine::start(py::handle w) {
+  asp::loop& l = loop();
+  if (Py_TYPE(w.ptr()) == g_work_type) {
+    w.cast<work&>().take(l).detach();
+    return;
+  }
+  if (!is_awaitable(w.ptr())) {
+    throw py::type_error("asp.run: expected coroutine objects (or asp.process_stream(...), "
+                         "asp.timer(...)), got " + std::string(Py_TYPE(w.ptr())->tp_name));
+  }
+  spawn(l, drive_void(*this, py::reinterpret_borrow<py::object>(w)), "task '" + describe(w) + "'")
+      .detach();
+}
+
+bool engine::poll(std::optional<time_point> start) {
+  asp::loop& l = loop();
+  engine* previous = std::exchange(g_polling, this);
+  struct restore {
+    engine* previous;
+    ~restore() { g_polling = previous; }
+  } guard{previous};
+  try {
+    run_options options;
+    options.start = start;
+    return l.poll(std::move(options));
+  } catch (const run_error& failure) {
+    const std::string note = "asp: raised in " + failure.where() + " at virtual time " +
+                             to_string(failure.at());
+    try {
+      std::rethrow_if_nested(failure);
+    } catch (py::error_already_set& original) {
+      add_note(original, note);
+      throw;
+    } catch (const py::builtin_exception& raised) {
+      // A TypeError or ValueError of the binding's own (a malformed event): as Python's.
+      raised.set_error();
+      py::error_already_set as_python;
+      add_note(as_python, note);
+      throw as_python;
+    } catch (const input_error&) {
+      // Input that breaks a rule (events out of order): the message names stream and times.
+      throw py::value_error(failure.what());
+    } catch (...) {
+      throw std::runtime_error(failure.what());
+    }
+    throw std::runtime_error(failure.what());
+  }
+}
+
+std::optional<time_point> engine::next_deadline() {
+  return loop().next_deadline();
+}
+
+int engine::wake_handle() {
+  return loop().wake_handle();
+}
+
+bool engine::skip_to(time_point t) {
+  return m_manual != nullptr && m_manual->skip_to(t);
+}
+
+time_point engine::real_now() const {
+  return m_manual ? m_manual->now() : m_system->now();
+}
+
+void engine::close() noexcept {
+  m_loop.reset();
+}
+
+void engine::enter() {
+  if (m_entered) return;
+  g_active.push_back(this);
+  m_entered = true;
+}
+
+void engine::leave() noexcept {
+  if (!m_entered) return;
+  std::erase(g_active, this);
+  m_entered = false;
+}
+
+engine* engine::current() noexcept {
+  if (g_polling != nullptr) return g_polling;
+  return g_active.empty() ? nullptr : g_active.back();
+}
+
+engine& engine::require(const char* what) {
+  engine* e = current();
+  if (e == nullptr || !e->m_loop) {
+    throw std::runtime_error(std::string("asp.") + what +
+                             "() needs a running ASP engine: call it from code that asp.run runs");
+  }
+  return *e;
+}
+
+}  // namespace asp::python

@@ -1,0 +1,144 @@
+#pragma once
+
+// The engine behind the Python package: one asp::loop per `asp.run`, the Python coroutines it
+// drives, and the work (streams, timers) that Python describes and the loop runs natively.
+//
+// Everything here runs on the thread of the asyncio loop that awaits `asp.run`, with the GIL
+// held: the engine's loop is polled from Python (asp/_run.py), never run on a thread of its
+// own. Waiting happens in asyncio, which releases the GIL; threads of C++ live sources only
+// post into the loop and never touch a Python object.
+
+#include "times.hpp"
+
+#include <asp/clock.hpp>
+#include <asp/loop.hpp>
+#include <asp/stream.hpp>
+#include <asp/task.hpp>
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asp::python {
+
+namespace py = pybind11;
+
+/// `asp.testing.ManualClock`: a real clock that moves only when told to (or when the engine
+/// would otherwise wait for it), shared between Python and the engines that run on it.
+struct manual_clock_ref {
+  explicit manual_clock_ref(time_point start) : clock(std::make_shared<manual_clock>(start)) {}
+  std::shared_ptr<manual_clock> clock;
+};
+
+/// Work that Python describes and the loop runs natively: a stream from `process_stream`, a
+/// periodic timer. `asp.run` starts it; a coroutine that awaits it starts it and waits for its
+/// end. Like a coroutine object, it runs once.
+struct work {
+  std::string name;
+  std::function<stream_handle(loop&)> start;
+  bool used = false;
+
+  stream_handle take(loop& l);
+};
+
+/// What `await asp.sleep(...)` yields to the engine: a virtual-time sleep, or (for
+/// asp.testing.create_async_generator) a wait on the real clock.
+struct sleep_request {
+  enum class kind { relative, absolute, real } what = kind::relative;
+  std::int64_t ns = 0;
+  bool yielded = false;
+};
+
+class engine {
+ public:
+  /// An engine on the system clock, or on `manual`.
+  explicit engine(std::optional<manual_clock_ref> manual);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  asp::loop& loop();
+  const time_kind& kind() const noexcept { return m_kind; }
+  void set_kind(time_kind kind) { m_kind = std::move(kind); }
+
+  /// Starts `w` — a coroutine object, any awaitable, or asp work — as a task of the run.
+  void start(py::handle w);
+
+  /// One step of the run (loop::poll) with this engine current. Returns whether the run goes
+  /// on. A failure of user code is raised as the original Python exception, with a note that
+  /// names the stream or task and the virtual time.
+  bool poll(std::optional<time_point> start);
+
+  /// When to poll again, as nanoseconds of the real clock; std::nullopt: when woken.
+  std::optional<time_point> next_deadline();
+
+  /// The eventfd that becomes readable when input arrives for the loop.
+  int wake_handle();
+
+  /// Moves a manual clock to `t`; false on the system clock.
+  bool skip_to(time_point t);
+
+  bool manual() const noexcept { return m_manual != nullptr; }
+  time_point real_now() const;
+
+  /// How many asyncio awaitables the engine's coroutines are waiting for.
+  std::uint64_t in_flight() const noexcept { return m_in_flight; }
+
+  /// Destroys whatever is pending: coroutines (their asyncio callbacks are removed), streams,
+  /// timers. Idempotent.
+  void close() noexcept;
+
+  /// Makes this engine the one `asp.now()`, `asp.call_later` and `asp.sleep` refer to while
+  /// its run is active (between polls too); runs nest.
+  void enter();
+  void leave() noexcept;
+
+  /// The engine running now: the one being polled, else the innermost active run.
+  static engine* current() noexcept;
+  /// As current(), or raises RuntimeError naming `what` outside a run.
+  static engine& require(const char* what);
+
+  std::uint64_t m_in_flight = 0;
+
+ private:
+  std::shared_ptr<manual_clock> m_manual;
+  std::unique_ptr<asp::clock> m_system;
+  std::optional<asp::loop> m_loop;
+  time_kind m_kind;
+  bool m_entered = false;
+};
+
+/// Drives a Python coroutine (or any awaitable) on the engine's loop as an asp task: what it
+/// yields decides how it waits (asp.sleep: the virtual clock; asp work: its end; an asyncio
+/// future: its completion, due at its arrival; a bare yield: after the work due now). Returns
+/// the coroutine's value; raises its exception.
+task<py::object> drive(engine& e, py::object awaitable);
+
+/// As drive, discarding the value.
+task<void> drive_void(engine& e, py::object awaitable);
+
+/// Whether `o` is something drive() can run: a coroutine, or an object with __await__.
+bool is_awaitable(PyObject* o) noexcept;
+
+/// A name for error messages: a function's __qualname__, a coroutine's, else its type.
+std::string describe(py::handle o);
+
+/// Adds `note` to the Python exception held by `e` (PEP 678), once: a note starting with
+/// "asp:" is not added twice.
+void add_note(py::error_already_set& e, const std::string& note);
+
+/// The Python type of sleep requests and of work, for drive()'s dispatch.
+void set_types(PyTypeObject* sleep_type, PyTypeObject* work_type);
+
+/// Registers the streams' functions (process_stream, timer) in `m` (streams.cpp).
+void bind_streams(py::module_& m);
+
+/// Registers the data sources (read_csv, read_log) in `m` (data.cpp).
+void bind_data(py::module_& m);
+
+}  // namespace asp::python
