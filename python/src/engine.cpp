@@ -151,11 +151,31 @@ stream_handle work::take(loop& l) {
   return start(l);
 }
 
+// Closes a coroutine that is destroyed before it finished (a run that failed or was
+// cancelled), so that its `finally` blocks and context managers run, as asyncio does.
+struct close_unfinished {
+  py::object& it;
+  bool finished = false;
+  ~close_unfinished() {
+    if (finished || !it || !py::hasattr(it, "close")) return;
+    PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+    PyErr_Fetch(&type, &value, &trace);
+    PyObject* r = PyObject_CallMethod(it.ptr(), "close", nullptr);
+    if (r == nullptr) {
+      PyErr_WriteUnraisable(it.ptr());
+    }
+    Py_XDECREF(r);
+    PyErr_Restore(type, value, trace);
+  }
+};
+
 task<py::object> drive(engine& e, py::object awaitable) {
   py::object it = await_iterator(std::move(awaitable));
+  close_unfinished closer{it};
   for (;;) {
     PyObject* out = nullptr;
     const PySendResult r = PyIter_Send(it.ptr(), Py_None, &out);
+    if (r != PYGEN_NEXT) closer.finished = true;
     if (r == PYGEN_RETURN) co_return py::reinterpret_steal<py::object>(out);
     if (r == PYGEN_ERROR) throw py::error_already_set();
     py::object yielded = py::reinterpret_steal<py::object>(out);
@@ -225,8 +245,7 @@ void engine::start(py::handle w) {
     throw py::type_error("asp.run: expected coroutine objects (or asp.process_stream(...), "
                          "asp.timer(...)), got " + std::string(Py_TYPE(w.ptr())->tp_name));
   }
-  spawn(l, drive_void(*this, py::reinterpret_borrow<py::object>(w)), "task '" + describe(w) + "'")
-      .detach();
+  spawn(l, drive_void(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
 }
 
 bool engine::poll(std::optional<time_point> start) {
@@ -239,6 +258,7 @@ bool engine::poll(std::optional<time_point> start) {
   try {
     run_options options;
     options.start = start;
+    options.rate = m_rate;
     return l.poll(std::move(options));
   } catch (const run_error& failure) {
     const std::string note = "asp: raised in " + failure.where() + " at virtual time " +

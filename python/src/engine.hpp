@@ -63,8 +63,20 @@ class engine {
   engine& operator=(const engine&) = delete;
 
   asp::loop& loop();
+  /// How times are shown to Python: the kind of the run's start_time; without one, of the first
+  /// event time the run reads (a past event, a timer's start); else naive local time.
   const time_kind& kind() const noexcept { return m_kind; }
-  void set_kind(time_kind kind) { m_kind = std::move(kind); }
+  void set_kind(time_kind kind) {
+    m_kind = std::move(kind);
+    m_kind_known = true;
+  }
+  /// Takes the kind of `dt` if none is known yet.
+  void note_kind(PyObject* dt) {
+    if (!m_kind_known) set_kind(time_kind::of(dt));
+  }
+
+  /// The replay rate passed to every poll (std::nullopt: as fast as possible).
+  void set_rate(std::optional<double> rate) { m_rate = rate; }
 
   /// Starts `w` — a coroutine object, any awaitable, or asp work — as a task of the run.
   void start(py::handle w);
@@ -110,6 +122,8 @@ class engine {
   std::unique_ptr<asp::clock> m_system;
   std::optional<asp::loop> m_loop;
   time_kind m_kind;
+  bool m_kind_known = false;
+  std::optional<double> m_rate;
   bool m_entered = false;
 };
 

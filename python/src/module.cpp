@@ -32,7 +32,7 @@ asp::time_point due_of(asp::loop& l, py::handle delay) {
 [[noreturn]] void rethrow_noted(py::error_already_set& e, const std::string& what,
                                 asp::time_point due) {
   add_note(e, "asp: raised in call_later callback '" + what + "' due at " + asp::to_string(due));
-  throw;
+  throw std::move(e);
 }
 
 asp::task<void> noted(engine& e, py::object coroutine, std::string what, asp::time_point due) {
@@ -178,7 +178,7 @@ flight, the clock stands still.)doc")
       .def("set_rate",
            [](engine& e, std::optional<double> rate) {
              if (rate && !(*rate > 0)) throw py::value_error("asp.run: rate must be positive");
-             e.loop().set_rate(rate);
+             e.set_rate(rate);
            })
       .def("start", &engine::start)
       .def("poll",

@@ -143,6 +143,7 @@ void py_past::read() {
   }
   py::object owned = py::reinterpret_steal<py::object>(item);
   m_current = to_event(item, "past", m_index++, m_stream);
+  if (m_index == 1) m_engine->note_kind(m_current->value.time.ptr());
 }
 
 py_future::py_future(engine& e, py::object aiterable, std::string stream)
@@ -175,7 +176,9 @@ task<std::optional<py_event>> py_future::next() {
     m_iterator = py::none();
     co_return std::nullopt;
   }
-  co_return to_event(item.ptr(), "live", m_index++, m_stream);
+  py_event e = to_event(item.ptr(), "live", m_index++, m_stream);
+  m_engine->note_kind(e.value.time.ptr());
+  co_return e;
 }
 
 namespace {
@@ -201,7 +204,7 @@ stream_handle start_stream(description& d, loop& l) {
   if (is_native_past(d.past)) {
     past.emplace(take_native_past(d.past, *e));
   } else if (!d.past.is_none()) {
-    past.emplace(py_past(d.past, options.name));
+    past.emplace(py_past(*e, d.past, options.name));
   }
   std::optional<py_future> future;
   if (!d.future.is_none()) future.emplace(*e, d.future, options.name);
@@ -291,6 +294,7 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
   std::string name = "timer '" + describe(callback) + "'";
   return work{name, [=](loop& l) -> stream_handle {
                 engine* e = engine::current();
+                e->note_kind(start_time.ptr());
                 auto tick = [e, callback, kind, with_time](time_point t) -> task<void> {
                   PyObject* result = nullptr;
                   if (with_time) {

@@ -62,8 +62,8 @@ class py_past {
     py_past* m_owner = nullptr;
   };
 
-  py_past(py::object iterable, std::string stream)
-      : m_iterable(std::move(iterable)), m_stream(std::move(stream)) {}
+  py_past(engine& e, py::object iterable, std::string stream)
+      : m_engine(&e), m_iterable(std::move(iterable)), m_stream(std::move(stream)) {}
   py_past(py_past&&) noexcept = default;
   py_past& operator=(py_past&&) noexcept = default;
 
@@ -75,6 +75,7 @@ class py_past {
   friend class iterator;
   void read();
 
+  engine* m_engine;
   py::object m_iterable;
   py::object m_iterator;
   std::string m_stream;
