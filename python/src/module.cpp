@@ -6,6 +6,8 @@
 #include "streams.hpp"
 #include "times.hpp"
 
+#include <asp/error.hpp>
+
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -98,6 +100,15 @@ sleep_request make_sleep(py::handle delay, bool real) {
 PYBIND11_MODULE(_engine, m) {
   m.doc() = "ASP's C++ engine: the virtual-clock loop that the asp package runs on";
   init_datetime();
+  // Input that breaks a rule (a file that cannot be read, a malformed row) is a ValueError,
+  // as Python's own parsers raise; its message names the file, line and column.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const asp::input_error& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
 
   py::class_<manual_clock_ref>(m, "ManualClock", R"doc(
 A real clock that moves only when told to, for deterministic tests: pass it to
@@ -220,7 +231,7 @@ flight, the clock stands still.)doc")
   m.def("real_sleep", [](py::handle delay) { return make_sleep(delay, true); }, py::arg("delay"));
   m.def("to_ns", [](py::handle t) { return to_time(t.ptr(), "asp.to_ns").time_since_epoch().count(); });
   m.def("from_ns", [](std::int64_t ns, py::handle like) {
-    const time_kind kind = like.is_none() ? time_kind{} : time_kind::of(like.ptr());
+    const time_kind kind = time_kind::like(like.ptr());
     return kind.to_datetime(asp::time_point{asp::duration{ns}});
   }, py::arg("ns"), py::arg("like") = py::none());
 }

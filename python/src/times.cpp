@@ -234,6 +234,18 @@ time_kind time_kind::of(PyObject* dt) {
   return kind;
 }
 
+time_kind time_kind::like(PyObject* like) {
+  if (like == Py_None) return {};
+  if (PyDateTime_Check(like)) return of(like);
+  if (PyTZInfo_Check(like)) {
+    time_kind kind;
+    kind.m_tz = py::reinterpret_borrow<py::object>(like);
+    return kind;
+  }
+  throw py::type_error(std::string("asp: expected a datetime, a tzinfo or None, got ") +
+                       Py_TYPE(like)->tp_name);
+}
+
 py::object time_kind::to_datetime(time_point t) const {
   const std::int64_t ns = t.time_since_epoch().count();
   const std::int64_t utc_s = floor_div(ns, ns_per_s);

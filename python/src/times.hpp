@@ -52,6 +52,9 @@ class time_kind {
   time_kind() = default;
   /// The kind of `dt`: its tzinfo, or naive.
   static time_kind of(PyObject* dt);
+  /// The kind that `like` shows: a datetime's, a tzinfo, or naive for None. Throws
+  /// py::type_error for anything else.
+  static time_kind like(PyObject* like);
 
   /// `t` as a datetime of this kind.
   py::object to_datetime(time_point t) const;
