@@ -213,6 +213,7 @@ flight, the clock stands still.)doc")
   bind_native(m);
   bind_streams(m);
   bind_data(m);
+  bind_io(m);
 
   m.def("now", [] {
     engine& e = engine::require("now");

@@ -1,8 +1,8 @@
 #pragma once
 
-// Past sources implemented in C++ (the CSV reader, the record log): handed to
-// process_stream as `past`, they are read natively, and only each event's value becomes a
-// Python object.
+// Sources implemented in C++ — the CSV reader and the record log as `past`, asp::asio's
+// sockets as `future`: they are read natively, and only each event's value becomes a Python
+// object.
 
 #include "streams.hpp"
 
@@ -27,5 +27,15 @@ bool is_native_past(py::handle o);
 
 /// Opens the source for a stream on `e`; raises ValueError if it was opened before.
 any_past_source<py_event> take_native_past(py::handle o, engine& e);
+
+/// Registers the live sources of asp::asio (io.cpp): asp._engine.LiveSource, io_tcp, io_udp,
+/// io_websocket.
+void bind_io(py::module_& m);
+
+bool is_native_future(py::handle o);
+
+/// Opens the live source for a stream on `l`: starts its bridge thread. Raises ValueError if
+/// it was opened before, and what opening it raises (a UDP port that cannot be bound).
+any_live_source<py_event> take_native_future(py::handle o, loop& l);
 
 }  // namespace asp::python

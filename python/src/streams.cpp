@@ -206,8 +206,12 @@ stream_handle start_stream(description& d, loop& l) {
   } else if (!d.past.is_none()) {
     past.emplace(py_past(*e, d.past, options.name));
   }
-  std::optional<py_future> future;
-  if (!d.future.is_none()) future.emplace(*e, d.future, options.name);
+  std::optional<any_live_source<py_event>> future;
+  if (is_native_future(d.future)) {
+    future.emplace(take_native_future(d.future, l));
+  } else if (!d.future.is_none()) {
+    future.emplace(py_future(*e, d.future, options.name));
+  }
   if (past && future) {
     return asp::start(l, process_stream(std::move(callback), std::move(*past), std::move(*future),
                                         std::move(options)));
@@ -264,7 +268,8 @@ work stream_work(py::object callback, py::object past, py::object future, py::ob
     throw py::type_error("asp.process_stream: past must be an iterable of (datetime, value) "
                          "pairs, got " + std::string(Py_TYPE(d->past.ptr())->tp_name));
   }
-  if (!d->future.is_none() && !py::hasattr(d->future, "__aiter__")) {
+  if (!d->future.is_none() && !is_native_future(d->future) &&
+      !py::hasattr(d->future, "__aiter__")) {
     throw py::type_error("asp.process_stream: future must be an async iterable of (datetime, "
                          "value) pairs, got " + std::string(Py_TYPE(d->future.ptr())->tp_name));
   }
