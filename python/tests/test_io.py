@@ -109,3 +109,33 @@ def test_a_live_source_is_read_once(clock):
     asyncio.run(asp.run([asp.process_stream(print, future=source), stop()], clock=clock))
     with pytest.raises(ValueError, match="has been read by a stream already"):
         asyncio.run(asp.run([asp.process_stream(print, future=source)], clock=clock))
+
+
+def test_a_websocket_feed_served_by_asp_play(tmp_path, clock):
+    import os
+    import subprocess
+    from pathlib import Path
+    tool = os.environ.get("ASP_TOOL")
+    if not tool:
+        pytest.skip("the asp tool is not built (ASP_BUILD_TOOL=OFF)")
+    quotes = Path(__file__).resolve().parents[2] / "examples" / "data" / "acme_quotes.csv"
+    log = tmp_path / "quotes.asplog"
+    subprocess.run([tool, "convert", str(quotes), str(log)], check=True, capture_output=True)
+    expected = subprocess.run([tool, "play", str(log), "--format", "json", "--quiet"], check=True,
+                              capture_output=True, text=True).stdout.splitlines()
+    player = subprocess.Popen([tool, "play", str(log), "--to", "ws-server://127.0.0.1:0",
+                               "--clients", "1", "--format", "json"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(player.stderr.readline().rstrip().rsplit(":", 1)[1])
+        seen = []
+        asyncio.run(asp.run([asp.process_stream(lambda t, v: seen.append(v),
+                                                future=asp.io.websocket(f"ws://127.0.0.1:{port}/"))],
+                            NOON, clock=clock))
+        assert player.wait() == 0
+        assert seen == expected and len(seen) == 20
+    finally:
+        if player.poll() is None:
+            player.kill()
+            player.wait()
+        player.stderr.close()
