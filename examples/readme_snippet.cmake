@@ -1,11 +1,15 @@
 # The README's first C++ block must be examples/00_readme.cpp, verbatim: the example that
-# ctest runs is the one readers copy. With ANYWHERE, some C++ block must be EXAMPLE, verbatim.
+# ctest runs is the one readers copy. With ANYWHERE, some block in language LANG (cpp unless
+# given) must be EXAMPLE, verbatim.
 file(READ ${README} readme)
 file(READ ${EXAMPLE} example)
+if(NOT LANG)
+  set(LANG cpp)
+endif()
 if(ANYWHERE)
-  string(FIND "${readme}" "```cpp\n${example}```" found)
+  string(FIND "${readme}" "```${LANG}\n${example}```" found)
   if(found EQUAL -1)
-    message(FATAL_ERROR "no ```cpp block of ${README} is ${EXAMPLE} verbatim")
+    message(FATAL_ERROR "no ```${LANG} block of ${README} is ${EXAMPLE} verbatim")
   endif()
   return()
 endif()

@@ -28,8 +28,8 @@ py::object decode(const data::table_schema& schema, std::string_view payload,
   std::size_t pos = 0;
   auto need = [&](std::size_t bytes) {
     if (payload.size() - pos < bytes) {
-      throw py::value_error(where + ": a record is shorter than its schema (" +
-                            schema.to_string() + ")");
+      throw py::value_error(where + ": a record is shorter than its schema (" + schema.to_string() +
+                            ")");
     }
   };
   for (std::size_t i = 0; i < n; ++i) {
@@ -133,8 +133,8 @@ data::time_format time_format_of(const std::string& name) {
   if (name == "ms") return data::time_format::epoch_millis;
   if (name == "us") return data::time_format::epoch_micros;
   if (name == "ns") return data::time_format::epoch_nanos;
-  throw py::value_error("asp.data: times must be 'iso8601', 's', 'ms', 'us' or 'ns', not '" +
-                        name + "'");
+  throw py::value_error("asp.data: times must be 'iso8601', 's', 'ms', 'us' or 'ns', not '" + name +
+                        "'");
 }
 
 data::bad_rows bad_rows_of(const std::string& name) {
@@ -174,10 +174,10 @@ native_past read_log(std::string path, std::string stream, py::object start, py:
   if (!end.is_none()) options.end = to_time(end.ptr(), "asp.data.read_log: end");
   auto reader = std::make_shared<data::log_reader>(path, options);
   const std::uint16_t id = reader->stream_id(stream);
-  std::optional<data::table_schema> schema = data::table_schema::parse(reader->streams()[id].schema);
+  std::optional<data::table_schema> schema =
+      data::table_schema::parse(reader->streams()[id].schema);
   return native_past{
-      "stream '" + stream + "' of the record log '" + path + "'",
-      [reader, schema, path](engine&) {
+      "stream '" + stream + "' of the record log '" + path + "'", [reader, schema, path](engine&) {
         auto table = schema ? std::make_shared<data::table_schema>(*schema) : nullptr;
         python_values values(std::move(*reader),
                              [table, path](const event<data::log_record>& e) -> py::object {
@@ -191,9 +191,10 @@ native_past read_log(std::string path, std::string stream, py::object start, py:
 }  // namespace
 
 void bind_native(py::module_& m) {
-  auto cls = py::class_<native_past>(m, "NativeSource",
-                                     "A past source read in C++: pass it as process_stream's past")
-                 .def("__repr__", [](const native_past& s) { return "<asp source " + s.what + ">"; });
+  auto cls =
+      py::class_<native_past>(m, "NativeSource",
+                              "A past source read in C++: pass it as process_stream's past")
+          .def("__repr__", [](const native_past& s) { return "<asp source " + s.what + ">"; });
   g_native_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
 }
 
@@ -216,18 +217,21 @@ void bind_data(py::module_& m) {
         py::arg("bad_rows") = "fail");
   m.def("read_log", &read_log, py::arg("path"), py::arg("stream"), py::kw_only(),
         py::arg("start") = py::none(), py::arg("end") = py::none());
-  m.def("csv_columns", [](const std::string& path, const std::string& time_column,
-                          const std::string& times, const std::string& delimiter) {
-    data::table_options options;
-    options.time_column = time_column;
-    options.times = time_format_of(times);
-    options.delimiter = delimiter.empty() ? ',' : delimiter[0];
-    data::csv_table table(path, options);
-    std::vector<std::string> names;
-    for (const auto& c : table.schema().columns) names.push_back(c.name);
-    return names;
-  }, py::arg("path"), py::arg("time_column") = "", py::arg("times") = "iso8601",
-     py::arg("delimiter") = ",");
+  m.def(
+      "csv_columns",
+      [](const std::string& path, const std::string& time_column, const std::string& times,
+         const std::string& delimiter) {
+        data::table_options options;
+        options.time_column = time_column;
+        options.times = time_format_of(times);
+        options.delimiter = delimiter.empty() ? ',' : delimiter[0];
+        data::csv_table table(path, options);
+        std::vector<std::string> names;
+        for (const auto& c : table.schema().columns) names.push_back(c.name);
+        return names;
+      },
+      py::arg("path"), py::arg("time_column") = "", py::arg("times") = "iso8601",
+      py::arg("delimiter") = ",");
 }
 
 }  // namespace asp::python

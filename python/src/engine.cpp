@@ -48,8 +48,8 @@ class future_awaiter {
       // The coroutine is destroyed before the future completed: take the callback back.
       PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
       PyErr_Fetch(&type, &value, &trace);
-      PyObject* r = PyObject_CallMethod(m_future.ptr(), "remove_done_callback", "O",
-                                        m_callback.ptr());
+      PyObject* r =
+          PyObject_CallMethod(m_future.ptr(), "remove_done_callback", "O", m_callback.ptr());
       Py_XDECREF(r);
       PyErr_Clear();
       PyErr_Restore(type, value, trace);
@@ -58,8 +58,8 @@ class future_awaiter {
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    auto state = std::make_shared<wake_state>(
-        wake_state{&m_engine.loop(), h, m_engine.loop().hold()});
+    auto state =
+        std::make_shared<wake_state>(wake_state{&m_engine.loop(), h, m_engine.loop().hold()});
     m_callback = py::cpp_function([state](py::handle) {
       if (state->fired || !state->frame_alive) return;
       state->fired = true;
@@ -136,8 +136,7 @@ void add_note(py::error_already_set& e, const std::string& note) {
   if (value.is_none()) return;
   if (py::hasattr(value, "__notes__")) {
     for (py::handle existing : value.attr("__notes__")) {
-      if (py::isinstance<py::str>(existing) &&
-          existing.cast<std::string>().rfind("asp:", 0) == 0) {
+      if (py::isinstance<py::str>(existing) && existing.cast<std::string>().rfind("asp:", 0) == 0) {
         return;
       }
     }
@@ -242,8 +241,10 @@ void engine::start(py::handle w) {
     return;
   }
   if (!is_awaitable(w.ptr())) {
-    throw py::type_error("asp.run: expected coroutine objects (or asp.process_stream(...), "
-                         "asp.timer(...)), got " + std::string(Py_TYPE(w.ptr())->tp_name));
+    throw py::type_error(
+        "asp.run: expected coroutine objects (or asp.process_stream(...), "
+        "asp.timer(...)), got " +
+        std::string(Py_TYPE(w.ptr())->tp_name));
   }
   spawn(l, drive_void(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
 }
@@ -261,8 +262,8 @@ bool engine::poll(std::optional<time_point> start) {
     options.rate = m_rate;
     return l.poll(std::move(options));
   } catch (const run_error& failure) {
-    const std::string note = "asp: raised in " + failure.where() + " at virtual time " +
-                             to_string(failure.at());
+    const std::string note =
+        "asp: raised in " + failure.where() + " at virtual time " + to_string(failure.at());
     try {
       std::rethrow_if_nested(failure);
     } catch (py::error_already_set& original) {

@@ -156,12 +156,13 @@ class io_future {
       co_return std::nullopt;
     }
     const std::string& text = got->value;
-    PyObject* value = m_as_bytes
-                          ? PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()))
-                          : PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()),
-                                                 "replace");
+    PyObject* value =
+        m_as_bytes
+            ? PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()))
+            : PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
     if (value == nullptr) throw py::error_already_set();
-    co_return py_event{got->time, {py::none(), py::reinterpret_steal<py::object>(value), got->time}};
+    co_return py_event{got->time,
+                       {py::none(), py::reinterpret_steal<py::object>(value), got->time}};
   }
 
   void close() { m_bridge->stop(); }
@@ -185,12 +186,12 @@ io_source tcp(std::string host, std::uint16_t port, const std::string& framing, 
   }
   options.reconnect.enabled = reconnect;
   std::string what = "tcp source '" + host + ":" + std::to_string(port) + "'";
-  return io_source{what,
-                   [host, port, options](boost::asio::io_context& ioc, asp::loop& l) {
-                     return any_live_source<message>(
-                         asp::asio::tcp_client(ioc, l, host, port, options));
-                   },
-                   as_bytes};
+  return io_source{
+      what,
+      [host, port, options](boost::asio::io_context& ioc, asp::loop& l) {
+        return any_live_source<message>(asp::asio::tcp_client(ioc, l, host, port, options));
+      },
+      as_bytes};
 }
 
 io_source udp(std::uint16_t port, std::string address, bool as_bytes) {
@@ -207,12 +208,12 @@ io_source udp(std::uint16_t port, std::string address, bool as_bytes) {
 io_source websocket(std::string url, bool reconnect, bool as_bytes) {
   asp::asio::websocket_options options;
   options.reconnect.enabled = reconnect;
-  return io_source{"websocket source '" + url + "'",
-                   [url, options](boost::asio::io_context& ioc, asp::loop& l) {
-                     return any_live_source<message>(
-                         asp::asio::websocket_client(ioc, l, url, options));
-                   },
-                   as_bytes};
+  return io_source{
+      "websocket source '" + url + "'",
+      [url, options](boost::asio::io_context& ioc, asp::loop& l) {
+        return any_live_source<message>(asp::asio::websocket_client(ioc, l, url, options));
+      },
+      as_bytes};
 }
 
 }  // namespace

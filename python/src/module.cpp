@@ -41,8 +41,8 @@ asp::task<void> noted(engine& e, py::object coroutine, std::string what, asp::ti
   try {
     co_await drive(e, std::move(coroutine));
   } catch (py::error_already_set& error) {
-    add_note(error, "asp: raised in call_later coroutine '" + what + "' due at " +
-                        asp::to_string(due));
+    add_note(error,
+             "asp: raised in call_later coroutine '" + what + "' due at " + asp::to_string(due));
     throw;
   }
 }
@@ -61,8 +61,10 @@ void call_later(py::object delay, py::object fn, py::args args) {
     return;
   }
   if (!PyCallable_Check(fn.ptr())) {
-    throw py::type_error("asp.call_later: func_or_coroutine must be callable or a coroutine "
-                         "object, got " + std::string(Py_TYPE(fn.ptr())->tp_name));
+    throw py::type_error(
+        "asp.call_later: func_or_coroutine must be callable or a coroutine "
+        "object, got " +
+        std::string(Py_TYPE(fn.ptr())->tp_name));
   }
   l.call_at(due, [owner = &e, fn, args = py::tuple(args)](asp::time_point at) -> asp::task<void> {
     py::object when = owner->kind().to_datetime(at);
@@ -126,10 +128,8 @@ flight, the clock stands still.)doc")
            [](manual_clock_ref& c, py::handle by) {
              c.clock->advance(to_duration(by.ptr(), "ManualClock.advance"));
            })
-      .def("set",
-           [](manual_clock_ref& c, py::handle to) {
-             c.clock->set(to_time(to.ptr(), "ManualClock.set"));
-           })
+      .def("set", [](manual_clock_ref& c,
+                     py::handle to) { c.clock->set(to_time(to.ptr(), "ManualClock.set")); })
       .def_property_readonly("advances",
                              [](const manual_clock_ref& c) { return c.clock->advances(); });
 
@@ -192,13 +192,14 @@ flight, the clock stands still.)doc")
              e.set_rate(rate);
            })
       .def("start", &engine::start)
-      .def("poll",
-           [](engine& e, std::optional<std::int64_t> start_ns) {
-             std::optional<asp::time_point> start;
-             if (start_ns) start = asp::time_point{asp::duration{*start_ns}};
-             return e.poll(start);
-           },
-           py::arg("start_ns") = py::none())
+      .def(
+          "poll",
+          [](engine& e, std::optional<std::int64_t> start_ns) {
+            std::optional<asp::time_point> start;
+            if (start_ns) start = asp::time_point{asp::duration{*start_ns}};
+            return e.poll(start);
+          },
+          py::arg("start_ns") = py::none())
       .def("next_deadline", [](engine& e) { return ns_of(e.next_deadline()); })
       .def("wake_handle", &engine::wake_handle)
       .def("skip_to",
@@ -215,24 +216,49 @@ flight, the clock stands still.)doc")
   bind_data(m);
   bind_io(m);
 
-  m.def("now", [] {
-    engine& e = engine::require("now");
-    return e.kind().to_datetime(e.loop().now());
-  }, "The virtual time, as a datetime of the kind of the run's start_time");
-  m.def("now_ns", [] { return engine::require("now_ns").loop().now().time_since_epoch().count(); },
-        "The virtual time in nanoseconds since the epoch (UTC)");
-  m.def("real_now", []() -> py::object {
-    engine* e = engine::current();
-    if (e == nullptr) return py::module_::import("datetime").attr("datetime").attr("now")();
-    return e->kind().to_datetime(e->real_now());
-  }, "The run's real clock (a ManualClock's reading in tests), as a datetime");
+  m.def(
+      "now",
+      [] {
+        engine& e = engine::require("now");
+        return e.kind().to_datetime(e.loop().now());
+      },
+      "The virtual time, as a datetime of the kind of the run's start_time");
+  m.def(
+      "now_ns", [] { return engine::require("now_ns").loop().now().time_since_epoch().count(); },
+      "The virtual time in nanoseconds since the epoch (UTC)");
+  m.def(
+      "real_now",
+      []() -> py::object {
+        engine* e = engine::current();
+        if (e == nullptr) return py::module_::import("datetime").attr("datetime").attr("now")();
+        return e->kind().to_datetime(e->real_now());
+      },
+      "The run's real clock (a ManualClock's reading in tests), as a datetime");
   m.def("in_run", [] { return engine::current() != nullptr; });
   m.def("call_later", &call_later, py::arg("delay"), py::arg("func_or_coroutine"));
-  m.def("sleep", [](py::handle delay) { return make_sleep(delay, false); }, py::arg("delay"));
-  m.def("real_sleep", [](py::handle delay) { return make_sleep(delay, true); }, py::arg("delay"));
-  m.def("to_ns", [](py::handle t) { return to_time(t.ptr(), "asp.to_ns").time_since_epoch().count(); });
-  m.def("from_ns", [](std::int64_t ns, py::handle like) {
-    const time_kind kind = time_kind::like(like.ptr());
-    return kind.to_datetime(asp::time_point{asp::duration{ns}});
-  }, py::arg("ns"), py::arg("like") = py::none());
+  m.def(
+      "sleep", [](py::handle delay) { return make_sleep(delay, false); }, py::arg("delay"));
+  m.def(
+      "real_sleep", [](py::handle delay) { return make_sleep(delay, true); }, py::arg("delay"));
+  m.def(
+      "bench_call",
+      [](py::handle fn, py::handle time, py::handle value, std::int64_t n) {
+        // The benchmarks' floor: n calls fn(time, value) from C++, as a stream calls a callback.
+        PyObject* args[2] = {time.ptr(), value.ptr()};
+        for (std::int64_t i = 0; i < n; ++i) {
+          PyObject* r = PyObject_Vectorcall(fn.ptr(), args, 2, nullptr);
+          if (r == nullptr) throw py::error_already_set();
+          Py_DECREF(r);
+        }
+      },
+      "For benchmarks: calls fn(time, value) n times from C++");
+  m.def("to_ns",
+        [](py::handle t) { return to_time(t.ptr(), "asp.to_ns").time_since_epoch().count(); });
+  m.def(
+      "from_ns",
+      [](std::int64_t ns, py::handle like) {
+        const time_kind kind = time_kind::like(like.ptr());
+        return kind.to_datetime(asp::time_point{asp::duration{ns}});
+      },
+      py::arg("ns"), py::arg("like") = py::none());
 }

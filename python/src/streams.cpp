@@ -48,8 +48,8 @@ time_point timer_end(time_point start, duration step, time_point end) {
     k = span / step.count() + (span % step.count() != 0 ? 1 : 0);
     if (k < 1) k = 1;
   }
-  return detail::saturating_add(
-      detail::saturating_add(start, duration{step.count() * k}), duration{1});
+  return detail::saturating_add(detail::saturating_add(start, duration{step.count() * k}),
+                                duration{1});
 }
 
 }  // namespace
@@ -64,9 +64,9 @@ py_event to_event(PyObject* item, const char* kind, std::uint64_t index,
   } else if ((PyTuple_Check(item) || PyList_Check(item)) && PySequence_Size(item) == 2) {
     py::sequence pair = py::reinterpret_borrow<py::sequence>(item);
     if (!is_datetime(pair[0].ptr())) {
-      not_a_pair(item, kind, index, stream,
-                 std::string("its time is a ") + Py_TYPE(pair[0].ptr())->tp_name +
-                     ", not a datetime");
+      not_a_pair(
+          item, kind, index, stream,
+          std::string("its time is a ") + Py_TYPE(pair[0].ptr())->tp_name + ", not a datetime");
     }
     const time_point at = to_time(pair[0].ptr(), "asp.process_stream: an event's time");
     return py_event{at, {pair[0], pair[1], at}};
@@ -78,8 +78,8 @@ py_event to_event(PyObject* item, const char* kind, std::uint64_t index,
                std::string("its time is a ") + Py_TYPE(t)->tp_name + ", not a datetime");
   }
   const time_point at = to_time(t, "asp.process_stream: an event's time");
-  return py_event{at, {py::reinterpret_borrow<py::object>(t), py::reinterpret_borrow<py::object>(v),
-                       at}};
+  return py_event{
+      at, {py::reinterpret_borrow<py::object>(t), py::reinterpret_borrow<py::object>(v), at}};
 }
 
 task<void> py_callback::operator()(time_point t, const py_value& v) const {
@@ -106,8 +106,7 @@ task<void> py_callback::operator()(time_point t, const py_value& v) const {
       for (Py_ssize_t i = 0; i < n; ++i) {
         args[static_cast<std::size_t>(i) + 1] = PyTuple_GET_ITEM(parts.ptr(), i);
       }
-      result = PyObject_Vectorcall(fn.ptr(), args.data(), static_cast<std::size_t>(n) + 1,
-                                   nullptr);
+      result = PyObject_Vectorcall(fn.ptr(), args.data(), static_cast<std::size_t>(n) + 1, nullptr);
       break;
     }
     case unpack::kwargs: {
@@ -217,12 +216,12 @@ stream_handle start_stream(description& d, loop& l) {
                                         std::move(options)));
   }
   if (past) {
-    return asp::start(l, process_stream(std::move(callback), std::move(*past), none,
-                                        std::move(options)));
+    return asp::start(
+        l, process_stream(std::move(callback), std::move(*past), none, std::move(options)));
   }
   if (future) {
-    return asp::start(l, process_stream(std::move(callback), none, std::move(*future),
-                                        std::move(options)));
+    return asp::start(
+        l, process_stream(std::move(callback), none, std::move(*future), std::move(options)));
   }
   return asp::start(l, process_stream(std::move(callback), none, none, std::move(options)));
 }
@@ -234,8 +233,8 @@ work stream_work(py::object callback, py::object past, py::object future, py::ob
     throw py::type_error("asp.process_stream: callback must be callable, got " +
                          std::string(Py_TYPE(callback.ptr())->tp_name));
   }
-  for (auto [hook_name, fn] : {std::pair{"on_start", &on_start},
-                               std::pair{"on_live_start", &on_live_start}}) {
+  for (auto [hook_name, fn] :
+       {std::pair{"on_start", &on_start}, std::pair{"on_live_start", &on_live_start}}) {
     if (!fn->is_none() && !PyCallable_Check(fn->ptr())) {
       throw py::type_error(std::string("asp.process_stream: ") + hook_name +
                            " must be callable or None, got " + Py_TYPE(fn->ptr())->tp_name);
@@ -253,25 +252,30 @@ work stream_work(py::object callback, py::object past, py::object future, py::ob
   } else if (order == "skip") {
     options.order = out_of_order::skip;
   } else {
-    throw py::value_error("asp.process_stream: out_of_order must be 'fail', 'clamp' or 'skip', "
-                          "not '" + order + "'");
+    throw py::value_error(
+        "asp.process_stream: out_of_order must be 'fail', 'clamp' or 'skip', "
+        "not '" +
+        order + "'");
   }
   const unpack how = unpack_args ? unpack::args : unpack_kwargs ? unpack::kwargs : unpack::none;
   const std::string stream = options.name;
-  auto d = std::make_shared<description>(description{std::move(callback), std::move(past),
-                                                     std::move(future), std::move(on_start),
-                                                     std::move(on_live_start), how,
-                                                     std::move(options)});
+  auto d = std::make_shared<description>(
+      description{std::move(callback), std::move(past), std::move(future), std::move(on_start),
+                  std::move(on_live_start), how, std::move(options)});
   // Validate the sources now, so that a wrong argument fails at the call, not in the run.
   const bool native = is_native_past(d->past);
   if (!d->past.is_none() && !native && !py::hasattr(d->past, "__iter__")) {
-    throw py::type_error("asp.process_stream: past must be an iterable of (datetime, value) "
-                         "pairs, got " + std::string(Py_TYPE(d->past.ptr())->tp_name));
+    throw py::type_error(
+        "asp.process_stream: past must be an iterable of (datetime, value) "
+        "pairs, got " +
+        std::string(Py_TYPE(d->past.ptr())->tp_name));
   }
   if (!d->future.is_none() && !is_native_future(d->future) &&
       !py::hasattr(d->future, "__aiter__")) {
-    throw py::type_error("asp.process_stream: future must be an async iterable of (datetime, "
-                         "value) pairs, got " + std::string(Py_TYPE(d->future.ptr())->tp_name));
+    throw py::type_error(
+        "asp.process_stream: future must be an async iterable of (datetime, "
+        "value) pairs, got " +
+        std::string(Py_TYPE(d->future.ptr())->tp_name));
   }
   return work{"stream '" + stream + "'", [d](loop& l) { return start_stream(*d, l); }};
 }
@@ -289,10 +293,10 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
   const time_point start = to_time(start_time.ptr(), "asp.timer: start_time");
   std::optional<time_point> end;
   if (!end_time.is_none()) {
-    const time_point last = is_datetime(end_time.ptr())
-                                ? to_time(end_time.ptr(), "asp.timer: end_time")
-                                : detail::saturating_add(
-                                      start, to_duration(end_time.ptr(), "asp.timer: end_time"));
+    const time_point last =
+        is_datetime(end_time.ptr())
+            ? to_time(end_time.ptr(), "asp.timer: end_time")
+            : detail::saturating_add(start, to_duration(end_time.ptr(), "asp.timer: end_time"));
     end = timer_end(start, interval, last);
   }
   const time_kind kind = time_kind::of(start_time.ptr());

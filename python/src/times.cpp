@@ -35,8 +35,12 @@ fields civil(std::int64_t wall_s) noexcept {
   const std::int64_t days = floor_div(wall_s, 86400);
   const auto in_day = static_cast<int>(wall_s - days * 86400);
   const year_month_day ymd{sys_days{std::chrono::days{days}}};
-  return {int(ymd.year()), static_cast<int>(unsigned(ymd.month())),
-          static_cast<int>(unsigned(ymd.day())), in_day / 3600, in_day / 60 % 60, in_day % 60};
+  return {int(ymd.year()),
+          static_cast<int>(unsigned(ymd.month())),
+          static_cast<int>(unsigned(ymd.day())),
+          in_day / 3600,
+          in_day / 60 % 60,
+          in_day % 60};
 }
 
 py::object naive_datetime(std::int64_t wall_s, int microsecond, int fold) {
@@ -92,9 +96,10 @@ struct utc_to_local_cache {
                           reinterpret_cast<PyObject*>(PyDateTimeAPI->DateTimeType))
                           .attr("fromtimestamp")(s);
       PyObject* p = dt.ptr();
-      const std::int64_t wall = wall_seconds(
-          PyDateTime_GET_YEAR(p), PyDateTime_GET_MONTH(p), PyDateTime_GET_DAY(p),
-          PyDateTime_DATE_GET_HOUR(p), PyDateTime_DATE_GET_MINUTE(p), PyDateTime_DATE_GET_SECOND(p));
+      const std::int64_t wall =
+          wall_seconds(PyDateTime_GET_YEAR(p), PyDateTime_GET_MONTH(p), PyDateTime_GET_DAY(p),
+                       PyDateTime_DATE_GET_HOUR(p), PyDateTime_DATE_GET_MINUTE(p),
+                       PyDateTime_DATE_GET_SECOND(p));
       return entry{wall - s, PyDateTime_DATE_GET_FOLD(p)};
     };
     const entry mine = local_at(utc_s);
@@ -163,13 +168,11 @@ bool is_datetime(PyObject* o) noexcept {
 
 time_point to_time(PyObject* o, std::string_view what) {
   if (!PyDateTime_Check(o)) {
-    throw py::type_error(std::string(what) + ": expected a datetime, got " +
-                         Py_TYPE(o)->tp_name);
+    throw py::type_error(std::string(what) + ": expected a datetime, got " + Py_TYPE(o)->tp_name);
   }
-  const std::int64_t wall_s =
-      wall_seconds(PyDateTime_GET_YEAR(o), PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o),
-                   PyDateTime_DATE_GET_HOUR(o), PyDateTime_DATE_GET_MINUTE(o),
-                   PyDateTime_DATE_GET_SECOND(o));
+  const std::int64_t wall_s = wall_seconds(
+      PyDateTime_GET_YEAR(o), PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o),
+      PyDateTime_DATE_GET_HOUR(o), PyDateTime_DATE_GET_MINUTE(o), PyDateTime_DATE_GET_SECOND(o));
   std::int64_t offset_us = 0;
   PyObject* tz = PyDateTime_DATE_GET_TZINFO(o);
   if (tz == Py_None) {
@@ -212,8 +215,7 @@ duration to_duration(PyObject* o, std::string_view what) {
     }
     return duration{std::llround(s * 1e9)};
   }
-  throw py::type_error(std::string(what) +
-                       ": expected a timedelta or a number of seconds, got " +
+  throw py::type_error(std::string(what) + ": expected a timedelta or a number of seconds, got " +
                        Py_TYPE(o)->tp_name);
 }
 
@@ -256,9 +258,9 @@ py::object time_kind::to_datetime(time_point t) const {
   }
   PyObject* tz = m_tz.ptr();
   const fields f = civil(utc_s);
-  PyObject* utc = PyDateTimeAPI->DateTime_FromDateAndTime(
-      f.year, f.month, f.day, f.hour, f.minute, f.second, microsecond, tz,
-      PyDateTimeAPI->DateTimeType);
+  PyObject* utc =
+      PyDateTimeAPI->DateTime_FromDateAndTime(f.year, f.month, f.day, f.hour, f.minute, f.second,
+                                              microsecond, tz, PyDateTimeAPI->DateTimeType);
   if (utc == nullptr) throw py::error_already_set();
   py::object as_utc = py::reinterpret_steal<py::object>(utc);
   if (tz == PyDateTime_TimeZone_UTC) return as_utc;
