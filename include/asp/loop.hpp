@@ -579,6 +579,13 @@ struct loop_access {
   /// The due time of the piece of work running now.
   static time_point current_due(const loop& l) noexcept { return l.m_current_due; }
 
+  /// Starts `body` as a task of its own in the slot of the work running now, as the task a
+  /// callback returns starts: for a binding whose callbacks learn only when called whether
+  /// they return one (a Python callable). `source` names it in errors.
+  static void start_in_slot(loop& l, task<void> body, const std::type_info& source) {
+    l.start_returned(std::move(body), source);
+  }
+
   /// A name for the next stream that has none: "#n", counting the loop's streams from 1.
   static std::string next_stream_name(loop& l) { return "#" + std::to_string(++l.m_streams); }
 

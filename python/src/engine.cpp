@@ -168,19 +168,23 @@ struct close_unfinished {
   }
 };
 
-task<py::object> drive(engine& e, py::object awaitable) {
+task<void> drive(engine& e, py::object awaitable, py::object* result) {
   py::object it = await_iterator(std::move(awaitable));
   close_unfinished closer{it};
   for (;;) {
     PyObject* out = nullptr;
     const PySendResult r = PyIter_Send(it.ptr(), Py_None, &out);
     if (r != PYGEN_NEXT) closer.finished = true;
-    if (r == PYGEN_RETURN) co_return py::reinterpret_steal<py::object>(out);
+    if (r == PYGEN_RETURN) {
+      py::object value = py::reinterpret_steal<py::object>(out);
+      if (result != nullptr) *result = std::move(value);
+      co_return;
+    }
     if (r == PYGEN_ERROR) throw py::error_already_set();
     py::object yielded = py::reinterpret_steal<py::object>(out);
     PyObject* y = yielded.ptr();
     if (Py_TYPE(y) == g_sleep_type) {
-      const sleep_request& s = yielded.cast<const sleep_request&>();
+      const sleep_request& s = reinterpret_cast<sleep_object*>(y)->request;
       loop& l = e.loop();
       time_point due{};
       switch (s.what) {
@@ -208,10 +212,6 @@ task<py::object> drive(engine& e, py::object awaitable) {
                            "; ASP's coroutines await asp.sleep, asp work and asyncio awaitables");
     }
   }
-}
-
-task<void> drive_void(engine& e, py::object awaitable) {
-  co_await drive(e, std::move(awaitable));
 }
 
 engine::engine(std::optional<manual_clock_ref> manual) {
@@ -246,7 +246,7 @@ void engine::start(py::handle w) {
         "asp.timer(...)), got " +
         std::string(Py_TYPE(w.ptr())->tp_name));
   }
-  spawn(l, drive_void(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
+  spawn(l, drive(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
 }
 
 bool engine::poll(std::optional<time_point> start) {

@@ -54,6 +54,17 @@ struct sleep_request {
   bool yielded = false;
 };
 
+/// The Python object of a sleep request (asp._engine.Sleep): a plain CPython type, since a
+/// sleep is on the per-event path of `async def` callbacks. It is its own awaitable and
+/// iterator: it yields itself once, then ends.
+struct sleep_object {
+  PyObject_HEAD sleep_request request;
+};
+
+/// Creates the type asp._engine.Sleep and the functions asp._engine.sleep and real_sleep in
+/// `m` (module.cpp).
+void bind_sleep(py::module_& m);
+
 class engine {
  public:
   /// An engine on the system clock, or on `manual`.
@@ -129,12 +140,9 @@ class engine {
 
 /// Drives a Python coroutine (or any awaitable) on the engine's loop as an asp task: what it
 /// yields decides how it waits (asp.sleep: the virtual clock; asp work: its end; an asyncio
-/// future: its completion, due at its arrival; a bare yield: after the work due now). Returns
-/// the coroutine's value; raises its exception.
-task<py::object> drive(engine& e, py::object awaitable);
-
-/// As drive, discarding the value.
-task<void> drive_void(engine& e, py::object awaitable);
+/// future: its completion, due at its arrival; a bare yield: after the work due now). Stores
+/// the coroutine's value in `*result` when given; raises its exception.
+task<void> drive(engine& e, py::object awaitable, py::object* result = nullptr);
 
 /// Whether `o` is something drive() can run: a coroutine, or an object with __await__.
 bool is_awaitable(PyObject* o) noexcept;

@@ -47,57 +47,176 @@ asp::task<void> noted(engine& e, py::object coroutine, std::string what, asp::ti
   }
 }
 
-void call_later(py::object delay, py::object fn, py::args args) {
-  engine& e = engine::require("call_later");
-  asp::loop& l = e.loop();
-  const asp::time_point due = due_of(l, delay);
-  if (is_awaitable(fn.ptr()) && !PyCallable_Check(fn.ptr())) {
-    if (args.size() != 0) {
-      throw py::type_error("asp.call_later: a coroutine object takes no arguments");
-    }
-    l.call_at(due, [owner = &e, fn, what = describe(fn)](asp::time_point at) {
-      return noted(*owner, fn, what, at);
-    });
-    return;
-  }
-  if (!PyCallable_Check(fn.ptr())) {
-    throw py::type_error(
-        "asp.call_later: func_or_coroutine must be callable or a coroutine "
-        "object, got " +
-        std::string(Py_TYPE(fn.ptr())->tp_name));
-  }
-  l.call_at(due, [owner = &e, fn, args = py::tuple(args)](asp::time_point at) -> asp::task<void> {
+// The callable call_later schedules: calls `fn(due, *args)`; an awaitable result runs as a
+// task started in this work's slot.
+struct later_call {
+  engine* owner;
+  py::object fn;
+  py::tuple args;
+
+  void operator()(asp::time_point at) const {
     py::object when = owner->kind().to_datetime(at);
     const auto n = static_cast<std::size_t>(PyTuple_GET_SIZE(args.ptr()));
-    std::vector<PyObject*> argv(n + 1);
+    PyObject* small[8];
+    std::vector<PyObject*> large;
+    PyObject** argv = small;
+    if (n + 1 > std::size(small)) {
+      large.resize(n + 1);
+      argv = large.data();
+    }
     argv[0] = when.ptr();
     for (std::size_t i = 0; i < n; ++i) {
       argv[i + 1] = PyTuple_GET_ITEM(args.ptr(), static_cast<Py_ssize_t>(i));
     }
-    PyObject* result = PyObject_Vectorcall(fn.ptr(), argv.data(), n + 1, nullptr);
+    PyObject* result = PyObject_Vectorcall(fn.ptr(), argv, n + 1, nullptr);
     if (result == nullptr) {
       py::error_already_set error;
       rethrow_noted(error, describe(fn), at);
     }
     py::object owned = py::reinterpret_steal<py::object>(result);
-    if (result == Py_None || !is_awaitable(result)) return {};
-    return noted(*owner, std::move(owned), describe(fn), at);
-  });
+    if (result == Py_None || !is_awaitable(result)) return;
+    asp::detail::loop_access::start_in_slot(
+        owner->loop(), noted(*owner, std::move(owned), describe(fn), at), typeid(later_call));
+  }
+};
+
+// asp.call_later(delay, func_or_coroutine, *args): a plain CPython function (vectorcall), as it
+// is on the per-event path of programs that schedule from their callbacks.
+PyObject* call_later(PyObject*, PyObject* const* argv, Py_ssize_t nargs, PyObject* kwnames) {
+  try {
+    PyObject* delay = nargs > 0 ? argv[0] : nullptr;
+    PyObject* fn = nargs > 1 ? argv[1] : nullptr;
+    if (kwnames != nullptr) {
+      for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); ++i) {
+        const std::string key = py::reinterpret_borrow<py::str>(PyTuple_GET_ITEM(kwnames, i));
+        if (key == "delay" && delay == nullptr) {
+          delay = argv[nargs + i];
+        } else if (key == "func_or_coroutine" && fn == nullptr) {
+          fn = argv[nargs + i];
+        } else {
+          throw py::type_error("asp.call_later() got an unexpected keyword argument '" + key + "'");
+        }
+      }
+    }
+    if (delay == nullptr || fn == nullptr) {
+      throw py::type_error("asp.call_later() takes delay and func_or_coroutine");
+    }
+    engine& e = engine::require("call_later");
+    asp::loop& l = e.loop();
+    const asp::time_point due = due_of(l, delay);
+    py::object f = py::reinterpret_borrow<py::object>(fn);
+    const Py_ssize_t extra = nargs > 2 ? nargs - 2 : 0;
+    if (is_awaitable(fn) && !PyCallable_Check(fn)) {
+      if (extra != 0) throw py::type_error("asp.call_later: a coroutine object takes no arguments");
+      l.call_at(due, [owner = &e, f, what = describe(f)](asp::time_point at) {
+        return noted(*owner, f, what, at);
+      });
+      Py_RETURN_NONE;
+    }
+    if (!PyCallable_Check(fn)) {
+      throw py::type_error(
+          "asp.call_later: func_or_coroutine must be callable or a coroutine object, got " +
+          std::string(Py_TYPE(fn)->tp_name));
+    }
+    PyObject* rest = PyTuple_New(extra);
+    if (rest == nullptr) throw py::error_already_set();
+    py::tuple args = py::reinterpret_steal<py::tuple>(rest);
+    for (Py_ssize_t i = 0; i < extra; ++i) {
+      Py_INCREF(argv[i + 2]);
+      PyTuple_SET_ITEM(rest, i, argv[i + 2]);
+    }
+    l.call_at(due, later_call{&e, std::move(f), std::move(args)});
+    Py_RETURN_NONE;
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
 }
 
-sleep_request make_sleep(py::handle delay, bool real) {
+PyObject* g_sleep_type_object = nullptr;
+
+// asp.sleep(delay) and asp._engine.real_sleep(delay): a new Sleep object.
+PyObject* new_sleep(PyObject* delay, bool real) {
   sleep_request s;
-  if (!real && is_datetime(delay.ptr())) {
-    s.what = sleep_request::kind::absolute;
-    s.ns = to_time(delay.ptr(), "asp.sleep: delay").time_since_epoch().count();
-  } else {
-    s.what = real ? sleep_request::kind::real : sleep_request::kind::relative;
-    s.ns = to_duration(delay.ptr(), real ? "asp.testing: delay" : "asp.sleep: delay").count();
+  try {
+    if (!real && is_datetime(delay)) {
+      s.what = sleep_request::kind::absolute;
+      s.ns = to_time(delay, "asp.sleep: delay").time_since_epoch().count();
+    } else {
+      s.what = real ? sleep_request::kind::real : sleep_request::kind::relative;
+      s.ns = to_duration(delay, real ? "asp.testing: delay" : "asp.sleep: delay").count();
+    }
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+    return nullptr;
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
   }
-  return s;
+  auto* o = PyObject_New(sleep_object, reinterpret_cast<PyTypeObject*>(g_sleep_type_object));
+  if (o == nullptr) return nullptr;
+  o->request = s;
+  return reinterpret_cast<PyObject*>(o);
 }
+
+PyObject* sleep_virtual(PyObject*, PyObject* delay) {
+  return new_sleep(delay, false);
+}
+
+PyObject* sleep_real(PyObject*, PyObject* delay) {
+  return new_sleep(delay, true);
+}
+
+PyObject* sleep_self(PyObject* self) {
+  Py_INCREF(self);
+  return self;
+}
+
+PyObject* sleep_next(PyObject* self) {
+  sleep_request& s = reinterpret_cast<sleep_object*>(self)->request;
+  if (s.yielded) return nullptr;  // the end, without an exception: StopIteration(None)
+  if (engine::current() == nullptr) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "asp.sleep() must be awaited in a coroutine that asp.run runs");
+    return nullptr;
+  }
+  s.yielded = true;
+  Py_INCREF(self);
+  return self;
+}
+
+PyMethodDef g_functions[] = {
+    {"sleep", sleep_virtual, METH_O,
+     "sleep(delay): awaitable; suspends the calling coroutine on the virtual clock. delay: "
+     "seconds, a timedelta, or a datetime (absolute)."},
+    {"call_later", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&call_later)),
+     METH_FASTCALL | METH_KEYWORDS,
+     "call_later(delay, func_or_coroutine, *args): calls func(due_time, *args) at now + delay "
+     "(delay: None, seconds, a timedelta, or a datetime); a coroutine object runs as it is."},
+    {"real_sleep", sleep_real, METH_O,
+     "real_sleep(delay): awaitable; suspends until the run's real clock has moved by delay."},
+    {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
+
+void asp::python::bind_sleep(py::module_& m) {
+  static PyType_Slot slots[] = {
+      {Py_am_await, reinterpret_cast<void*>(&sleep_self)},
+      {Py_tp_iter, reinterpret_cast<void*>(&sleep_self)},
+      {Py_tp_iternext, reinterpret_cast<void*>(&sleep_next)},
+      {Py_tp_doc, const_cast<char*>("What asp.sleep returns: await it in a coroutine of the run")},
+      {0, nullptr}};
+  static PyType_Spec spec = {"asp._engine.Sleep", sizeof(sleep_object), 0, Py_TPFLAGS_DEFAULT,
+                             slots};
+  g_sleep_type_object = PyType_FromSpec(&spec);
+  if (g_sleep_type_object == nullptr) throw py::error_already_set();
+  m.add_object("Sleep", py::reinterpret_borrow<py::object>(g_sleep_type_object));
+  if (PyModule_AddFunctions(m.ptr(), g_functions) != 0) throw py::error_already_set();
+}
 
 PYBIND11_MODULE(_engine, m) {
   m.doc() = "ASP's C++ engine: the virtual-clock loop that the asp package runs on";
@@ -133,19 +252,7 @@ flight, the clock stands still.)doc")
       .def_property_readonly("advances",
                              [](const manual_clock_ref& c) { return c.clock->advances(); });
 
-  auto sleep_class = py::class_<sleep_request>(m, "Sleep")
-                         .def("__await__", [](py::object self) { return self; })
-                         .def("__iter__", [](py::object self) { return self; })
-                         .def("__next__", [](py::object self) -> py::object {
-                           sleep_request& s = self.cast<sleep_request&>();
-                           if (s.yielded) throw py::stop_iteration();
-                           if (engine::current() == nullptr) {
-                             throw std::runtime_error(
-                                 "asp.sleep() must be awaited in a coroutine that asp.run runs");
-                           }
-                           s.yielded = true;
-                           return self;
-                         });
+  bind_sleep(m);
 
   auto work_class =
       py::class_<work>(m, "Work", "A stream or timer: pass it to asp.run, or await it")
@@ -164,7 +271,7 @@ flight, the clock stands still.)doc")
           .def_property_readonly("name", [](const work& w) { return w.name; })
           .def("__repr__", [](const work& w) { return "<asp work " + w.name + ">"; });
 
-  set_types(reinterpret_cast<PyTypeObject*>(sleep_class.ptr()),
+  set_types(reinterpret_cast<PyTypeObject*>(m.attr("Sleep").ptr()),
             reinterpret_cast<PyTypeObject*>(work_class.ptr()));
 
   py::class_<engine>(m, "Engine", "One run's loop (used by asp.run)")
@@ -235,11 +342,6 @@ flight, the clock stands still.)doc")
       },
       "The run's real clock (a ManualClock's reading in tests), as a datetime");
   m.def("in_run", [] { return engine::current() != nullptr; });
-  m.def("call_later", &call_later, py::arg("delay"), py::arg("func_or_coroutine"));
-  m.def(
-      "sleep", [](py::handle delay) { return make_sleep(delay, false); }, py::arg("delay"));
-  m.def(
-      "real_sleep", [](py::handle delay) { return make_sleep(delay, true); }, py::arg("delay"));
   m.def(
       "bench_call",
       [](py::handle fn, py::handle time, py::handle value, std::int64_t n) {

@@ -26,7 +26,7 @@ namespace {
 task<void> awaited(engine& e, PyObject* result) {
   py::object owned = py::reinterpret_steal<py::object>(result);
   if (result == Py_None || !is_awaitable(result)) return {};
-  return drive_void(e, std::move(owned));
+  return drive(e, std::move(owned));
 }
 
 // A hook (on_start, on_live_start) that calls a Python callable without arguments.
@@ -166,7 +166,7 @@ task<std::optional<py_event>> py_future::next() {
   if (step == nullptr) throw py::error_already_set();
   py::object item;
   try {
-    item = co_await drive(*m_engine, py::reinterpret_steal<py::object>(step));
+    co_await drive(*m_engine, py::reinterpret_steal<py::object>(step), &item);
   } catch (py::error_already_set& e) {
     if (!e.matches(PyExc_StopAsyncIteration)) throw;
     m_done = true;
