@@ -85,7 +85,9 @@ class py_past {
 };
 
 /// A live source over a Python async iterable of `(datetime, value)` pairs: each `__anext__`
-/// is driven by the engine (so it may await asyncio), and the event is due at its own time.
+/// is driven by the engine (so it may await asyncio), and the event is due at its arrival —
+/// the real clock's reading when `__anext__` returned it — while the callback receives the
+/// event's own datetime.
 class py_future {
  public:
   py_future(engine& e, py::object aiterable, std::string stream);

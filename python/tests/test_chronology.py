@@ -127,6 +127,18 @@ def test_rule_6_a_live_event_stamped_before_now_runs_at_now_with_its_own_time(cl
     assert seen == [("late", NOON - 5 * S, NOON)]
 
 
+def test_rule_6_a_live_event_is_due_at_its_arrival_not_at_the_time_it_carries(clock):
+    seen = []
+
+    async def live():
+        yield NOON + timedelta(hours=1), "stamped ahead"
+
+    run([asp.process_stream(lambda t, v: seen.append((v, t, asp.now())),
+                            [(NOON - S, "past")], live())], clock=clock)
+    assert seen == [("past", NOON - S, NOON - S), ("stamped ahead", NOON + timedelta(hours=1), NOON)]
+    assert clock.advances == 0  # nothing waited for the hour
+
+
 def test_rule_6_live_input_waits_for_its_turn_behind_the_replay(clock):
     """An asyncio future completed while history replays resumes its coroutine at its arrival
     (the real clock), after every past event due before it."""
