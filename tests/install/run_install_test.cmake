@@ -27,3 +27,14 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE result OUTPUT
 if(result OR NOT output STREQUAL "2025-01-01T00:00:01.000000000Z 42\n")
   message(FATAL_ERROR "the consumer printed '${output}' and returned ${result}")
 endif()
+# The Python package, installed beside the library, imports and runs from the prefix (not under
+# a sanitizer: the interpreter would need the sanitizer's runtime preloaded).
+if(PYTHON AND NOT SANITIZE)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${WORK_DIR}/prefix/${PYTHON_DIR}
+                          ${PYTHON} -c "import asyncio, datetime, async_stream_processing as asp; seen = []; asyncio.run(asp.run([asp.process_stream(lambda t, v: seen.append(v), [(datetime.datetime(2025, 1, 1), 42)])])); print(seen[0], asp.__file__.startswith('${WORK_DIR}'))"
+                  WORKING_DIRECTORY ${WORK_DIR}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+  if(result OR NOT output STREQUAL "42 True\n")
+    message(FATAL_ERROR "the installed Python package printed '${output}' and returned ${result}: ${errors}")
+  endif()
+endif()
