@@ -77,26 +77,7 @@ py::object decode(const data::table_schema& schema, std::string_view payload,
 template <class Inner, class ToValue>
 class python_values {
  public:
-  class iterator {
-   public:
-    using value_type = py_event;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    explicit iterator(python_values* owner) noexcept : m_owner(owner) {}
-    const py_event& operator*() const noexcept { return m_owner->m_current; }
-    iterator& operator++() {
-      ++m_owner->m_it;
-      m_owner->load();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.m_owner->at_end();
-    }
-
-   private:
-    python_values* m_owner = nullptr;
-  };
+  using iterator = pull_iterator<python_values>;
 
   python_values(Inner inner, ToValue to_value)
       : m_inner(std::make_unique<Inner>(std::move(inner))), m_to_value(std::move(to_value)) {}
@@ -112,6 +93,11 @@ class python_values {
   }
   std::default_sentinel_t end() const noexcept { return {}; }
   bool at_end() const { return m_it == std::default_sentinel; }
+  const py_event& current() const noexcept { return m_current; }
+  void advance() {
+    ++m_it;
+    load();
+  }
 
  private:
   void load() {

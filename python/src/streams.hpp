@@ -37,30 +37,35 @@ struct py_callback {
   task<void> operator()(time_point t, const py_value& v) const;
 };
 
+/// The iterator of a single-pass range of py_events that holds its own position: `*it` is
+/// `owner.current()`, `++it` is `owner.advance()`, the end is `owner.at_end()`.
+template <class Owner>
+class pull_iterator {
+ public:
+  using value_type = py_event;
+  using difference_type = std::ptrdiff_t;
+  pull_iterator() = default;
+  explicit pull_iterator(Owner* owner) noexcept : m_owner(owner) {}
+  const py_event& operator*() const noexcept { return m_owner->current(); }
+  pull_iterator& operator++() {
+    m_owner->advance();
+    return *this;
+  }
+  void operator++(int) { ++*this; }
+  friend bool operator==(const pull_iterator& it, std::default_sentinel_t) noexcept {
+    return it.m_owner->at_end();
+  }
+
+ private:
+  Owner* m_owner = nullptr;
+};
+
 /// A past source over any Python iterable of `(datetime, value)` pairs: an input range that
 /// reads one item ahead at most. Raises TypeError naming the stream and the index for an item
 /// that is not such a pair.
 class py_past {
  public:
-  class iterator {
-   public:
-    using value_type = py_event;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    explicit iterator(py_past* owner) noexcept : m_owner(owner) {}
-    const py_event& operator*() const noexcept { return *m_owner->m_current; }
-    iterator& operator++() {
-      m_owner->read();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.m_owner->at_end();
-    }
-
-   private:
-    py_past* m_owner = nullptr;
-  };
+  using iterator = pull_iterator<py_past>;
 
   py_past(engine& e, py::object iterable, std::string stream)
       : m_engine(&e), m_iterable(std::move(iterable)), m_stream(std::move(stream)) {}
@@ -70,9 +75,10 @@ class py_past {
   iterator begin();
   std::default_sentinel_t end() const noexcept { return {}; }
   bool at_end() const noexcept { return !m_current; }
+  const py_event& current() const noexcept { return *m_current; }
+  void advance() { read(); }
 
  private:
-  friend class iterator;
   void read();
 
   engine* m_engine;
