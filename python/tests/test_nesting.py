@@ -34,12 +34,19 @@ async def test_a_live_async_generator_on_the_real_clock_fed_by_an_asyncio_task()
             yield datetime.now(UTC), item
 
     seen = []
-    history = [(datetime.now(UTC) - timedelta(minutes=1), "past")]
+    readings = []
+    past_time = datetime.now(UTC) - timedelta(minutes=1)
+
+    def on_event(t, v):
+        seen.append(v)
+        readings.append(asp.now())
+
     task = asyncio.ensure_future(producer())
-    await asp.run([asp.process_stream(lambda t, v: seen.append((v, asp.now() >= t)), history,
-                                      feed(), on_live_start=lambda: seen.append("live"))])
+    await asp.run([asp.process_stream(on_event, [(past_time, "past")], feed(),
+                                      on_live_start=lambda: seen.append("live"))])
     await task
-    assert seen == [("past", True), "live"] + [(k, True) for k in range(5)]
+    assert seen == ["past", "live", 0, 1, 2, 3, 4]
+    assert readings[0] == past_time and readings == sorted(readings)
 
 
 @pytest.mark.asyncio
