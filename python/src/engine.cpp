@@ -109,9 +109,16 @@ py::object await_iterator(py::object awaitable) {
 
 }  // namespace
 
-void set_types(PyTypeObject* sleep_type, PyTypeObject* work_type) {
-  g_sleep_type = sleep_type;
-  g_work_type = work_type;
+void set_sleep_type(PyTypeObject* type) noexcept {
+  g_sleep_type = type;
+}
+
+PyTypeObject* sleep_type() noexcept {
+  return g_sleep_type;
+}
+
+void set_work_type(PyTypeObject* type) noexcept {
+  g_work_type = type;
 }
 
 bool is_awaitable(PyObject* o) noexcept {
@@ -144,10 +151,10 @@ void add_note(py::error_already_set& e, const std::string& note) {
   if (py::hasattr(value, "add_note")) value.attr("add_note")(note);
 }
 
-stream_handle work::take(loop& l) {
+stream_handle work::take(engine& e) {
   if (used) throw py::value_error("asp: " + name + " has already been started; work runs once");
   used = true;
-  return start(l);
+  return start(e);
 }
 
 // Closes a coroutine that is destroyed before it finished (a run that failed or was
@@ -203,7 +210,7 @@ task<void> drive(engine& e, py::object awaitable, py::object* result) {
       // A bare yield (asyncio.sleep(0)): after the work that is due now.
       co_await sleep_awaiter(e.loop(), e.loop().now());
     } else if (Py_TYPE(y) == g_work_type) {
-      stream_handle h = yielded.cast<work&>().take(e.loop());
+      stream_handle h = yielded.cast<work&>().take(e);
       co_await h;
     } else if (is_asyncio_future(y)) {
       co_await future_awaiter(e, std::move(yielded));
@@ -235,9 +242,8 @@ asp::loop& engine::loop() {
 }
 
 void engine::start(py::handle w) {
-  asp::loop& l = loop();
   if (Py_TYPE(w.ptr()) == g_work_type) {
-    w.cast<work&>().take(l).detach();
+    w.cast<work&>().take(*this).detach();
     return;
   }
   if (!is_awaitable(w.ptr())) {
@@ -246,7 +252,7 @@ void engine::start(py::handle w) {
         "asp.timer(...)), got " +
         std::string(Py_TYPE(w.ptr())->tp_name));
   }
-  spawn(l, drive(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
+  spawn(loop(), drive(*this, py::reinterpret_borrow<py::object>(w)), describe(w)).detach();
 }
 
 bool engine::poll(std::optional<time_point> start) {

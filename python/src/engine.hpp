@@ -28,6 +28,8 @@ namespace asp::python {
 
 namespace py = pybind11;
 
+class engine;
+
 /// `asp.testing.ManualClock`: a real clock that moves only when told to (or when the engine
 /// would otherwise wait for it), shared between Python and the engines that run on it.
 struct manual_clock_ref {
@@ -40,10 +42,11 @@ struct manual_clock_ref {
 /// end. Like a coroutine object, it runs once.
 struct work {
   std::string name;
-  std::function<stream_handle(loop&)> start;
+  std::function<stream_handle(engine&)> start;
   bool used = false;
 
-  stream_handle take(loop& l);
+  /// Starts the work on `e`; raises ValueError if it was started before.
+  stream_handle take(engine& e);
 };
 
 /// What `await asp.sleep(...)` yields to the engine: a virtual-time sleep, or (for
@@ -154,8 +157,11 @@ std::string describe(py::handle o);
 /// "asp:" is not added twice.
 void add_note(py::error_already_set& e, const std::string& note);
 
-/// The Python type of sleep requests and of work, for drive()'s dispatch.
-void set_types(PyTypeObject* sleep_type, PyTypeObject* work_type);
+/// The Python types of sleep requests and of work, which drive() dispatches on; set once when
+/// the module loads.
+void set_sleep_type(PyTypeObject* type) noexcept;
+PyTypeObject* sleep_type() noexcept;
+void set_work_type(PyTypeObject* type) noexcept;
 
 /// Registers the streams' functions (process_stream, timer) in `m` (streams.cpp).
 void bind_streams(py::module_& m);

@@ -65,9 +65,6 @@ class bridge {
     return m_error;
   }
 
-  std::uint16_t port() const noexcept { return m_port; }
-  void set_port(std::uint16_t port) noexcept { m_port = port; }
-
  private:
   void main(opener open) {
     try {
@@ -125,7 +122,6 @@ class bridge {
   bool m_opened = false;
   bool m_over = false;
   bool m_stopping = false;
-  std::uint16_t m_port = 0;
 };
 
 // A live source as Python holds it until a stream starts with it.

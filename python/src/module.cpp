@@ -30,19 +30,18 @@ asp::time_point due_of(asp::loop& l, py::handle delay) {
   return asp::detail::saturating_add(l.now(), to_duration(delay.ptr(), "asp.call_later: delay"));
 }
 
-// Adds a note naming the callback and its due time to a Python exception raised by it.
-[[noreturn]] void rethrow_noted(py::error_already_set& e, const std::string& what,
-                                asp::time_point due) {
-  add_note(e, "asp: raised in call_later callback '" + what + "' due at " + asp::to_string(due));
-  throw std::move(e);
+// The note on a Python exception raised by what call_later scheduled: its kind ("callback",
+// "coroutine"), its name and its due time.
+std::string call_later_note(const char* kind, const std::string& what, asp::time_point due) {
+  return std::string("asp: raised in call_later ") + kind + " '" + what + "' due at " +
+         asp::to_string(due);
 }
 
 asp::task<void> noted(engine& e, py::object coroutine, std::string what, asp::time_point due) {
   try {
     co_await drive(e, std::move(coroutine));
   } catch (py::error_already_set& error) {
-    add_note(error,
-             "asp: raised in call_later coroutine '" + what + "' due at " + asp::to_string(due));
+    add_note(error, call_later_note("coroutine", what, due));
     throw;
   }
 }
@@ -56,22 +55,11 @@ struct later_call {
 
   void operator()(asp::time_point at) const {
     py::object when = owner->kind().to_datetime(at);
-    const auto n = static_cast<std::size_t>(PyTuple_GET_SIZE(args.ptr()));
-    PyObject* small[8];
-    std::vector<PyObject*> large;
-    PyObject** argv = small;
-    if (n + 1 > std::size(small)) {
-      large.resize(n + 1);
-      argv = large.data();
-    }
-    argv[0] = when.ptr();
-    for (std::size_t i = 0; i < n; ++i) {
-      argv[i + 1] = PyTuple_GET_ITEM(args.ptr(), static_cast<Py_ssize_t>(i));
-    }
-    PyObject* result = PyObject_Vectorcall(fn.ptr(), argv, n + 1, nullptr);
+    PyObject* result = call_with_time(fn.ptr(), when.ptr(), args.ptr());
     if (result == nullptr) {
       py::error_already_set error;
-      rethrow_noted(error, describe(fn), at);
+      add_note(error, call_later_note("callback", describe(fn), at));
+      throw error;
     }
     py::object owned = py::reinterpret_steal<py::object>(result);
     if (result == Py_None || !is_awaitable(result)) return;
@@ -137,8 +125,6 @@ PyObject* call_later(PyObject*, PyObject* const* argv, Py_ssize_t nargs, PyObjec
   return nullptr;
 }
 
-PyObject* g_sleep_type_object = nullptr;
-
 // asp.sleep(delay) and asp._engine.real_sleep(delay): a new Sleep object.
 PyObject* new_sleep(PyObject* delay, bool real) {
   sleep_request s;
@@ -157,7 +143,7 @@ PyObject* new_sleep(PyObject* delay, bool real) {
     e.restore();
     return nullptr;
   }
-  auto* o = PyObject_New(sleep_object, reinterpret_cast<PyTypeObject*>(g_sleep_type_object));
+  auto* o = PyObject_New(sleep_object, sleep_type());
   if (o == nullptr) return nullptr;
   o->request = s;
   return reinterpret_cast<PyObject*>(o);
@@ -212,9 +198,10 @@ void asp::python::bind_sleep(py::module_& m) {
       {0, nullptr}};
   static PyType_Spec spec = {"asp._engine.Sleep", sizeof(sleep_object), 0, Py_TPFLAGS_DEFAULT,
                              slots};
-  g_sleep_type_object = PyType_FromSpec(&spec);
-  if (g_sleep_type_object == nullptr) throw py::error_already_set();
-  m.add_object("Sleep", py::reinterpret_borrow<py::object>(g_sleep_type_object));
+  PyObject* type = PyType_FromSpec(&spec);
+  if (type == nullptr) throw py::error_already_set();
+  set_sleep_type(reinterpret_cast<PyTypeObject*>(type));
+  m.add_object("Sleep", py::reinterpret_steal<py::object>(type));
   if (PyModule_AddFunctions(m.ptr(), g_functions) != 0) throw py::error_already_set();
 }
 
@@ -271,8 +258,7 @@ flight, the clock stands still.)doc")
           .def_property_readonly("name", [](const work& w) { return w.name; })
           .def("__repr__", [](const work& w) { return "<asp work " + w.name + ">"; });
 
-  set_types(reinterpret_cast<PyTypeObject*>(m.attr("Sleep").ptr()),
-            reinterpret_cast<PyTypeObject*>(work_class.ptr()));
+  set_work_type(reinterpret_cast<PyTypeObject*>(work_class.ptr()));
 
   py::class_<engine>(m, "Engine", "One run's loop (used by asp.run)")
       .def(py::init([](py::object clock) {

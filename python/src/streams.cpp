@@ -45,8 +45,7 @@ time_point timer_end(time_point start, duration step, time_point end) {
   std::int64_t k = 1;
   if (end > start) {
     const auto span = (end - start).count();
-    k = span / step.count() + (span % step.count() != 0 ? 1 : 0);
-    if (k < 1) k = 1;
+    k = span / step.count() + (span % step.count() != 0 ? 1 : 0);  // at least 1
   }
   return detail::saturating_add(detail::saturating_add(start, duration{step.count() * k}),
                                 duration{1});
@@ -58,18 +57,10 @@ py_event to_event(PyObject* item, const char* kind, std::uint64_t index,
                   const std::string& stream) {
   PyObject* t = nullptr;
   PyObject* v = nullptr;
-  if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) {
-    t = PyTuple_GET_ITEM(item, 0);
-    v = PyTuple_GET_ITEM(item, 1);
-  } else if ((PyTuple_Check(item) || PyList_Check(item)) && PySequence_Size(item) == 2) {
-    py::sequence pair = py::reinterpret_borrow<py::sequence>(item);
-    if (!is_datetime(pair[0].ptr())) {
-      not_a_pair(
-          item, kind, index, stream,
-          std::string("its time is a ") + Py_TYPE(pair[0].ptr())->tp_name + ", not a datetime");
-    }
-    const time_point at = to_time(pair[0].ptr(), "asp.process_stream: an event's time");
-    return py_event{at, {pair[0], pair[1], at}};
+  // A tuple or a list of two (the items are borrowed from it).
+  if ((PyTuple_Check(item) || PyList_Check(item)) && PySequence_Fast_GET_SIZE(item) == 2) {
+    t = PySequence_Fast_GET_ITEM(item, 0);
+    v = PySequence_Fast_GET_ITEM(item, 1);
   } else {
     not_a_pair(item, kind, index, stream, "not a (datetime, value) pair");
   }
@@ -80,6 +71,22 @@ py_event to_event(PyObject* item, const char* kind, std::uint64_t index,
   const time_point at = to_time(t, "asp.process_stream: an event's time");
   return py_event{
       at, {py::reinterpret_borrow<py::object>(t), py::reinterpret_borrow<py::object>(v), at}};
+}
+
+PyObject* call_with_time(PyObject* fn, PyObject* time, PyObject* rest) {
+  const auto n = static_cast<std::size_t>(PyTuple_GET_SIZE(rest));
+  PyObject* small[8];
+  std::vector<PyObject*> large;
+  PyObject** argv = small;
+  if (n + 1 > std::size(small)) {
+    large.resize(n + 1);
+    argv = large.data();
+  }
+  argv[0] = time;
+  for (std::size_t i = 0; i < n; ++i) {
+    argv[i + 1] = PyTuple_GET_ITEM(rest, static_cast<Py_ssize_t>(i));
+  }
+  return PyObject_Vectorcall(fn, argv, n + 1, nullptr);
 }
 
 task<void> py_callback::operator()(time_point t, const py_value& v) const {
@@ -100,13 +107,7 @@ task<void> py_callback::operator()(time_point t, const py_value& v) const {
     case unpack::args: {
       py::tuple parts = py::reinterpret_steal<py::tuple>(PySequence_Tuple(v.value.ptr()));
       if (!parts) throw py::error_already_set();
-      const Py_ssize_t n = PyTuple_GET_SIZE(parts.ptr());
-      std::vector<PyObject*> args(static_cast<std::size_t>(n) + 1);
-      args[0] = time;
-      for (Py_ssize_t i = 0; i < n; ++i) {
-        args[static_cast<std::size_t>(i) + 1] = PyTuple_GET_ITEM(parts.ptr(), i);
-      }
-      result = PyObject_Vectorcall(fn.ptr(), args.data(), static_cast<std::size_t>(n) + 1, nullptr);
+      result = call_with_time(fn.ptr(), time, parts.ptr());
       break;
     }
     case unpack::kwargs: {
@@ -195,11 +196,9 @@ struct description {
   stream_options options;
 };
 
-stream_handle start_stream(description& d, loop& l) {
-  engine* e = engine::current();
-  if (e == nullptr || &e->loop() != &l) {
-    throw std::logic_error("asp: a stream starts on the engine being run");
-  }
+stream_handle start_stream(description& d, engine& owner) {
+  engine* e = &owner;
+  loop& l = owner.loop();
   stream_options options = std::move(d.options);
   options.on_start = python_hook(*e, d.on_start);
   options.on_live_start = python_hook(*e, d.on_live_start);
@@ -283,7 +282,7 @@ work stream_work(py::object callback, py::object past, py::object future, py::ob
         "value) pairs, got " +
         std::string(Py_TYPE(d->future.ptr())->tp_name));
   }
-  return work{"stream '" + stream + "'", [d](loop& l) { return start_stream(*d, l); }};
+  return work{"stream '" + stream + "'", [d](engine& e) { return start_stream(*d, e); }};
 }
 
 work timer_work(py::object step, py::object callback, py::object start_time, py::object end_time,
@@ -307,8 +306,8 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
   }
   const time_kind kind = time_kind::of(start_time.ptr());
   std::string name = "timer '" + describe(callback) + "'";
-  return work{name, [=](loop& l) -> stream_handle {
-                engine* e = engine::current();
+  return work{name, [=](engine& owner) -> stream_handle {
+                engine* e = &owner;
                 e->note_kind(start_time.ptr());
                 auto tick = [e, callback, kind, with_time](time_point t) -> task<void> {
                   PyObject* result = nullptr;
@@ -325,7 +324,8 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
                 timer_options options;
                 options.start = detail::saturating_add(start, interval);
                 options.end = end;
-                auto handle = spawn(l, asp::timer(interval, std::move(tick), options), name);
+                auto handle =
+                    spawn(e->loop(), asp::timer(interval, std::move(tick), options), name);
                 return stream_handle(std::move(handle), std::make_shared<stream_stats>());
               }};
 }

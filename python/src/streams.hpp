@@ -60,6 +60,10 @@ class pull_iterator {
   Owner* m_owner = nullptr;
 };
 
+/// Calls `fn(time, *rest)` by vectorcall, `rest` being a tuple: a new reference, or nullptr
+/// with the Python error set.
+PyObject* call_with_time(PyObject* fn, PyObject* time, PyObject* rest);
+
 /// A past source over any Python iterable of `(datetime, value)` pairs: an input range that
 /// reads one item ahead at most. Raises TypeError naming the stream and the index for an item
 /// that is not such a pair.
