@@ -1,0 +1,105 @@
+#pragma once
+
+// Results published to JetStream: each with its event time in a header and a message id by
+// which JetStream drops a repeat, asynchronously, with a bounded number in flight.
+
+#include <asp/data/codec.hpp>
+#include <asp/loop.hpp>
+#include <asp/nats/connection.hpp>
+#include <asp/time.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace asp::nats {
+
+/// Where and how a publisher publishes.
+struct publish_options {
+  /// The subject of `publish(time, value)`.
+  std::string subject;
+  /// Names the publisher in errors, and starts its message ids.
+  std::string name = "publisher";
+  /// Publishes sent and not yet acknowledged, at most; `publish` waits beyond it.
+  std::size_t max_in_flight = 4096;
+  /// Give every message the id "<name>-<n>", n counting this publisher's messages from 1, in
+  /// the Nats-Msg-Id header: a deterministic replay that publishes again the same results
+  /// within the stream's duplicate window stores each only once.
+  bool message_ids = true;
+  /// How long `flush` waits for the acknowledgements.
+  std::chrono::milliseconds flush_timeout{30000};
+};
+
+namespace detail {
+
+/// The untyped part of a publisher.
+class publisher_core {
+ public:
+  publisher_core(loop& l, const connection& c, publish_options options);
+  ~publisher_core();
+  publisher_core(const publisher_core&) = delete;
+  publisher_core& operator=(const publisher_core&) = delete;
+
+  void publish(std::string_view subject, time_point t, std::string_view payload,
+               std::string_view id);
+  void flush();
+  std::uint64_t published() const noexcept;
+  std::uint64_t failed() const noexcept;
+  const publish_options& options() const noexcept;
+
+  struct impl;
+
+ private:
+  std::shared_ptr<impl> m_impl;
+};
+
+}  // namespace detail
+
+/// Publishes values to JetStream, each encoded by `Codec::encode(value, std::string&)` with
+/// its event time in the Asp-Time header.
+///
+/// Publishing is asynchronous: `publish` returns once the message is sent, and at most
+/// `max_in_flight` wait for their acknowledgement (beyond that `publish` waits). A publish
+/// JetStream refuses (no stream for the subject, a timeout) fails the loop's run with
+/// asp::input_error naming the publisher, the message id and the subject; `flush` waits for
+/// every acknowledgement and throws the first such error too. Use it from the loop's thread.
+template <class V, class Codec = data::codec<V>>
+class publisher {
+ public:
+  publisher(loop& l, const connection& c, publish_options options)
+      : m_core(std::make_unique<detail::publisher_core>(l, c, std::move(options))) {}
+
+  /// Publishes `value` at `t` to the publisher's subject.
+  void publish(time_point t, const V& value) { publish(m_core->options().subject, t, value); }
+
+  /// Publishes `value` at `t` to `subject`.
+  void publish(std::string_view subject, time_point t, const V& value) {
+    m_buffer.clear();
+    Codec::encode(value, m_buffer);
+    m_id.clear();
+    if (m_core->options().message_ids) {
+      m_id = m_core->options().name;
+      m_id += '-';
+      m_id += std::to_string(m_core->published() + 1);
+    }
+    m_core->publish(subject, t, m_buffer, m_id);
+  }
+
+  /// Waits until every message is acknowledged; throws asp::input_error for the first that
+  /// failed, or when they are not all acknowledged within flush_timeout.
+  void flush() { m_core->flush(); }
+
+  /// Messages published so far, and how many of them JetStream refused.
+  std::uint64_t published() const noexcept { return m_core->published(); }
+  std::uint64_t failed() const noexcept { return m_core->failed(); }
+
+ private:
+  std::unique_ptr<detail::publisher_core> m_core;
+  std::string m_buffer;
+  std::string m_id;
+};
+
+}  // namespace asp::nats

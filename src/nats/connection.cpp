@@ -1,0 +1,232 @@
+// The connection to NATS, stream administration, and the helpers of nats_support.hpp.
+
+#include <asp/error.hpp>
+#include <asp/nats/connection.hpp>
+
+#include "nats_support.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace asp::nats {
+
+namespace detail {
+
+connection_state::~connection_state() {
+  if (js != nullptr) jsCtx_Destroy(js);
+  if (nc != nullptr) natsConnection_Destroy(nc);
+}
+
+std::string connection_state::servers() const {
+  std::string out;
+  for (const std::string& s : options.servers) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+jsOptions connection_state::api_options() const {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = options.api_timeout.count();
+  return o;
+}
+
+std::string error_text(natsStatus s, jsErrCode jerr) {
+  std::string text = natsStatus_GetText(s);
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0' && text != detail) {
+    text += " (";
+    text += detail;
+    text += ')';
+  }
+  if (jerr != 0) text += " [JetStream error " + std::to_string(static_cast<int>(jerr)) + "]";
+  return text;
+}
+
+bool transient(natsStatus s, jsErrCode jerr) noexcept {
+  switch (s) {
+    case NATS_TIMEOUT:
+    case NATS_NO_RESPONDERS:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_IO_ERROR:
+    case NATS_NO_SERVER:
+    case NATS_NO_SERVER_SUPPORT:
+      return true;
+    case NATS_ERR:
+      return jerr == JSClusterNotAvailErr || jerr == JSClusterNotLeaderErr ||
+             jerr == JSStreamOfflineErr || jerr == JSClusterNoPeersErr ||
+             jerr == JSInsufficientResourcesErr || jerr == 0;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+template <class T>
+bool parse_number(std::string_view text, T& out) noexcept {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+}  // namespace
+
+bool parse_ack_reply(const char* reply, std::uint64_t& sequence, std::int64_t& stored_ns,
+                     std::uint64_t& pending) noexcept {
+  if (reply == nullptr || std::strncmp(reply, "$JS.ACK.", 8) != 0) return false;
+  std::string_view tokens[12];
+  std::size_t count = 0;
+  std::string_view rest(reply + 8);
+  while (!rest.empty()) {
+    if (count == 12) return false;
+    const std::size_t dot = rest.find('.');
+    tokens[count++] = rest.substr(0, dot);
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  // Version 1: stream consumer delivered sseq dseq ns pending (7 tokens). Version 2 adds the
+  // domain and the account hash before, and a random token after (9 or more).
+  std::size_t base = 0;
+  if (count == 7) {
+    base = 2;
+  } else if (count >= 9) {
+    base = 4;
+  } else {
+    return false;
+  }
+  std::uint64_t delivered_seq = 0;
+  return parse_number(tokens[base + 1], sequence) && parse_number(tokens[base + 2], delivered_seq) &&
+         parse_number(tokens[base + 3], stored_ns) && parse_number(tokens[base + 4], pending);
+}
+
+std::string read_time_header(natsMsg* msg, std::int64_t& ns) {
+  const char* value = nullptr;
+  const natsStatus s = natsMsgHeader_Get(msg, time_header, &value);
+  if (s == NATS_NOT_FOUND) return std::string("no ") + time_header + " header";
+  if (s != NATS_OK) return std::string("cannot read the headers: ") + natsStatus_GetText(s);
+  if (!parse_number(std::string_view(value), ns)) {
+    return std::string("the ") + time_header + " header '" + value +
+           "' is not nanoseconds since the epoch";
+  }
+  return {};
+}
+
+}  // namespace detail
+
+namespace {
+
+std::vector<std::string> split_servers(const std::string& servers) {
+  std::vector<std::string> out;
+  std::string_view rest(servers);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    if (!one.empty()) out.emplace_back(one);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+void check(natsStatus s, const std::string& what) {
+  if (s != NATS_OK) throw input_error("asp::nats: " + what + ": " + detail::error_text(s));
+}
+
+}  // namespace
+
+connection::connection(const std::string& servers)
+    : connection(connect_options{.servers = split_servers(servers)}) {}
+
+connection::connection(connect_options options) : m_state(std::make_shared<detail::connection_state>()) {
+  detail::connection_state& st = *m_state;
+  st.options = std::move(options);
+  if (st.options.servers.empty()) throw input_error("asp::nats: no server URL to connect to");
+  natsOptions* raw = nullptr;
+  check(natsOptions_Create(&raw), "cannot create the connection options");
+  const std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> opts(raw, natsOptions_Destroy);
+  std::vector<const char*> urls;
+  for (const std::string& s : st.options.servers) urls.push_back(s.c_str());
+  const std::string where = "the servers " + st.servers();
+  check(natsOptions_SetServers(opts.get(), urls.data(), static_cast<int>(urls.size())), where);
+  check(natsOptions_SetName(opts.get(), st.options.name.c_str()), where);
+  check(natsOptions_SetMaxReconnect(opts.get(), -1), where);
+  check(natsOptions_SetReconnectWait(opts.get(), st.options.reconnect_wait.count()), where);
+  check(natsOptions_SetNoRandomize(opts.get(), true), where);
+  check(natsConnection_Connect(&st.nc, opts.get()), "cannot connect to " + st.servers());
+  jsOptions js = st.api_options();
+  check(natsConnection_JetStream(&st.js, st.nc, &js), "cannot use JetStream at " + st.servers());
+}
+
+void connection::add_stream(const stream_config& config) {
+  detail::connection_state& st = *m_state;
+  std::vector<const char*> subjects;
+  for (const std::string& s : config.subjects) subjects.push_back(s.c_str());
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = config.name.c_str();
+  cfg.Subjects = subjects.data();
+  cfg.SubjectsLen = static_cast<int>(subjects.size());
+  cfg.Replicas = static_cast<int64_t>(config.replicas);
+  cfg.Storage = config.file_storage ? js_FileStorage : js_MemoryStorage;
+  cfg.AllowDirect = true;
+  cfg.Duplicates = config.duplicate_window.count();
+  jsOptions o = st.api_options();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = detail::with_retry(st.options, jerr, [&](jsErrCode& e) {
+    jsStreamInfo* info = nullptr;
+    natsStatus r = js_AddStream(&info, st.js, &cfg, &o, &e);
+    if (info != nullptr) jsStreamInfo_Destroy(info);
+    // Created before, perhaps by an attempt whose answer was lost.
+    if (r == NATS_ERR && e == JSStreamNameExistErr) r = NATS_OK;
+    return r;
+  });
+  if (s != NATS_OK) {
+    throw input_error("asp::nats: cannot create the stream '" + config.name + "' at " +
+                      st.servers() + ": " + detail::error_text(s, jerr));
+  }
+}
+
+void connection::delete_stream(const std::string& name) {
+  detail::connection_state& st = *m_state;
+  jsOptions o = st.api_options();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = detail::with_retry(st.options, jerr, [&](jsErrCode& e) {
+    return js_DeleteStream(st.js, name.c_str(), &o, &e);
+  });
+  if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
+    throw input_error("asp::nats: cannot delete the stream '" + name + "': " +
+                      detail::error_text(s, jerr));
+  }
+}
+
+stream_state connection::stream_info(const std::string& name) {
+  detail::connection_state& st = *m_state;
+  jsOptions o = st.api_options();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* info = nullptr;
+  const natsStatus s = detail::with_retry(st.options, jerr, [&](jsErrCode& e) {
+    return js_GetStreamInfo(&info, st.js, name.c_str(), &o, &e);
+  });
+  if (s != NATS_OK) {
+    throw input_error("asp::nats: no information on the stream '" + name + "' at " +
+                      st.servers() + ": " + detail::error_text(s, jerr));
+  }
+  stream_state out{info->State.Msgs, info->State.FirstSeq, info->State.LastSeq, {}};
+  if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) out.leader = info->Cluster->Leader;
+  jsStreamInfo_Destroy(info);
+  return out;
+}
+
+const connect_options& connection::options() const noexcept { return m_state->options; }
+
+std::string connection::servers() const { return m_state->servers(); }
+
+}  // namespace asp::nats
