@@ -204,6 +204,9 @@ struct subscription_core::impl {
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
     so.Config.OptStartSeq = start_seq;
+    // The server's idle heartbeat: missing ones tell nats.c that the consumer is lost (its
+    // server died) and must be created again from the last sequence delivered.
+    so.Config.Heartbeat = std::chrono::nanoseconds(std::chrono::seconds(1)).count();
     jsOptions o = conn->api_options();
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
