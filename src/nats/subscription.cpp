@@ -218,18 +218,6 @@ struct subscription_core::impl {
       throw input_error("asp::nats: " + where + ": cannot subscribe from sequence " +
                         std::to_string(start_seq) + ": " + error_text(s, jerr));
     }
-    // Whether any history follows the start: a consumer with nothing delivered and nothing
-    // pending has none, and its first message is live.
-    jsConsumerInfo* info = nullptr;
-    s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
-      return natsSubscription_GetConsumerInfo(&info, sub, &o, &e);
-    });
-    if (s != NATS_OK) {
-      throw input_error("asp::nats: " + where + ": no information on the consumer: " +
-                        error_text(s, jerr));
-    }
-    nothing_pending_at_start = info->NumPending == 0 && info->Delivered.Stream < start_seq;
-    jsConsumerInfo_Destroy(info);
   }
 
   // The past ends here: what arrived after the last past message goes to the live side.
@@ -288,6 +276,9 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
     self.start_time = t;
     self.start_seq = self.sequence_at(t, state);
   }
+  // Whether any history follows the start: without it, the first message is live. (One that
+  // is stored between this look and the subscription comes as live too.)
+  self.nothing_pending_at_start = !self.next_matching(self.start_seq);
   self.subscribe();
 }
 

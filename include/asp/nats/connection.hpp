@@ -17,7 +17,7 @@ namespace asp::nats {
 /// How to reach a NATS cluster.
 struct connect_options {
   /// Server URLs, such as "nats://127.0.0.1:4222"; any of them is a way in.
-  std::vector<std::string> servers;
+  std::vector<std::string> servers{};
   /// The client's name, as the servers' monitoring shows it.
   std::string name = "asp";
   /// After a connection is lost, how long to wait between attempts. Attempts never stop: a
@@ -32,8 +32,8 @@ struct connect_options {
 
 /// A JetStream stream to create (or to find as it is): `add_stream`.
 struct stream_config {
-  std::string name;
-  std::vector<std::string> subjects;
+  std::string name{};
+  std::vector<std::string> subjects{};
   /// Copies kept by the cluster (1, 3 or 5).
   int replicas = 1;
   /// On disk (true) or in memory.

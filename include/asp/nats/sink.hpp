@@ -20,7 +20,7 @@ namespace asp::nats {
 /// Where and how a publisher publishes.
 struct publish_options {
   /// The subject of `publish(time, value)`.
-  std::string subject;
+  std::string subject{};
   /// Names the publisher in errors, and starts its message ids.
   std::string name = "publisher";
   /// Publishes sent and not yet acknowledged, at most; `publish` waits beyond it.

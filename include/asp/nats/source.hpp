@@ -48,7 +48,7 @@ enum class time_source {
 /// What to read from JetStream, from where, and how.
 struct subscribe_options {
   /// The JetStream stream.
-  std::string stream;
+  std::string stream{};
   /// Which of its subjects: a filter with wildcards ("trades.>", "trades.2.*").
   std::string subject = ">";
   /// Where the history starts; by default, at the stream's first message.
@@ -75,7 +75,7 @@ struct subscribe_options {
 template <class V>
 struct message {
   V value;
-  std::string subject;
+  std::string subject{};
   std::uint64_t sequence = 0;  ///< the stream sequence number
   time_point stored{};         ///< when the server stored it
 };

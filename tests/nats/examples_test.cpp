@@ -1,0 +1,131 @@
+// The JetStream example programs against a server that maps "trades.<symbol>" to
+// "trades.<partition>.<symbol>": four partition processes share the trades, each symbol in
+// exactly one of them, nothing lost or repeated; the backtest replays from a start time and
+// goes live.
+
+#include <asp/testing/golden.hpp>
+
+#include "nats/nats_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace asp::testing;
+
+const std::string partition_map =
+    "mappings = { \"trades.*\": \"trades.{{partition(4,1)}}.{{wildcard(1)}}\" }\n";
+
+struct process {
+  explicit process(const std::string& command) : m_pipe(::popen(command.c_str(), "r")) {
+    if (m_pipe == nullptr) throw std::runtime_error("cannot run " + command);
+  }
+  ~process() {
+    if (m_pipe != nullptr) ::pclose(m_pipe);
+  }
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  /// The next line of its output, without the newline; false at the end.
+  bool line(std::string& out) {
+    char buffer[512];
+    if (std::fgets(buffer, sizeof buffer, m_pipe) == nullptr) return false;
+    out = buffer;
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return true;
+  }
+  /// The rest of its output, and its exit status.
+  std::string rest() {
+    std::string all;
+    for (std::string l; line(l);) all += l + "\n";
+    return all;
+  }
+  int wait() { return ::pclose(std::exchange(m_pipe, nullptr)); }
+
+ private:
+  FILE* m_pipe;
+};
+
+std::string program(const char* name) { return std::string(ASP_EXAMPLES_BIN) + "/" + name; }
+
+TEST(NatsExamples, FourPartitionProcessesSeeEachSymbolInExactlyOneAndEveryTradeOnce) {
+  server_dir dir;
+  nats_server server(dir.path() / "s", "s1", partition_map);
+  server.start();
+  {
+    process publish(program("nats_publish_trades") + " " + server.url() + " 0 600");
+    EXPECT_EQ(publish.rest(), "published 600 trades\n");
+    EXPECT_EQ(publish.wait(), 0);
+  }
+  std::vector<std::unique_ptr<process>> partitions;
+  for (int p = 0; p < 4; ++p) {
+    partitions.push_back(std::make_unique<process>(program("nats_partition") + " " + server.url() +
+                                                   " " + std::to_string(p)));
+  }
+  std::map<std::string, std::set<int>> partitions_of;  // symbol -> partitions it was seen in
+  std::vector<int> times_seen(601, 0);
+  std::map<int, std::string> summary;
+  for (int p = 0; p < 4; ++p) {
+    std::istringstream out(partitions[static_cast<std::size_t>(p)]->rest());
+    EXPECT_EQ(partitions[static_cast<std::size_t>(p)]->wait(), 0);
+    std::uint64_t previous = 0;
+    for (std::string l; std::getline(out, l);) {
+      if (l.rfind("partition ", 0) == 0) {
+        summary[p] += l + "\n";
+        continue;
+      }
+      std::istringstream fields(l);
+      std::uint64_t seq = 0;
+      std::string symbol;
+      fields >> seq >> symbol;
+      ASSERT_TRUE(seq >= 1 && seq <= 600) << l;
+      EXPECT_GT(seq, previous) << "in order within a partition";
+      previous = seq;
+      ++times_seen[seq];
+      partitions_of[symbol].insert(p);
+    }
+  }
+  for (int seq = 1; seq <= 600; ++seq) EXPECT_EQ(times_seen[static_cast<std::size_t>(seq)], 1) << seq;
+  ASSERT_EQ(partitions_of.size(), 6u);
+  for (const auto& [symbol, in] : partitions_of) EXPECT_EQ(in.size(), 1u) << symbol;
+  // partition(4, 1) hashes the symbol: these are the server's choices.
+  EXPECT_EQ(summary[0], "partition 0: META 100\n");
+  EXPECT_EQ(summary[1], "partition 1: GOOG 100\n");
+  EXPECT_EQ(summary[2], "");
+  EXPECT_EQ(summary[3], "partition 3: AAPL 100\npartition 3: AMZN 100\npartition 3: MSFT 100\n"
+                        "partition 3: TSLA 100\n");
+}
+
+TEST(NatsExamples, TheBacktestReplaysFromItsStartTimeThenFollowsLiveTrades) {
+  server_dir dir;
+  nats_server server(dir.path() / "s", "s1", partition_map);
+  server.start();
+  {
+    process publish(program("nats_publish_trades") + " " + server.url() + " 0 600");
+    EXPECT_EQ(publish.wait(), 0);
+  }
+  process backtest(program("nats_backtest_then_live") + " " + server.url() +
+                   " 2025-01-02T14:31:00Z 3");
+  std::string output;
+  std::string l;
+  // The history's summary: its line and one per symbol.
+  for (int i = 0; i < 7 && backtest.line(l); ++i) output += l + "\n";
+  {
+    process publish(program("nats_publish_trades") + " " + server.url() + " 600 3");
+    EXPECT_EQ(publish.rest(), "published 3 trades\n");
+  }
+  output += backtest.rest();
+  EXPECT_EQ(backtest.wait(), 0);
+  const std::string golden = std::string(ASP_EXAMPLES_DIR) + "/golden/nats_backtest_then_live.txt";
+  EXPECT_EQ(asp::testing::compare_with_golden(output, golden), std::nullopt) << output;
+}
+
+}  // namespace
