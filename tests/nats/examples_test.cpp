@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -127,5 +128,36 @@ TEST(NatsExamples, TheBacktestReplaysFromItsStartTimeThenFollowsLiveTrades) {
   const std::string golden = std::string(ASP_EXAMPLES_DIR) + "/golden/nats_backtest_then_live.txt";
   EXPECT_EQ(asp::testing::compare_with_golden(output, golden), std::nullopt) << output;
 }
+
+#ifdef ASP_TOOL
+TEST(NatsExamples, TheToolPlaysAFileIntoJetStreamAndRecordsItBack) {
+  server_dir dir;
+  nats_server server(dir.path() / "s", "s1");
+  server.start();
+  const std::string tool = ASP_TOOL;
+  const std::string csv = std::string(ASP_EXAMPLES_DIR) + "/data/acme_quotes.csv";
+  const std::string log = (dir.path() / "back.asplog").string();
+  const std::string subject = "nats://127.0.0.1:" + std::to_string(server.port()) + "/QUOTES/";
+  {
+    process play(tool + " play " + csv + " -q --to " + subject + "quotes.acme");
+    EXPECT_EQ(play.wait(), 0);
+  }
+  {
+    process record(tool + " record -q --history --from '" + subject + "quotes.>' --out " + log);
+    EXPECT_EQ(record.wait(), 0);
+  }
+  // The rows come back as their text, each at its own time.
+  process original(tool + " play -q --format raw " + csv);
+  process back(tool + " play -q --format raw " + log);
+  const std::string rows = back.rest();
+  EXPECT_EQ(rows, original.rest());
+  EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 20);
+  process times(tool + " play -q --format csv " + log);
+  std::string line;
+  ASSERT_TRUE(times.line(line));  // the header
+  ASSERT_TRUE(times.line(line));
+  EXPECT_EQ(line, "2025-01-01T11:50:00.000000000Z,nats,\"ACME,9.99,10.01\"");
+}
+#endif
 
 }  // namespace

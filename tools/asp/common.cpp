@@ -393,4 +393,29 @@ std::uint64_t progress::events() const noexcept {
   return m_state->count.load(std::memory_order_relaxed);
 }
 
+nats_address parse_nats_address(const std::string& url, const std::string& option) {
+  const std::string_view rest = std::string_view(url).substr(std::string_view("nats://").size());
+  const std::size_t slash = rest.find('/');
+  const std::size_t second = slash == std::string_view::npos ? slash : rest.find('/', slash + 1);
+  if (!url.starts_with("nats://") || slash == 0 || second == std::string_view::npos ||
+      second == slash + 1 || second + 1 == rest.size()) {
+    throw usage_error(option + ": expected nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT, found '" +
+                      url + "'");
+  }
+  nats_address a;
+  std::string_view hosts = rest.substr(0, slash);
+  while (!hosts.empty()) {
+    const std::size_t comma = hosts.find(',');
+    std::string_view one = hosts.substr(0, comma);
+    if (!a.servers.empty()) a.servers += ',';
+    if (!one.starts_with("nats://")) a.servers += "nats://";
+    a.servers += one;
+    if (comma == std::string_view::npos) break;
+    hosts.remove_prefix(comma + 1);
+  }
+  a.stream = std::string(rest.substr(slash + 1, second - slash - 1));
+  a.subject = std::string(rest.substr(second + 1));
+  return a;
+}
+
 }  // namespace asp::tool

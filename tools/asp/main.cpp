@@ -42,11 +42,17 @@ int main(int argc, char** argv) {
 
   record_options rec;
   CLI::App* record = app.add_subcommand(
-      "record", "Record live input into a record log, each message with its arrival time");
+      "record",
+      "Record live input into a record log, each message with its arrival time (a JetStream "
+      "message: the event time it carries)");
   record
       ->add_option("--from", rec.from,
-                   "tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://URL, wss://URL or stdin")
+                   "tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://URL, wss://URL, stdin, or "
+                   "nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT (a JetStream subject)")
       ->required();
+  record->add_option("--start", rec.start,
+                     "nats: TIME (ISO 8601), seq:N or new (default: the stream's first message)");
+  record->add_flag("--history", rec.history, "nats: stop once caught up with the stream");
   record->add_option("--out", rec.out, "the record log to create (FILE.asplog)")->required();
   record->add_option("--fsync", rec.fsync,
                      "when records become durable: every, close, N records, or a duration "
@@ -61,7 +67,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  asp record --from tcp://127.0.0.1:9000 --out feed.asplog\n"
       "  asp record --from ws://127.0.0.1:8080/quotes --out quotes.asplog --fsync every\n"
-      "  tail -f app.log | asp record --from stdin --out app.asplog --fsync 100ms");
+      "  tail -f app.log | asp record --from stdin --out app.asplog --fsync 100ms\n"
+      "  asp record --from 'nats://127.0.0.1:4222/TRADES/trades.>' --start 2025-01-02T14:31:00Z "
+      "--out trades.asplog");
 
   play_options play;
   CLI::App* play_command =
@@ -74,8 +82,9 @@ int main(int argc, char** argv) {
   play_command->add_option("--end", play.end, "TIME or +OFFSET: the last record's time at most");
   play_command->add_option(
       "--to", play.to,
-      "stdout (default), tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT or "
-      "udp://HOST:PORT");
+      "stdout (default), tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT, "
+      "udp://HOST:PORT, or nats://HOST:PORT/STREAM/SUBJECT (published with each record's time; "
+      "the stream is created if missing)");
   play_command->add_option("--format", play.format, "csv (default), json or raw");
   play_command->add_option("--clients", play.clients,
                            "tcp-server, ws-server: wait until this many clients are connected");
@@ -86,7 +95,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  asp play market.asplog --rate 60\n"
       "  asp play quotes.csv --start +1h --end +2h --format json\n"
-      "  asp play market.asplog --to tcp-server://127.0.0.1:9000 --clients 1 --rate 1");
+      "  asp play market.asplog --to tcp-server://127.0.0.1:9000 --clients 1 --rate 1\n"
+      "  asp play quotes.csv --to nats://127.0.0.1:4222/QUOTES/quotes.acme");
 
   inspect_options inspect;
   CLI::App* inspect_command = app.add_subcommand(

@@ -13,6 +13,10 @@
 
 #include <fmt/core.h>
 
+#ifdef ASP_TOOL_NATS
+#include <asp/nats/sink.hpp>
+#endif
+
 #include <poll.h>
 #include <termios.h>
 #include <unistd.h>
@@ -115,7 +119,8 @@ class keys {
 }  // namespace
 
 int run_play(const play_options& o) {
-  const std::string format = o.format.empty() ? "csv" : o.format;
+  // To JetStream, a record's payload as it is by default.
+  const std::string format = !o.format.empty() ? o.format : o.to.starts_with("nats://") ? "raw" : "csv";
   if (format != "csv" && format != "json" && format != "raw") {
     throw usage_error("--format: expected csv, json or raw, found '" + format + "'");
   }
@@ -150,6 +155,8 @@ int run_play(const play_options& o) {
   std::optional<boost::asio::ip::udp::socket> udp;
   boost::asio::ip::udp::endpoint udp_to;
   std::function<void(std::string)> emit = [](std::string) {};
+  std::function<void(time_point, std::string)> emit_at;  // instead of emit, with the time
+  std::function<void()> published = [] {};             // waits until the output has it all
   if (o.to == "stdout") {
     emit = [&](std::string line) {
       line += '\n';
@@ -179,10 +186,21 @@ int run_play(const play_options& o) {
     udp_to = {address, port};
     udp.emplace(ioc, udp_to.protocol());
     emit = [&](std::string line) { udp->send_to(boost::asio::buffer(line), udp_to); };
+#ifdef ASP_TOOL_NATS
+  } else if (o.to.starts_with("nats://")) {
+    // Each record published with its time; the stream is created on the subject if missing.
+    const nats_address a = parse_nats_address(o.to, "--to");
+    nats::connection connection(a.servers);
+    connection.add_stream({.name = a.stream, .subjects = {a.subject}});
+    auto out = std::make_shared<nats::publisher<std::string>>(
+        loop, connection, nats::publish_options{.subject = a.subject, .name = "asp play " + o.file});
+    published = [out] { out->flush(); };
+    emit_at = [out](time_point t, std::string line) { out->publish(t, line); };
+#endif
   } else {
     throw usage_error(
-        "--to: expected stdout, tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT or "
-        "udp://HOST:PORT, "
+        "--to: expected stdout, tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT, "
+        "udp://HOST:PORT or nats://HOST:PORT/STREAM/SUBJECT, "
         "found '" +
         o.to + "'");
   }
@@ -198,7 +216,13 @@ int run_play(const play_options& o) {
     shown.event(t);
     return format == "csv" ? f.csv(e) : format == "json" ? f.json(e) : f.raw(e);
   };
-  auto on_record = [&](time_point t, const data::log_record& r) { emit(line_of(t, r)); };
+  auto on_record = [&](time_point t, const data::log_record& r) {
+    if (emit_at) {
+      emit_at(t, line_of(t, r));
+    } else {
+      emit(line_of(t, r));
+    }
+  };
   // To a server, each line waits for room in the slowest client's queue before the next.
   auto on_record_served = [&](time_point t, const data::log_record& r) -> asp::task<void> {
     co_await server->publish(line_of(t, r));
@@ -227,6 +251,7 @@ int run_play(const play_options& o) {
   controls.restore();
   if (server) server->close();  // stopped early (q): the clients still get what was queued
   waiting.finish();             // what the server's clients still have queued
+  published();
   std::fflush(stdout);
   shown.finish();
   const double seconds =

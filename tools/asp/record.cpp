@@ -12,6 +12,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#ifdef ASP_TOOL_NATS
+#include <asp/nats/source.hpp>
+#endif
+
 #include <fmt/core.h>
 
 #include <charconv>
@@ -47,6 +51,24 @@ std::pair<std::string, std::uint16_t> split_host_port(std::string_view rest, std
   return {host.empty() ? std::string(dflt) : host, port};
 }
 
+#ifdef ASP_TOOL_NATS
+// --start for a JetStream subject: TIME, seq:N or new.
+nats::start_position nats_start(const std::string& text) {
+  if (text.empty()) return nats::from_sequence{1};
+  if (text == "new") return nats::new_only;
+  if (text.starts_with("seq:")) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data() + 4, text.data() + text.size(), n);
+    if (ec == std::errc() && end == text.data() + text.size() && n > 0) {
+      return nats::from_sequence{n};
+    }
+  } else if (const std::optional<time_point> t = data::parse_iso8601(text)) {
+    return *t;
+  }
+  throw usage_error("--start: expected TIME (ISO 8601), seq:N or new, found '" + text + "'");
+}
+#endif
+
 }  // namespace
 
 int run_record(const record_options& o) {
@@ -60,6 +82,24 @@ int run_record(const record_options& o) {
   std::optional<asp::any_live_source<event<std::string>>> source;
   std::function<void()> close_source;
   const std::string& from = o.from;
+  if (!from.starts_with("nats://") && (!o.start.empty() || o.history)) {
+    throw usage_error("--start and --history are for nats:// inputs");
+  }
+#ifdef ASP_TOOL_NATS
+  // A JetStream subject: its history from --start (at the event times it carries), then live.
+  std::optional<nats::subject_source<std::string>> subject;
+  if (from.starts_with("nats://")) {
+    kind = "nats";
+    const nats_address a = parse_nats_address(from, "--from");
+    const nats::connection connection(a.servers);
+    subject.emplace(loop, connection,
+                    nats::subscribe_options{.stream = a.stream,
+                                            .subject = a.subject,
+                                            .start = nats_start(o.start),
+                                            .follow_live = !o.history});
+    close_source = [&subject] { subject->close(); };
+  } else
+#endif
   if (from == "stdin" || from == "-") {
     kind = "stdin";
     asp::asio::lines in(ioc, loop, 0, {.name = "stdin"});
@@ -85,7 +125,7 @@ int run_record(const record_options& o) {
   } else {
     throw usage_error(
         "--from: expected tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., "
-        "wss://... or stdin, found '" +
+        "wss://..., nats://HOST:PORT/STREAM/SUBJECT or stdin, found '" +
         from + "'");
   }
 
@@ -109,8 +149,20 @@ int run_record(const record_options& o) {
   };
   bool ended = false;
   auto recording = [&]() -> asp::task<void> {
-    asp::stream_handle s = asp::start(
-        loop, asp::process_stream(on_message, asp::none, std::move(*source), {.name = name}));
+    asp::stream_handle s;
+#ifdef ASP_TOOL_NATS
+    if (subject) {
+      auto on_nats = [&](time_point t, const nats::message<std::string>& m) {
+        on_message(t, m.value);
+      };
+      s = asp::start(loop, asp::process_stream(on_nats, subject->past(), subject->live(),
+                                               {.name = name}));
+    }
+#endif
+    if (source) {
+      s = asp::start(loop, asp::process_stream(on_message, asp::none, std::move(*source),
+                                               {.name = name}));
+    }
     co_await s;
     ended = true;
   };

@@ -102,8 +102,18 @@ class progress {
 
 // The commands, each in its own file; they return the process's exit status.
 
+/// A JetStream subject named on the command line: nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT.
+struct nats_address {
+  std::string servers;  // comma-separated URLs
+  std::string stream;
+  std::string subject;
+};
+nats_address parse_nats_address(const std::string& url, const std::string& option);
+
 struct record_options {
-  std::string from;          // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin
+  std::string from;  // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin, nats://...
+  std::string start{};   // nats: TIME | seq:N | new; default the stream's first message
+  bool history = false;  // nats: stop once caught up
   std::string out;           // FILE.asplog
   std::string fsync = "1s";  // every | N (records) | DURATION | close
   std::string stream{};      // the stream's name; default: the input's kind
@@ -118,7 +128,7 @@ struct play_options {
   std::string rate = "max";  // max | a positive factor
   std::string start{};       // TIME | +OFFSET
   std::string end{};
-  std::string to = "stdout";  // stdout | tcp-server://[ADDRESS]:PORT | udp://HOST:PORT
+  std::string to = "stdout";  // stdout | tcp-server://[ADDRESS]:PORT | udp://HOST:PORT | nats://...
   std::string format{};       // csv | json | raw; default csv
   std::size_t clients = 0;    // tcp-server: wait for this many clients first
   csv_input_options csv{};
