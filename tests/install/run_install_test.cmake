@@ -13,7 +13,7 @@ if(result)
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/build
                         -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX}
-                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DWITH_ASIO=${WITH_ASIO} -DWITH_DATA=${WITH_DATA}
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DWITH_ASIO=${WITH_ASIO} -DWITH_DATA=${WITH_DATA} -DWITH_NATS=${WITH_NATS}
                         ${sanitize_flags}
                 RESULT_VARIABLE result)
 if(result)

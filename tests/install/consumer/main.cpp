@@ -7,6 +7,11 @@
 #include <asp/data/time_text.hpp>
 #endif
 
+#ifdef WITH_NATS
+#include <asp/error.hpp>
+#include <asp/nats/connection.hpp>
+#endif
+
 #ifdef WITH_ASIO
 #include <asp/asio/backend.hpp>
 
@@ -19,6 +24,14 @@ int main() {
 #ifdef WITH_DATA
   // asp::data links: the time is parsed by it.
   if (asp::data::parse_iso8601("2025-01-01T00:00:00Z") != asp::testing::t0) return 1;
+#endif
+#ifdef WITH_NATS
+  // asp::nats links with nats.c: connecting to a closed port is a clear error.
+  try {
+    asp::nats::connection refused("nats://127.0.0.1:1");
+    return 1;
+  } catch (const asp::input_error&) {
+  }
 #endif
   auto print = [](asp::time_point t, int v) { std::cout << asp::to_string(t) << ' ' << v << '\n'; };
 #ifdef WITH_ASIO
