@@ -142,8 +142,10 @@ void measure_latency(benchmark::State& state, const std::string& subject, Setup 
       for (int i = 0; i < latency_messages; ++i) {
         const std::int64_t now = steady_ns();
         natsMsg* m = nullptr;
-        natsMsg_Create(&m, subject.c_str(), nullptr, reinterpret_cast<const char*>(&now), sizeof now);
-        const std::string stamp = std::to_string((t0 + std::chrono::seconds(i)).time_since_epoch().count());
+        natsMsg_Create(&m, subject.c_str(), nullptr, reinterpret_cast<const char*>(&now),
+                       sizeof now);
+        const std::string stamp =
+            std::to_string((t0 + std::chrono::seconds(i)).time_since_epoch().count());
         natsMsgHeader_Set(m, "Asp-Time", stamp.c_str());
         natsConnection_PublishMsg(pub.nc, m);
         natsConnection_Flush(pub.nc);
@@ -172,8 +174,8 @@ void BM_LiveLatencyRawCallback(benchmark::State& state) {
     js_Subscribe(
         &sub, raw.js, "live.raw",
         [](natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
-          (*static_cast<handler_type*>(closure))(
-              std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))));
+          (*static_cast<handler_type*>(closure))(std::string_view(
+              natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))));
           natsMsg_Destroy(m);
         },
         handler, nullptr, &so, nullptr);
@@ -188,7 +190,8 @@ void BM_LiveLatencyAspStream(benchmark::State& state) {
   measure_latency(state, "live.asp", [](auto& on_payload, auto& publish_all) {
     asp::loop l;
     asp::nats::subject_source<std::string> source(
-        l, *fixture().connection, {.stream = "LIVE", .subject = "live.asp", .start = asp::nats::new_only});
+        l, *fixture().connection,
+        {.stream = "LIVE", .subject = "live.asp", .start = asp::nats::new_only});
     std::thread producer(publish_all);
     int n = 0;
     l.run({}, asp::process_stream(
@@ -216,7 +219,8 @@ void BM_PublishRawAsync(benchmark::State& state) {
     for (int i = 0; i < published; ++i) {
       natsMsg* m = nullptr;
       natsMsg_Create(&m, "live.pub", nullptr, payload.data(), static_cast<int>(payload.size()));
-      const std::string stamp = std::to_string((t0 + std::chrono::seconds(i)).time_since_epoch().count());
+      const std::string stamp =
+          std::to_string((t0 + std::chrono::seconds(i)).time_since_epoch().count());
       natsMsgHeader_Set(m, "Asp-Time", stamp.c_str());
       const std::string msg_id = "raw-" + std::to_string(++id);
       natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id.c_str());

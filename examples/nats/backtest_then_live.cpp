@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   };
   auto caught_up = [&] {
     std::printf("history from %s: %d trades\n", argv[2], history);
-    for (const auto& [symbol, s] : vwap) std::printf("  %s vwap %.4f\n", symbol.c_str(), s.value / s.volume);
+    for (const auto& [symbol, s] : vwap)
+      std::printf("  %s vwap %.4f\n", symbol.c_str(), s.value / s.volume);
     std::fflush(stdout);
     live = 0;
     if (live_wanted == 0) trades.close();

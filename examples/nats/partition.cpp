@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
     std::printf("%llu %s\n", static_cast<unsigned long long>(m.sequence), m.value.symbol.data());
     ++counts[std::string(m.value.name())];
   };
-  loop.run({}, asp::nats::process_subject<trade>(
-                   on_trade, loop, nats,
-                   {.stream = "TRADES", .subject = "trades." + partition + ".*", .follow_live = false}));
-  for (const auto& [symbol, n] : counts) std::printf("partition %s: %s %d\n", partition.c_str(), symbol.c_str(), n);
+  loop.run(
+      {}, asp::nats::process_subject<trade>(
+              on_trade, loop, nats,
+              {.stream = "TRADES", .subject = "trades." + partition + ".*", .follow_live = false}));
+  for (const auto& [symbol, n] : counts)
+    std::printf("partition %s: %s %d\n", partition.c_str(), symbol.c_str(), n);
 }

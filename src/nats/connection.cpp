@@ -103,7 +103,8 @@ bool parse_ack_reply(const char* reply, std::uint64_t& sequence, std::int64_t& s
     return false;
   }
   std::uint64_t delivered_seq = 0;
-  return parse_number(tokens[base + 1], sequence) && parse_number(tokens[base + 2], delivered_seq) &&
+  return parse_number(tokens[base + 1], sequence) &&
+         parse_number(tokens[base + 2], delivered_seq) &&
          parse_number(tokens[base + 3], stored_ns) && parse_number(tokens[base + 4], pending);
 }
 
@@ -145,7 +146,8 @@ void check(natsStatus s, const std::string& what) {
 connection::connection(const std::string& servers)
     : connection(connect_options{.servers = split_servers(servers)}) {}
 
-connection::connection(connect_options options) : m_state(std::make_shared<detail::connection_state>()) {
+connection::connection(connect_options options)
+    : m_state(std::make_shared<detail::connection_state>()) {
   detail::connection_state& st = *m_state;
   st.options = std::move(options);
   if (st.options.servers.empty()) throw input_error("asp::nats: no server URL to connect to");
@@ -198,12 +200,11 @@ void connection::delete_stream(const std::string& name) {
   detail::connection_state& st = *m_state;
   jsOptions o = st.api_options();
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = detail::with_retry(st.options, jerr, [&](jsErrCode& e) {
-    return js_DeleteStream(st.js, name.c_str(), &o, &e);
-  });
+  const natsStatus s = detail::with_retry(
+      st.options, jerr, [&](jsErrCode& e) { return js_DeleteStream(st.js, name.c_str(), &o, &e); });
   if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
-    throw input_error("asp::nats: cannot delete the stream '" + name + "': " +
-                      detail::error_text(s, jerr));
+    throw input_error("asp::nats: cannot delete the stream '" + name +
+                      "': " + detail::error_text(s, jerr));
   }
 }
 
@@ -216,17 +217,22 @@ stream_state connection::stream_info(const std::string& name) {
     return js_GetStreamInfo(&info, st.js, name.c_str(), &o, &e);
   });
   if (s != NATS_OK) {
-    throw input_error("asp::nats: no information on the stream '" + name + "' at " +
-                      st.servers() + ": " + detail::error_text(s, jerr));
+    throw input_error("asp::nats: no information on the stream '" + name + "' at " + st.servers() +
+                      ": " + detail::error_text(s, jerr));
   }
   stream_state out{info->State.Msgs, info->State.FirstSeq, info->State.LastSeq, {}};
-  if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) out.leader = info->Cluster->Leader;
+  if (info->Cluster != nullptr && info->Cluster->Leader != nullptr)
+    out.leader = info->Cluster->Leader;
   jsStreamInfo_Destroy(info);
   return out;
 }
 
-const connect_options& connection::options() const noexcept { return m_state->options; }
+const connect_options& connection::options() const noexcept {
+  return m_state->options;
+}
 
-std::string connection::servers() const { return m_state->servers(); }
+std::string connection::servers() const {
+  return m_state->servers();
+}
 
 }  // namespace asp::nats

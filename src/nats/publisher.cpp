@@ -48,9 +48,11 @@ struct publisher_core::impl {
     std::string text = self.where() + ": the message";
     if (natsMsgHeader_Get(pae->Msg, "Nats-Msg-Id", &id) == NATS_OK) text += std::string(" ") + id;
     text += std::string(" to ") + natsMsg_GetSubject(pae->Msg) + " was not stored: ";
-    text += pae->ErrText != nullptr && *pae->ErrText != '\0' ? std::string(pae->ErrText)
-                                                              : std::string(natsStatus_GetText(pae->Err));
-    if (pae->ErrCode != 0) text += " [JetStream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
+    text += pae->ErrText != nullptr && *pae->ErrText != '\0'
+                ? std::string(pae->ErrText)
+                : std::string(natsStatus_GetText(pae->Err));
+    if (pae->ErrCode != 0)
+      text += " [JetStream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
     {
       std::lock_guard lock(self.mutex);
       if (!self.first_error.empty()) return;
@@ -59,11 +61,11 @@ struct publisher_core::impl {
     // The run fails with it, where the loop is now.
     try {
       const std::exception_ptr error = std::make_exception_ptr(input_error(text));
-      self.remote->post(std::nullopt, asp::detail::posted_fn<loop>(
-                                          [error, name = self.options.name](time_point, loop& l) {
-                                            asp::detail::loop_access::fail(
-                                                l, error, "nats publisher '" + name + "'");
-                                          }));
+      self.remote->post(
+          std::nullopt,
+          asp::detail::posted_fn<loop>([error, name = self.options.name](time_point, loop& l) {
+            asp::detail::loop_access::fail(l, error, "nats publisher '" + name + "'");
+          }));
     } catch (const std::logic_error&) {
       // The loop is gone; flush() still reports it.
     }
@@ -102,11 +104,12 @@ void publisher_core::publish(std::string_view subject, time_point t, std::string
   }
   std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owner(msg, natsMsg_Destroy);
   char stamp[24];
-  const auto [end, ec] = std::to_chars(stamp, stamp + sizeof stamp - 1,
-                                       t.time_since_epoch().count());
+  const auto [end, ec] =
+      std::to_chars(stamp, stamp + sizeof stamp - 1, t.time_since_epoch().count());
   *end = '\0';
   s = natsMsgHeader_Set(msg, time_header, stamp);
-  if (s == NATS_OK && !id.empty()) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(id).c_str());
+  if (s == NATS_OK && !id.empty())
+    s = natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(id).c_str());
   if (s != NATS_OK) throw input_error(self.where() + ": cannot set the headers: " + error_text(s));
   // Beyond max_in_flight the call waits (StallWait) and times out; it is tried again until
   // flush_timeout has passed.
@@ -135,8 +138,7 @@ void publisher_core::flush() {
   }
   if (s != NATS_OK) {
     throw input_error(self.where() + ": not every message was acknowledged within " +
-                      std::to_string(self.options.flush_timeout.count()) + " ms: " +
-                      error_text(s));
+                      std::to_string(self.options.flush_timeout.count()) + " ms: " + error_text(s));
   }
 }
 
@@ -148,6 +150,8 @@ std::uint64_t publisher_core::failed() const noexcept {
   return m_impl->failed.load(std::memory_order_relaxed);
 }
 
-const publish_options& publisher_core::options() const noexcept { return m_impl->options; }
+const publish_options& publisher_core::options() const noexcept {
+  return m_impl->options;
+}
 
 }  // namespace asp::nats::detail

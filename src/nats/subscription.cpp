@@ -53,7 +53,9 @@ std::string_view raw_message::subject() const noexcept {
 
 namespace {
 
-time_point from_ns(std::int64_t ns) { return time_point(std::chrono::nanoseconds(ns)); }
+time_point from_ns(std::int64_t ns) {
+  return time_point(std::chrono::nanoseconds(ns));
+}
 
 }  // namespace
 
@@ -210,8 +212,8 @@ struct subscription_core::impl {
     jsOptions o = conn->api_options();
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
-      return js_Subscribe(&sub, conn->js, options.subject.c_str(), &impl::on_message, this, &o,
-                          &so, &e);
+      return js_Subscribe(&sub, conn->js, options.subject.c_str(), &impl::on_message, this, &o, &so,
+                          &e);
     });
     if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, &impl::on_complete, this);
     if (s != NATS_OK) {
@@ -345,13 +347,17 @@ task<std::optional<raw_message>> subscription_core::next_live() {
   co_return std::move(e->value);
 }
 
-void subscription_core::close() { m_impl->close(); }
-
-std::string subscription_core::describe(const raw_message& m) const {
-  return "asp::nats: " + m_impl->where + ": sequence " + std::to_string(m.sequence) +
-         " (subject " + std::string(m.subject()) + ")";
+void subscription_core::close() {
+  m_impl->close();
 }
 
-std::uint64_t subscription_core::start_sequence() const noexcept { return m_impl->start_seq; }
+std::string subscription_core::describe(const raw_message& m) const {
+  return "asp::nats: " + m_impl->where + ": sequence " + std::to_string(m.sequence) + " (subject " +
+         std::string(m.subject()) + ")";
+}
+
+std::uint64_t subscription_core::start_sequence() const noexcept {
+  return m_impl->start_seq;
+}
 
 }  // namespace asp::nats::detail

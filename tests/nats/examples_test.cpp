@@ -55,7 +55,9 @@ struct process {
   FILE* m_pipe;
 };
 
-std::string program(const char* name) { return std::string(ASP_EXAMPLES_BIN) + "/" + name; }
+std::string program(const char* name) {
+  return std::string(ASP_EXAMPLES_BIN) + "/" + name;
+}
 
 TEST(NatsExamples, FourPartitionProcessesSeeEachSymbolInExactlyOneAndEveryTradeOnce) {
   server_dir dir;
@@ -94,15 +96,17 @@ TEST(NatsExamples, FourPartitionProcessesSeeEachSymbolInExactlyOneAndEveryTradeO
       partitions_of[symbol].insert(p);
     }
   }
-  for (int seq = 1; seq <= 600; ++seq) EXPECT_EQ(times_seen[static_cast<std::size_t>(seq)], 1) << seq;
+  for (int seq = 1; seq <= 600; ++seq)
+    EXPECT_EQ(times_seen[static_cast<std::size_t>(seq)], 1) << seq;
   ASSERT_EQ(partitions_of.size(), 6u);
   for (const auto& [symbol, in] : partitions_of) EXPECT_EQ(in.size(), 1u) << symbol;
   // partition(4, 1) hashes the symbol: these are the server's choices.
   EXPECT_EQ(summary[0], "partition 0: META 100\n");
   EXPECT_EQ(summary[1], "partition 1: GOOG 100\n");
   EXPECT_EQ(summary[2], "");
-  EXPECT_EQ(summary[3], "partition 3: AAPL 100\npartition 3: AMZN 100\npartition 3: MSFT 100\n"
-                        "partition 3: TSLA 100\n");
+  EXPECT_EQ(summary[3],
+            "partition 3: AAPL 100\npartition 3: AMZN 100\npartition 3: MSFT 100\n"
+            "partition 3: TSLA 100\n");
 }
 
 TEST(NatsExamples, TheBacktestReplaysFromItsStartTimeThenFollowsLiveTrades) {

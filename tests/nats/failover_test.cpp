@@ -25,7 +25,9 @@ using namespace asp::testing;
 using namespace std::chrono_literals;
 namespace nats = asp::nats;
 
-std::string a_or_b(int i) { return i % 2 == 0 ? "trades.A" : "trades.B"; }
+std::string a_or_b(int i) {
+  return i % 2 == 0 ? "trades.A" : "trades.B";
+}
 
 // Publishes message i (as publish_history does) until JetStream has stored it, through a leader
 // change: the id makes a repeat harmless.
@@ -46,7 +48,8 @@ class reliable_publisher {
     natsOptions_SetMaxReconnect(o, -1);
     natsOptions_SetReconnectWait(o, 100);
     const natsStatus s = natsConnection_Connect(&m_nc, o);
-    if (s != NATS_OK) throw std::runtime_error(std::string("cannot connect: ") + natsStatus_GetText(s));
+    if (s != NATS_OK)
+      throw std::runtime_error(std::string("cannot connect: ") + natsStatus_GetText(s));
     natsOptions_Destroy(o);
     jsOptions js;
     jsOptions_Init(&js);
@@ -60,8 +63,8 @@ class reliable_publisher {
   void publish(int i) {
     const std::string subject = a_or_b(i);
     const std::string data = "v" + std::to_string(i);
-    const std::string stamp = std::to_string(
-        (t0 + std::chrono::milliseconds(i)).time_since_epoch().count());
+    const std::string stamp =
+        std::to_string((t0 + std::chrono::milliseconds(i)).time_since_epoch().count());
     const std::string id = "reliable-" + std::to_string(i);
     for (;;) {
       natsMsg* msg = nullptr;
@@ -117,8 +120,7 @@ TEST(NatsFailover, KillingTheStreamLeaderInReplayAndInLiveLosesAndRepeatsNothing
                        }
                        if (msg.sequence == history + live) source.close();
                      },
-                     source.past(), source.live(),
-                     {.on_live_start = [&] {
+                     source.past(), source.live(), {.on_live_start = [&] {
                        seam = seqs.size();
                        producer = std::thread([&] {
                          reliable_publisher p(cluster.urls());

@@ -74,7 +74,9 @@ class nats_server {
   /// `dir`: where its configuration, store and log go. `extra`: more configuration (a
   /// cluster block, subject mappings).
   nats_server(std::filesystem::path dir, std::string name, std::string extra = {})
-      : m_dir(std::move(dir)), m_name(std::move(name)), m_port(free_port()),
+      : m_dir(std::move(dir)),
+        m_name(std::move(name)),
+        m_port(free_port()),
         m_monitor(free_port()) {
     std::filesystem::create_directories(m_dir);
     std::ofstream conf(m_dir / "server.conf");
@@ -94,8 +96,8 @@ class nats_server {
     const std::string conf = (m_dir / "server.conf").string();
     const std::string log = (m_dir / "server.log").string();
     std::vector<char*> argv{const_cast<char*>(program.c_str()), const_cast<char*>("-c"),
-                            const_cast<char*>(conf.c_str()), const_cast<char*>("-l"),
-                            const_cast<char*>(log.c_str()), nullptr};
+                            const_cast<char*>(conf.c_str()),    const_cast<char*>("-l"),
+                            const_cast<char*>(log.c_str()),     nullptr};
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("nats_server: fork failed");
@@ -158,8 +160,7 @@ class nats_server {
 class server_dir {
  public:
   server_dir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "asp-nats-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "asp-nats-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     m_path = pattern;
   }
@@ -189,8 +190,8 @@ class nats_cluster {
       const std::string name = "n" + std::to_string(i + 1);
       m_nodes.push_back(std::make_unique<nats_server>(
           dir / name, name,
-          "cluster { name: asp, listen: 127.0.0.1:" + std::to_string(routes[i]) +
-              ", routes: [" + route_list + "] }\n"));
+          "cluster { name: asp, listen: 127.0.0.1:" + std::to_string(routes[i]) + ", routes: [" +
+              route_list + "] }\n"));
     }
     // Started together: each waits for the others to form the JetStream meta group.
     for (auto& n : m_nodes) n->start(false);

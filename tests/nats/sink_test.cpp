@@ -28,8 +28,8 @@ using NatsSink = nats_test;
 TEST_F(NatsSink, ResultsOfARunArriveWithTheirEventTimes) {
   nats::connection c = with_trades();
   manual_loop m;
-  nats::publisher<std::int64_t> out(m.loop, c,
-                                    {.subject = "trades.results", .name = "run", .max_in_flight = 8});
+  nats::publisher<std::int64_t> out(
+      m.loop, c, {.subject = "trades.results", .name = "run", .max_in_flight = 8});
   m.loop.run({.start = t0, .end = t0 + 100s}, asp::timer(1s, [&](asp::time_point t) {
                out.publish(t, static_cast<std::int64_t>((t - t0) / 1s));
              }));
@@ -39,10 +39,10 @@ TEST_F(NatsSink, ResultsOfARunArriveWithTheirEventTimes) {
   std::vector<std::pair<asp::time_point, std::int64_t>> back;
   manual_loop r;
   r.loop.run({}, nats::process_subject<std::int64_t>(
-      [&](asp::time_point t, const nats::message<std::int64_t>& msg) {
-        back.emplace_back(t, msg.value);
-      },
-      r.loop, c, {.stream = "TRADES", .follow_live = false}));
+                     [&](asp::time_point t, const nats::message<std::int64_t>& msg) {
+                       back.emplace_back(t, msg.value);
+                     },
+                     r.loop, c, {.stream = "TRADES", .follow_live = false}));
   ASSERT_EQ(back.size(), 101u);
   for (std::size_t i = 0; i < back.size(); ++i) {
     EXPECT_EQ(back[i].first, t0 + std::chrono::seconds(i));
@@ -62,8 +62,8 @@ TEST_F(NatsSink, ARepeatedReplayStoresEachResultOnce) {
   EXPECT_EQ(c.stream_info("TRADES").messages, 50u) << "the ids strategy-7-1 .. -50 repeat";
   {
     asp::loop l;
-    nats::publisher<std::string> out(l, c,
-                                     {.subject = "trades.x", .name = "strategy-7", .message_ids = false});
+    nats::publisher<std::string> out(
+        l, c, {.subject = "trades.x", .name = "strategy-7", .message_ids = false});
     out.publish(t0, "r0");
     out.flush();
   }
@@ -97,7 +97,8 @@ TEST_F(NatsSink, ARefusedPublishFailsTheRunNamingThePublisherAndTheMessage) {
 TEST_F(NatsSink, AtMostMaxInFlightWaitForTheirAcknowledgement) {
   nats::connection c = with_trades();
   asp::loop l;
-  nats::publisher<std::string> out(l, c, {.subject = "trades.y", .name = "bulk", .max_in_flight = 4});
+  nats::publisher<std::string> out(l, c,
+                                   {.subject = "trades.y", .name = "bulk", .max_in_flight = 4});
   for (int i = 0; i < 2000; ++i) out.publish(t0 + std::chrono::milliseconds(i), "x");
   out.flush();
   EXPECT_EQ(out.published(), 2000u);

@@ -32,8 +32,12 @@ struct seen {
   std::string subject;
 };
 
-std::string subject_a(int) { return "trades.A"; }
-std::string a_or_b(int i) { return i % 2 == 0 ? "trades.A" : "trades.B"; }
+std::string subject_a(int) {
+  return "trades.A";
+}
+std::string a_or_b(int i) {
+  return i % 2 == 0 ? "trades.A" : "trades.B";
+}
 
 using NatsSource = nats_test;
 
@@ -43,12 +47,13 @@ TEST_F(NatsSource, ThePastIsTheHistoryAtItsOwnTimesAndABacktestEndsAfterIt) {
   manual_loop m;
   std::vector<seen> got;
   int live_started_after = -1;
-  m.loop.run({}, nats::process_subject<std::string>(
-      [&](asp::time_point t, const nats::message<std::string>& msg) {
-        got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
-      },
-      m.loop, c, {.stream = "TRADES", .subject = "trades.>", .follow_live = false},
-      {.on_live_start = [&] { live_started_after = static_cast<int>(got.size()); }}));
+  m.loop.run({},
+             nats::process_subject<std::string>(
+                 [&](asp::time_point t, const nats::message<std::string>& msg) {
+                   got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
+                 },
+                 m.loop, c, {.stream = "TRADES", .subject = "trades.>", .follow_live = false},
+                 {.on_live_start = [&] { live_started_after = static_cast<int>(got.size()); }}));
   ASSERT_EQ(got.size(), 100u);
   for (int i = 0; i < 100; ++i) {
     const seen& s = got[static_cast<std::size_t>(i)];
@@ -72,10 +77,10 @@ std::vector<std::uint64_t> replay_from(nats::connection& c, nats::start_position
       m.loop, c, {.stream = "TRADES", .subject = subject, .start = start, .follow_live = false});
   if (start_sequence) *start_sequence = source.start_sequence();
   m.loop.run({}, asp::process_stream(
-      [&](asp::time_point, const nats::message<std::string>& msg) {
-        seqs.push_back(msg.sequence);
-      },
-      source.past(), source.live()));
+                     [&](asp::time_point, const nats::message<std::string>& msg) {
+                       seqs.push_back(msg.sequence);
+                     },
+                     source.past(), source.live()));
   return seqs;
 }
 
@@ -126,15 +131,14 @@ TEST_F(NatsSource, NewOnlySkipsTheHistoryAndFollowsWhatIsPublishedAfter) {
   std::vector<seen> got;
   bool live = false;
   m.loop.run({}, asp::process_stream(
-      [&](asp::time_point t, const nats::message<std::string>& msg) {
-        got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
-        if (got.size() == 5) source.close();
-      },
-      source.past(), source.live(),
-      {.on_live_start = [&] {
-        live = true;
-        publish_history(c, 10, 5, subject_a, "live");
-      }}));
+                     [&](asp::time_point t, const nats::message<std::string>& msg) {
+                       got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
+                       if (got.size() == 5) source.close();
+                     },
+                     source.past(), source.live(), {.on_live_start = [&] {
+                       live = true;
+                       publish_history(c, 10, 5, subject_a, "live");
+                     }}));
   EXPECT_TRUE(live);
   ASSERT_EQ(got.size(), 5u);
   for (int i = 0; i < 5; ++i) {
@@ -156,14 +160,15 @@ TEST_F(NatsSource, PublishingDuringReplayLeavesNoGapAndNoDuplicateAtTheSeam) {
   std::size_t seam = 0;
   std::thread producer;
   m.loop.run({}, asp::process_stream(
-      [&](asp::time_point t, const nats::message<std::string>& msg) {
-        got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
-        if (got.size() == 100) {
-          producer = std::thread([&] { publish_history(c, history, during, a_or_b, "during"); });
-        }
-        if (msg.sequence == history + during) source.close();
-      },
-      source.past(), source.live(), {.on_live_start = [&] { seam = got.size(); }}));
+                     [&](asp::time_point t, const nats::message<std::string>& msg) {
+                       got.push_back({msg.sequence, t, m.loop.now(), msg.value, msg.subject});
+                       if (got.size() == 100) {
+                         producer = std::thread(
+                             [&] { publish_history(c, history, during, a_or_b, "during"); });
+                       }
+                       if (msg.sequence == history + during) source.close();
+                     },
+                     source.past(), source.live(), {.on_live_start = [&] { seam = got.size(); }}));
   producer.join();
   ASSERT_EQ(got.size(), static_cast<std::size_t>(history + during));
   bool gone_live = false;
@@ -182,7 +187,8 @@ TEST_F(NatsSource, PublishingDuringReplayLeavesNoGapAndNoDuplicateAtTheSeam) {
       ASSERT_EQ(got[i].now, m.clock.now()) << "event #" << i << ", seam " << seam;
     }
   }
-  EXPECT_GE(seam, static_cast<std::size_t>(history)) << "the history stored before the start is past";
+  EXPECT_GE(seam, static_cast<std::size_t>(history))
+      << "the history stored before the start is past";
   EXPECT_LE(seam, static_cast<std::size_t>(history + during));
 }
 
@@ -195,11 +201,11 @@ TEST_F(NatsSource, APendingThresholdEndsThePastEarlierAndTheRestComesLiveInOrder
   std::vector<std::uint64_t> seqs;
   std::size_t seam = 0;
   m.loop.run({}, asp::process_stream(
-      [&](asp::time_point, const nats::message<std::string>& msg) {
-        seqs.push_back(msg.sequence);
-        if (msg.sequence == 100) source.close();
-      },
-      source.past(), source.live(), {.on_live_start = [&] { seam = seqs.size(); }}));
+                     [&](asp::time_point, const nats::message<std::string>& msg) {
+                       seqs.push_back(msg.sequence);
+                       if (msg.sequence == 100) source.close();
+                     },
+                     source.past(), source.live(), {.on_live_start = [&] { seam = seqs.size(); }}));
   EXPECT_EQ(seam, 90u) << "the past ends with the message after which 10 are pending";
   ASSERT_EQ(seqs.size(), 100u);
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
@@ -210,12 +216,13 @@ TEST_F(NatsSource, ServerTimesWhenAsked) {
   publish_history(c, 0, 20, subject_a);
   manual_loop m;
   std::vector<std::pair<asp::time_point, asp::time_point>> times;
-  m.loop.run({}, nats::process_subject<std::string>(
-      [&](asp::time_point t, const nats::message<std::string>& msg) {
-        times.emplace_back(t, msg.stored);
-      },
-      m.loop, c,
-      {.stream = "TRADES", .times = nats::time_source::server, .follow_live = false}));
+  m.loop.run({},
+             nats::process_subject<std::string>(
+                 [&](asp::time_point t, const nats::message<std::string>& msg) {
+                   times.emplace_back(t, msg.stored);
+                 },
+                 m.loop, c,
+                 {.stream = "TRADES", .times = nats::time_source::server, .follow_live = false}));
   ASSERT_EQ(times.size(), 20u);
   for (std::size_t i = 0; i < times.size(); ++i) {
     EXPECT_EQ(times[i].first, times[i].second);
@@ -228,10 +235,14 @@ TEST_F(NatsSource, ServerTimesWhenAsked) {
   std::vector<std::uint64_t> seqs;
   manual_loop m2;
   m2.loop.run({}, nats::process_subject<std::string>(
-      [&](asp::time_point, const nats::message<std::string>& msg) { seqs.push_back(msg.sequence); },
-      m2.loop, c,
-      {.stream = "TRADES", .start = times[7].first, .times = nats::time_source::server,
-       .follow_live = false}));
+                      [&](asp::time_point, const nats::message<std::string>& msg) {
+                        seqs.push_back(msg.sequence);
+                      },
+                      m2.loop, c,
+                      {.stream = "TRADES",
+                       .start = times[7].first,
+                       .times = nats::time_source::server,
+                       .follow_live = false}));
   ASSERT_FALSE(seqs.empty());
   EXPECT_LE(seqs.front(), 8u);
   EXPECT_EQ(seqs.back(), 20u);
@@ -244,8 +255,8 @@ void publish_bare(const std::string& url, const char* subject, const char* paylo
   jsCtx* js = nullptr;
   ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
   jsPubAck* ack = nullptr;
-  ASSERT_EQ(js_Publish(&ack, js, subject, payload, static_cast<int>(std::strlen(payload)),
-                       nullptr, nullptr),
+  ASSERT_EQ(js_Publish(&ack, js, subject, payload, static_cast<int>(std::strlen(payload)), nullptr,
+                       nullptr),
             NATS_OK);
   jsPubAck_Destroy(ack);
   jsCtx_Destroy(js);
@@ -259,9 +270,10 @@ TEST_F(NatsSource, AMessageWithoutATimeFailsTheRunNamingItsSequence) {
   manual_loop m;
   int delivered = 0;
   const asp::run_error e = run_error_of([&] {
-    m.loop.run({}, nats::process_subject<std::string>(
-        [&](asp::time_point, const nats::message<std::string>&) { ++delivered; }, m.loop, c,
-        {.stream = "TRADES", .subject = "trades.>", .follow_live = false}));
+    m.loop.run(
+        {}, nats::process_subject<std::string>(
+                [&](asp::time_point, const nats::message<std::string>&) { ++delivered; }, m.loop, c,
+                {.stream = "TRADES", .subject = "trades.>", .follow_live = false}));
   });
   EXPECT_EQ(delivered, 2) << "what came before is delivered";
   const std::string what = e.what();
@@ -278,8 +290,8 @@ TEST_F(NatsSource, APayloadTheCodecRefusesFailsTheRunNamingItsSequence) {
   manual_loop m;
   const asp::run_error e = run_error_of([&] {
     m.loop.run({}, nats::process_subject<std::int64_t>(
-        [&](asp::time_point, const nats::message<std::int64_t>&) {}, m.loop, c,
-        {.stream = "TRADES", .follow_live = false}));
+                       [&](asp::time_point, const nats::message<std::int64_t>&) {}, m.loop, c,
+                       {.stream = "TRADES", .follow_live = false}));
   });
   const std::string what = e.what();
   EXPECT_NE(what.find("sequence 1 (subject trades.A): cannot decode the payload: a payload of "
@@ -295,9 +307,9 @@ TEST_F(NatsSource, AMissingStreamOrServerIsAClearError) {
     nats::subject_source<std::string> source(m.loop, c, {.stream = "NOPE"});
     FAIL() << "no error";
   } catch (const asp::input_error& e) {
-    EXPECT_NE(std::string(e.what()).find("no information on the stream 'NOPE' at " +
-                                         m_server.url()),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("no information on the stream 'NOPE' at " + m_server.url()),
+        std::string::npos)
         << e.what();
   }
   const int closed_port = free_port();

@@ -399,8 +399,8 @@ nats_address parse_nats_address(const std::string& url, const std::string& optio
   const std::size_t second = slash == std::string_view::npos ? slash : rest.find('/', slash + 1);
   if (!url.starts_with("nats://") || slash == 0 || second == std::string_view::npos ||
       second == slash + 1 || second + 1 == rest.size()) {
-    throw usage_error(option + ": expected nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT, found '" +
-                      url + "'");
+    throw usage_error(
+        option + ": expected nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT, found '" + url + "'");
   }
   nats_address a;
   std::string_view hosts = rest.substr(0, slash);

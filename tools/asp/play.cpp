@@ -120,7 +120,9 @@ class keys {
 
 int run_play(const play_options& o) {
   // To JetStream, a record's payload as it is by default.
-  const std::string format = !o.format.empty() ? o.format : o.to.starts_with("nats://") ? "raw" : "csv";
+  const std::string format = !o.format.empty()             ? o.format
+                             : o.to.starts_with("nats://") ? "raw"
+                                                           : "csv";
   if (format != "csv" && format != "json" && format != "raw") {
     throw usage_error("--format: expected csv, json or raw, found '" + format + "'");
   }
@@ -156,7 +158,7 @@ int run_play(const play_options& o) {
   boost::asio::ip::udp::endpoint udp_to;
   std::function<void(std::string)> emit = [](std::string) {};
   std::function<void(time_point, std::string)> emit_at;  // instead of emit, with the time
-  std::function<void()> published = [] {};             // waits until the output has it all
+  std::function<void()> published = [] {};               // waits until the output has it all
   if (o.to == "stdout") {
     emit = [&](std::string line) {
       line += '\n';
@@ -193,7 +195,8 @@ int run_play(const play_options& o) {
     nats::connection connection(a.servers);
     connection.add_stream({.name = a.stream, .subjects = {a.subject}});
     auto out = std::make_shared<nats::publisher<std::string>>(
-        loop, connection, nats::publish_options{.subject = a.subject, .name = "asp play " + o.file});
+        loop, connection,
+        nats::publish_options{.subject = a.subject, .name = "asp play " + o.file});
     published = [out] { out->flush(); };
     emit_at = [out](time_point t, std::string line) { out->publish(t, line); };
 #endif

@@ -100,7 +100,7 @@ int run_record(const record_options& o) {
     close_source = [&subject] { subject->close(); };
   } else
 #endif
-  if (from == "stdin" || from == "-") {
+      if (from == "stdin" || from == "-") {
     kind = "stdin";
     asp::asio::lines in(ioc, loop, 0, {.name = "stdin"});
     close_source = [in]() mutable { in.close(); };
@@ -155,13 +155,13 @@ int run_record(const record_options& o) {
       auto on_nats = [&](time_point t, const nats::message<std::string>& m) {
         on_message(t, m.value);
       };
-      s = asp::start(loop, asp::process_stream(on_nats, subject->past(), subject->live(),
-                                               {.name = name}));
+      s = asp::start(
+          loop, asp::process_stream(on_nats, subject->past(), subject->live(), {.name = name}));
     }
 #endif
     if (source) {
-      s = asp::start(loop, asp::process_stream(on_message, asp::none, std::move(*source),
-                                               {.name = name}));
+      s = asp::start(
+          loop, asp::process_stream(on_message, asp::none, std::move(*source), {.name = name}));
     }
     co_await s;
     ended = true;

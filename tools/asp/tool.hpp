@@ -111,9 +111,10 @@ struct nats_address {
 nats_address parse_nats_address(const std::string& url, const std::string& option);
 
 struct record_options {
-  std::string from;  // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin, nats://...
-  std::string start{};   // nats: TIME | seq:N | new; default the stream's first message
-  bool history = false;  // nats: stop once caught up
+  std::string
+      from;  // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin, nats://...
+  std::string start{};       // nats: TIME | seq:N | new; default the stream's first message
+  bool history = false;      // nats: stop once caught up
   std::string out;           // FILE.asplog
   std::string fsync = "1s";  // every | N (records) | DURATION | close
   std::string stream{};      // the stream's name; default: the input's kind

@@ -139,8 +139,8 @@ template <class V, class Codec>
 event<message<V>> decode(const subscription_core& core, raw_message& m) {
   if (!m.bad_time.empty()) throw input_error(core.describe(m) + ": " + m.bad_time);
   try {
-    return {m.time, message<V>{Codec::decode(m.data()), std::string(m.subject()), m.sequence,
-                               m.stored}};
+    return {m.time,
+            message<V>{Codec::decode(m.data()), std::string(m.subject()), m.sequence, m.stored}};
   } catch (const std::exception& e) {
     throw input_error(core.describe(m) + ": cannot decode the payload: " + e.what());
   }
