@@ -323,4 +323,32 @@ TEST_F(NatsSource, AMissingStreamOrServerIsAClearError) {
   }
 }
 
+TEST_F(NatsSource, ReplayThatStallsLongerThanTheTimeoutFailsTheRunAfterWhatCameBefore) {
+  nats::connection c = with_trades();
+  publish_history(c, 0, 100'000, subject_a);
+  manual_loop m;
+  std::uint64_t delivered = 0;
+  const asp::run_error e = run_error_of([&] {
+    m.loop.run({}, nats::process_subject<std::string>(
+                       [&](asp::time_point, const nats::message<std::string>& msg) {
+                         EXPECT_EQ(msg.sequence, ++delivered);
+                         // The server goes for good while history is still pending.
+                         if (delivered == 1) m_server.kill();
+                       },
+                       m.loop, c,
+                       {.stream = "TRADES",
+                        .stall_timeout = 300ms,
+                        .follow_live = false,
+                        .live_capacity = 16}));
+  });
+  EXPECT_GE(delivered, 1u);
+  EXPECT_LT(delivered, 100'000u);
+  const std::string what = e.what();
+  EXPECT_NE(what.find("nats stream 'TRADES' subject '>' at " + m_server.url() +
+                      ": no message for 300 ms while replaying history (last sequence " +
+                      std::to_string(delivered) + ")"),
+            std::string::npos)
+      << what;
+}
+
 }  // namespace
