@@ -9,6 +9,7 @@
 
 #include "nats_support.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -86,6 +87,10 @@ struct subscription_core::impl {
   bool closed = false;
   bool complete = false;
 
+  // The receiving thread only (nats.c calls on_message from one thread at a time).
+  std::uint64_t last_received = 0;
+  std::atomic<std::uint64_t> repeats_dropped{0};
+
   // The loop's thread only.
   std::deque<raw_message> taken;  // a batch taken from the inbox
   std::deque<raw_message> carry;  // what arrived before the switch to live, for the live side
@@ -100,6 +105,16 @@ struct subscription_core::impl {
     if (!parse_ack_reply(natsMsg_GetReply(msg), m.sequence, stored_ns, m.pending)) {
       m.bad_time = "not a JetStream message (reply subject '" +
                    std::string(natsMsg_GetReply(msg) ? natsMsg_GetReply(msg) : "") + "')";
+    }
+    // A stream sequence at or before the last one received is a repeat: nats.c's ordered
+    // consumer, created again after its server died, can start before where it stopped (seen
+    // in the failover test under load). The source delivers each sequence once, in order.
+    if (m.bad_time.empty()) {
+      if (m.sequence <= self.last_received) {
+        self.repeats_dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      self.last_received = m.sequence;
     }
     m.stored = from_ns(stored_ns);
     m.time = m.stored;
@@ -358,6 +373,10 @@ std::string subscription_core::describe(const raw_message& m) const {
 
 std::uint64_t subscription_core::start_sequence() const noexcept {
   return m_impl->start_seq;
+}
+
+std::uint64_t subscription_core::repeats_dropped() const noexcept {
+  return m_impl->repeats_dropped.load(std::memory_order_relaxed);
 }
 
 }  // namespace asp::nats::detail

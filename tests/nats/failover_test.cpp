@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <thread>
@@ -149,12 +150,18 @@ TEST(NatsFailover, KillingTheStreamLeaderInReplayAndInLiveLosesAndRepeatsNothing
                        });
                      }}));
   producer.join();
+  std::printf("repeats dropped by the source: %llu\n",
+              static_cast<unsigned long long>(source.repeats_dropped()));
   ASSERT_EQ(killed.size(), 2u);
   EXPECT_GE(seam, static_cast<std::size_t>(history));
   EXPECT_TRUE(times_in_order);
   // Every sequence from the first to "end" once, in order: nothing lost, nothing repeated.
   ASSERT_GE(seqs.size(), static_cast<std::size_t>(history + live + 1));
-  for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "at #" << i;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    ASSERT_EQ(seqs[i], i + 1) << "at #" << i << " (seam " << seam << "; before it "
+                              << (i > 0 ? seqs[i - 1] : 0) << ", after it "
+                              << (i + 1 < seqs.size() ? seqs[i + 1] : 0) << ")";
+  }
   // And every message published is among them.
   for (int i = 0; i < history + live; ++i) {
     EXPECT_TRUE(values.count("v" + std::to_string(i))) << "v" << i;

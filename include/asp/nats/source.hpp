@@ -128,6 +128,8 @@ class subscription_core {
   std::string describe(const raw_message& m) const;
   /// The start sequence the history was found to begin at.
   std::uint64_t start_sequence() const noexcept;
+  /// Messages received again (a sequence not after the last one) and dropped.
+  std::uint64_t repeats_dropped() const noexcept;
 
   struct impl;
 
@@ -238,6 +240,9 @@ class subject_source {
   void close() { m_core->close(); }
   /// The stream sequence the history starts at.
   std::uint64_t start_sequence() const noexcept { return m_core->start_sequence(); }
+  /// Messages that arrived again after a consumer was created anew (a sequence not after the
+  /// last one received) and were dropped: each sequence is delivered once, in order.
+  std::uint64_t repeats_dropped() const noexcept { return m_core->repeats_dropped(); }
 
  private:
   std::shared_ptr<detail::subscription_core> m_core;
