@@ -214,7 +214,7 @@ void BM_PublishRawAsync(benchmark::State& state) {
   raw_connection raw(fixture().server.url(), 4096,
                      state.range(0) == 1 ? +[](jsCtx*, jsPubAckErr*, void*) {} : nullptr);
   const std::string payload(64, 'x');
-  int id = 0;
+  static int id = 0;  // unique across repetitions: a repeated id would be dropped, not stored
   for (auto _ : state) {
     for (int i = 0; i < published; ++i) {
       natsMsg* m = nullptr;

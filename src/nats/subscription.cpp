@@ -1,6 +1,7 @@
 // A JetStream subject read from a start: the start sequence found by binary search over
-// direct gets, one ordered consumer from it, its messages handed from the receiving thread to
-// the past (until replay has caught up) and then to the live source.
+// direct gets, one ordered consumer from it (a synchronous subscription), whose messages the
+// past takes on the loop's thread until replay has caught up, and a receiver thread after
+// that, into the live source's channel.
 
 #include <asp/channel.hpp>
 #include <asp/data/time_text.hpp>
@@ -10,10 +11,9 @@
 #include "nats_support.hpp"
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace asp::nats::detail {
@@ -73,84 +73,67 @@ struct subscription_core::impl {
   std::string where;
   std::uint64_t start_seq = 1;
   std::optional<time_point> start_time;  // messages before it are dropped from the past
-  natsSubscription* sub = nullptr;
+  natsSubscription* sub = nullptr;       // synchronous: its messages are taken with NextMsg
   channel<raw_message> live;
+  std::thread receiver;  // takes the live messages into `live`, once the past is over
+  std::atomic<bool> closed{false};
+  std::mutex closing;
 
-  // Between the receiving thread and the loop's thread.
-  std::mutex mutex;
-  std::condition_variable arrived;  // the past's reader waits for a message
-  std::condition_variable space;    // the receiving thread waits for room
-  std::condition_variable completed;
-  std::deque<raw_message> inbox;
-  bool reader_waiting = false;
-  bool is_live = false;
-  bool closed = false;
-  bool complete = false;
-
-  // The receiving thread only (nats.c calls on_message from one thread at a time).
+  // The loop's thread while the past lasts, then the receiver's (started after).
   std::uint64_t last_received = 0;
   std::atomic<std::uint64_t> repeats_dropped{0};
 
-  // The loop's thread only.
-  std::deque<raw_message> taken;  // a batch taken from the inbox
-  std::deque<raw_message> carry;  // what arrived before the switch to live, for the live side
+  // The loop's thread.
   bool past_over = false;
   bool nothing_pending_at_start = false;
-  std::uint64_t last_sequence = 0;
 
-  static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    auto& self = *static_cast<impl*>(closure);
-    raw_message m(msg);
-    std::int64_t stored_ns = 0;
-    if (!parse_ack_reply(natsMsg_GetReply(msg), m.sequence, stored_ns, m.pending)) {
-      m.bad_time = "not a JetStream message (reply subject '" +
-                   std::string(natsMsg_GetReply(msg) ? natsMsg_GetReply(msg) : "") + "')";
-    }
-    // A stream sequence at or before the last one received is a repeat: nats.c's ordered
-    // consumer, created again after its server died, can start before where it stopped (seen
-    // in the failover test under load). The source delivers each sequence once, in order.
-    if (m.bad_time.empty()) {
-      if (m.sequence <= self.last_received) {
-        self.repeats_dropped.fetch_add(1, std::memory_order_relaxed);
-        return;
+  // The next message, read as it arrives: its metadata and event time. A stream sequence at
+  // or before the last one received is a repeat and skipped: nats.c's ordered consumer,
+  // created again after its server died, can start before where it stopped (seen in the
+  // failover test under load). Each sequence is delivered once, in order.
+  natsStatus receive(raw_message& m, std::int64_t timeout_ms) {
+    for (;;) {
+      natsMsg* msg = nullptr;
+      const natsStatus s = natsSubscription_NextMsg(&msg, sub, timeout_ms);
+      if (s != NATS_OK) return s;
+      m = raw_message(msg);
+      std::int64_t stored_ns = 0;
+      if (!parse_ack_reply(natsMsg_GetReply(msg), m.sequence, stored_ns, m.pending)) {
+        const char* reply = natsMsg_GetReply(msg);
+        m.bad_time = "not a JetStream message (reply subject '" +
+                     std::string(reply != nullptr ? reply : "") + "')";
+        return NATS_OK;
       }
-      self.last_received = m.sequence;
-    }
-    m.stored = from_ns(stored_ns);
-    m.time = m.stored;
-    if (self.options.times == time_source::header && m.bad_time.empty()) {
-      std::int64_t ns = 0;
-      m.bad_time = read_time_header(msg, ns);
-      if (m.bad_time.empty()) m.time = from_ns(ns);
-    }
-    {
-      std::unique_lock lock(self.mutex);
-      if (!self.is_live) {
-        self.space.wait(lock, [&] {
-          return self.closed || self.is_live || self.inbox.size() < self.options.live_capacity;
-        });
-        if (self.closed) return;
-        if (!self.is_live) {
-          self.inbox.push_back(std::move(m));
-          if (self.reader_waiting) self.arrived.notify_one();
-          return;
-        }
+      if (m.sequence <= last_received) {
+        repeats_dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
       }
-      if (self.closed) return;
-    }
-    const time_point t = m.time;
-    try {
-      self.live.push(t, std::move(m));
-    } catch (const std::logic_error&) {
-      // Closed (or its loop is gone) while it waited: nothing takes it any more.
+      last_received = m.sequence;
+      m.stored = from_ns(stored_ns);
+      m.time = m.stored;
+      if (options.times == time_source::header) {
+        std::int64_t ns = 0;
+        m.bad_time = read_time_header(msg, ns);
+        if (m.bad_time.empty()) m.time = from_ns(ns);
+      }
+      return NATS_OK;
     }
   }
 
-  static void on_complete(void* closure) {
-    auto& self = *static_cast<impl*>(closure);
-    std::lock_guard lock(self.mutex);
-    self.complete = true;
-    self.completed.notify_all();
+  // The receiver's thread: live messages into the channel until closed.
+  void receive_live() {
+    while (!closed.load(std::memory_order_acquire)) {
+      raw_message m;
+      const natsStatus s = receive(m, 1000);
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) return;  // unsubscribed, or the connection closed for good
+      const time_point t = m.time;
+      try {
+        live.push(t, std::move(m));
+      } catch (const std::logic_error&) {
+        return;  // closed (or its loop is gone) while it waited: nothing takes it any more
+      }
+    }
   }
 
   // The time a direct get carries: its Asp-Time header, or the server's Nats-Time-Stamp.
@@ -227,51 +210,32 @@ struct subscription_core::impl {
     jsOptions o = conn->api_options();
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
-      return js_Subscribe(&sub, conn->js, options.subject.c_str(), &impl::on_message, this, &o, &so,
-                          &e);
+      return js_SubscribeSync(&sub, conn->js, options.subject.c_str(), &o, &so, &e);
     });
-    if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, &impl::on_complete, this);
     if (s != NATS_OK) {
       throw input_error("asp::nats: " + where + ": cannot subscribe from sequence " +
                         std::to_string(start_seq) + ": " + error_text(s, jerr));
     }
   }
 
-  // The past ends here: what arrived after the last past message goes to the live side.
-  // Without follow_live the subscription ends here.
+  // The past ends here: the receiver takes what follows, or (without follow_live) the
+  // subscription ends.
   void finish_past() {
     past_over = true;
-    {
-      std::lock_guard lock(mutex);
-      is_live = true;
-      space.notify_all();
-      if (options.follow_live) {
-        for (raw_message& m : taken) carry.push_back(std::move(m));
-        for (raw_message& m : inbox) carry.push_back(std::move(m));
-      }
-      taken.clear();
-      inbox.clear();
+    if (options.follow_live && !closed.load(std::memory_order_acquire)) {
+      receiver = std::thread([this] { receive_live(); });
+    } else {
+      close();
     }
-    if (!options.follow_live) close();
   }
 
   void close() {
-    {
-      std::lock_guard lock(mutex);
-      if (closed) return;
-      closed = true;
-      arrived.notify_all();
-      space.notify_all();
-    }
+    std::lock_guard lock(closing);
+    if (closed.exchange(true, std::memory_order_acq_rel)) return;
     live.close();
-    if (sub == nullptr) return;
-    const natsStatus s = natsSubscription_Unsubscribe(sub);
-    std::unique_lock lock(mutex);
-    // The receiving thread calls on_complete after its last message; once the connection is
-    // closed there is no receiving left to wait for.
-    if (s == NATS_OK) {
-      completed.wait_for(lock, conn->options.api_timeout, [&] { return complete; });
-    }
+    // A receiver waiting in NextMsg returns once the subscription is gone.
+    if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    if (receiver.joinable() && receiver.get_id() != std::this_thread::get_id()) receiver.join();
   }
 };
 
@@ -302,38 +266,30 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
 subscription_core::~subscription_core() {
   m_impl->close();
   if (m_impl->sub != nullptr) natsSubscription_Destroy(m_impl->sub);
+  m_impl->sub = nullptr;
 }
 
 std::optional<raw_message> subscription_core::next_past() {
   impl& self = *m_impl;
   while (!self.past_over) {
-    if (self.taken.empty()) {
-      std::unique_lock lock(self.mutex);
-      if (self.inbox.empty()) {
-        if (self.nothing_pending_at_start || self.closed) {
-          lock.unlock();
-          self.finish_past();
-          return std::nullopt;
-        }
-        self.reader_waiting = true;
-        const bool got = self.arrived.wait_for(lock, self.options.stall_timeout,
-                                               [&] { return !self.inbox.empty() || self.closed; });
-        self.reader_waiting = false;
-        if (self.closed) continue;
-        if (!got) {
-          throw input_error("asp::nats: " + self.where + ": no message for " +
-                            std::to_string(self.options.stall_timeout.count()) +
-                            " ms while replaying history (last sequence " +
-                            std::to_string(self.last_sequence) + ")");
-        }
-      }
-      self.taken.swap(self.inbox);
-      self.space.notify_all();
+    if (self.nothing_pending_at_start || self.closed.load(std::memory_order_acquire)) {
+      self.finish_past();
+      return std::nullopt;
     }
-    raw_message m = std::move(self.taken.front());
-    self.taken.pop_front();
-    self.last_sequence = m.sequence;
-    const bool last = m.pending <= self.options.caught_up_pending;
+    raw_message m;
+    const natsStatus s = self.receive(m, self.options.stall_timeout.count());
+    if (s == NATS_TIMEOUT) {
+      throw input_error("asp::nats: " + self.where + ": no message for " +
+                        std::to_string(self.options.stall_timeout.count()) +
+                        " ms while replaying history (last sequence " +
+                        std::to_string(self.last_received) + ")");
+    }
+    if (s != NATS_OK) {
+      if (self.closed.load(std::memory_order_acquire)) continue;
+      throw input_error("asp::nats: " + self.where + ": cannot read history after sequence " +
+                        std::to_string(self.last_received) + ": " + error_text(s));
+    }
+    const bool last = m.bad_time.empty() && m.pending <= self.options.caught_up_pending;
     if (last) self.finish_past();
     if (self.start_time && m.bad_time.empty() && m.time < *self.start_time) {
       if (last) return std::nullopt;
@@ -347,16 +303,8 @@ std::optional<raw_message> subscription_core::next_past() {
 task<std::optional<raw_message>> subscription_core::next_live() {
   // Keep the state alive across the suspension: the source may be closed meanwhile.
   const std::shared_ptr<impl> self = m_impl;
-  if (!self->past_over) {
-    // A stream with no past part: history, if any, comes as live events.
-    self->finish_past();
-  }
-  if (!self->carry.empty()) {
-    raw_message m = std::move(self->carry.front());
-    self->carry.pop_front();
-    co_return m;
-  }
-  if (!self->options.follow_live) co_return std::nullopt;
+  // A stream with no past part: history, if any, comes as live events.
+  if (!self->past_over) self->finish_past();
   std::optional<event<raw_message>> e = co_await self->live.next();
   if (!e) co_return std::nullopt;
   co_return std::move(e->value);
