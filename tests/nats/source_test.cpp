@@ -329,17 +329,14 @@ TEST_F(NatsSource, ReplayThatStallsLongerThanTheTimeoutFailsTheRunAfterWhatCameB
   manual_loop m;
   std::uint64_t delivered = 0;
   const asp::run_error e = run_error_of([&] {
-    m.loop.run({}, nats::process_subject<std::string>(
-                       [&](asp::time_point, const nats::message<std::string>& msg) {
-                         EXPECT_EQ(msg.sequence, ++delivered);
-                         // The server goes for good while history is still pending.
-                         if (delivered == 1) m_server.kill();
-                       },
-                       m.loop, c,
-                       {.stream = "TRADES",
-                        .stall_timeout = 300ms,
-                        .follow_live = false,
-                        .live_capacity = 16}));
+    m.loop.run({},
+               nats::process_subject<std::string>(
+                   [&](asp::time_point, const nats::message<std::string>& msg) {
+                     EXPECT_EQ(msg.sequence, ++delivered);
+                     // The server goes for good while history is still pending.
+                     if (delivered == 1) m_server.kill();
+                   },
+                   m.loop, c, {.stream = "TRADES", .stall_timeout = 300ms, .follow_live = false}));
   });
   EXPECT_GE(delivered, 1u);
   EXPECT_LT(delivered, 100'000u);

@@ -83,7 +83,7 @@ struct message {
 namespace detail {
 
 /// A received message, owned: its payload and subject, and what was read from its
-/// metadata and headers on the receiving thread.
+/// metadata and headers when it was received.
 class raw_message {
  public:
   raw_message() = default;
@@ -108,7 +108,7 @@ class raw_message {
 
 /// The subscription behind a subject source: an ordered consumer from the start sequence,
 /// whose messages the past takes (blocking, on the loop's thread) until replay has caught up,
-/// and the live source after.
+/// and a receiver thread after, into the live source's channel.
 class subscription_core {
  public:
   subscription_core(loop& l, const connection& c, subscribe_options options);
