@@ -27,8 +27,8 @@ constexpr int latency_messages = 2'000;
 const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
 
 struct server_fixture {
-  asp::testing::server_dir dir;
-  asp::testing::nats_server server{dir.path() / "s", "bench"};
+  asp::testing::temp_dir dir;
+  asp::testing::nats_server server{dir.root() / "s", "bench"};
   std::unique_ptr<asp::nats::connection> connection;
   server_fixture() {
     server.start();

@@ -60,8 +60,8 @@ std::string program(const char* name) {
 }
 
 TEST(NatsExamples, FourPartitionProcessesSeeEachSymbolInExactlyOneAndEveryTradeOnce) {
-  server_dir dir;
-  nats_server server(dir.path() / "s", "s1", partition_map);
+  temp_dir dir;
+  nats_server server(dir.root() / "s", "s1", partition_map);
   server.start();
   {
     process publish(program("nats_publish_trades") + " " + server.url() + " 0 600");
@@ -110,8 +110,8 @@ TEST(NatsExamples, FourPartitionProcessesSeeEachSymbolInExactlyOneAndEveryTradeO
 }
 
 TEST(NatsExamples, TheBacktestReplaysFromItsStartTimeThenFollowsLiveTrades) {
-  server_dir dir;
-  nats_server server(dir.path() / "s", "s1", partition_map);
+  temp_dir dir;
+  nats_server server(dir.root() / "s", "s1", partition_map);
   server.start();
   {
     process publish(program("nats_publish_trades") + " " + server.url() + " 0 600");
@@ -135,12 +135,12 @@ TEST(NatsExamples, TheBacktestReplaysFromItsStartTimeThenFollowsLiveTrades) {
 
 #ifdef ASP_TOOL
 TEST(NatsExamples, TheToolPlaysAFileIntoJetStreamAndRecordsItBack) {
-  server_dir dir;
-  nats_server server(dir.path() / "s", "s1");
+  temp_dir dir;
+  nats_server server(dir.root() / "s", "s1");
   server.start();
   const std::string tool = ASP_TOOL;
   const std::string csv = std::string(ASP_EXAMPLES_DIR) + "/data/acme_quotes.csv";
-  const std::string log = (dir.path() / "back.asplog").string();
+  const std::string log = (dir.root() / "back.asplog").string();
   const std::string subject = "nats://127.0.0.1:" + std::to_string(server.port()) + "/QUOTES/";
   {
     process play(tool + " play " + csv + " -q --to " + subject + "quotes.acme");

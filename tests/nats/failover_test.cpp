@@ -95,8 +95,8 @@ class reliable_publisher {
 };
 
 TEST(NatsFailover, KillingTheStreamLeaderInReplayAndInLiveLosesAndRepeatsNothing) {
-  server_dir dir;
-  nats_cluster cluster(dir.path());
+  temp_dir dir;
+  nats_cluster cluster(dir.root());
   nats::connection c(cluster.urls());
   c.add_stream({.name = "TRADES", .subjects = {"trades.>"}, .replicas = 3});
   constexpr int history = 3000;

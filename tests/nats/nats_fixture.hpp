@@ -43,8 +43,8 @@ class nats_test : public ::testing::Test {
     return c;
   }
 
-  server_dir m_dir;
-  nats_server m_server{m_dir.path() / "s", "s1"};
+  temp_dir m_dir;
+  nats_server m_server{m_dir.root() / "s", "s1"};
 };
 
 }  // namespace asp::testing

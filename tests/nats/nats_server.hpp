@@ -6,6 +6,8 @@
 // nothing: it dies with the test process (PR_SET_PDEATHSIG), and the next run takes new ports
 // and a new directory.
 
+#include "temp_dir.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -154,26 +156,6 @@ class nats_server {
   int m_port;
   int m_monitor;
   pid_t m_pid = -1;
-};
-
-/// A fresh directory for a test's servers, removed afterwards.
-class server_dir {
- public:
-  server_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "asp-nats-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    m_path = pattern;
-  }
-  ~server_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  server_dir(const server_dir&) = delete;
-  server_dir& operator=(const server_dir&) = delete;
-  const std::filesystem::path& path() const noexcept { return m_path; }
-
- private:
-  std::filesystem::path m_path;
 };
 
 /// Three servers in one cluster on loopback.
