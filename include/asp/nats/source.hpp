@@ -7,6 +7,7 @@
 #include <asp/data/codec.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
+#include <asp/generator.hpp>
 #include <asp/loop.hpp>
 #include <asp/nats/connection.hpp>
 #include <asp/stream.hpp>
@@ -17,7 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -161,62 +161,13 @@ event<message<V>> decode(const subscription_core& core, raw_message& m) {
 /// times in sequence order, as a recorder writes them); messages earlier than the start time
 /// after it are dropped. The past ends at the caught-up moment (see caught_up_pending),
 /// where `on_live_start` runs; one ordered consumer delivers both, so the seam has no gap and
-/// no duplicate, across reconnects and leader changes too. Move-only; `close()` ends it.
+/// no duplicate, across reconnects and leader changes too. Copies share the subscription;
+/// `close()` ends it.
 template <class V, class Codec = data::codec<V>>
 class subject_source {
  public:
   subject_source(loop& l, const connection& c, subscribe_options options)
       : m_core(std::make_shared<detail::subscription_core>(l, c, std::move(options))) {}
-
-  /// The history: a single-pass input range of event<message<V>>. Reading it blocks the loop's
-  /// thread while a message is on its way, as reading a file does.
-  class history : public std::ranges::view_interface<history> {
-   public:
-    class iterator {
-     public:
-      using value_type = event<message<V>>;
-      using difference_type = std::ptrdiff_t;
-      iterator() = default;
-      const value_type& operator*() const noexcept { return *m_owner->m_current; }
-      iterator& operator++() {
-        m_owner->advance();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-        return it.at_end();
-      }
-
-     private:
-      friend class history;
-      explicit iterator(history* owner) noexcept : m_owner(owner) {}
-      bool at_end() const noexcept { return !m_owner->m_current; }
-      history* m_owner = nullptr;
-    };
-
-    explicit history(std::shared_ptr<detail::subscription_core> core) : m_core(std::move(core)) {}
-    history(history&&) noexcept = default;
-    history& operator=(history&&) noexcept = default;
-
-    iterator begin() {
-      if (!m_begun) {
-        m_begun = true;
-        advance();
-      }
-      return iterator{this};
-    }
-    std::default_sentinel_t end() const noexcept { return {}; }
-
-   private:
-    void advance() {
-      m_current.reset();
-      std::optional<detail::raw_message> m = m_core->next_past();
-      if (m) m_current.emplace(detail::decode<V, Codec>(*m_core, *m));
-    }
-    std::shared_ptr<detail::subscription_core> m_core;
-    std::optional<event<message<V>>> m_current;
-    bool m_begun = false;
-  };
 
   /// The live messages after the history: a closable live source.
   class live_messages {
@@ -234,7 +185,9 @@ class subject_source {
     std::shared_ptr<detail::subscription_core> m_core;
   };
 
-  history past() const { return history{m_core}; }
+  /// The history: a single-pass input range of event<message<V>>. Reading it blocks the loop's
+  /// thread while a message is on its way, as reading a file does.
+  generator<const event<message<V>>&> past() const { return read_past(m_core); }
   live_messages live() const { return live_messages{m_core}; }
   /// Ends the subscription: the live part ends after what it has received.
   void close() { m_core->close(); }
@@ -245,6 +198,14 @@ class subject_source {
   std::uint64_t repeats_dropped() const noexcept { return m_core->repeats_dropped(); }
 
  private:
+  static generator<const event<message<V>>&> read_past(
+      std::shared_ptr<detail::subscription_core> core) {
+    while (std::optional<detail::raw_message> m = core->next_past()) {
+      const event<message<V>> e = detail::decode<V, Codec>(*core, *m);
+      co_yield e;
+    }
+  }
+
   std::shared_ptr<detail::subscription_core> m_core;
 };
 
