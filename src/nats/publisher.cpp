@@ -22,6 +22,7 @@ struct publisher_core::impl {
   std::shared_ptr<asp::detail::loop_remote> remote;
   jsCtx* js = nullptr;
   std::string subject;  // null-terminated copy of the subject at hand
+  std::string id;       // the message id at hand: "<name>-<n>"
   std::atomic<std::uint64_t> published{0};
   std::atomic<std::uint64_t> failed{0};
   std::mutex mutex;
@@ -91,16 +92,18 @@ publisher_core::publisher_core(loop& l, const connection& c, publish_options opt
 
 publisher_core::~publisher_core() = default;
 
-void publisher_core::publish(std::string_view subject, time_point t, std::string_view payload,
-                             std::string_view id) {
+void publisher_core::publish(std::string_view subject, time_point t, std::string_view payload) {
   impl& self = *m_impl;
-  self.subject.assign(subject);
+  const char* to = self.options.subject.c_str();
+  if (!subject.empty()) {
+    self.subject.assign(subject);
+    to = self.subject.c_str();
+  }
   natsMsg* msg = nullptr;
-  natsStatus s = natsMsg_Create(&msg, self.subject.c_str(), nullptr, payload.data(),
-                                static_cast<int>(payload.size()));
+  natsStatus s =
+      natsMsg_Create(&msg, to, nullptr, payload.data(), static_cast<int>(payload.size()));
   if (s != NATS_OK) {
-    throw input_error(self.where() + ": cannot make a message for " + self.subject + ": " +
-                      error_text(s));
+    throw input_error(self.where() + ": cannot make a message for " + to + ": " + error_text(s));
   }
   std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owner(msg, natsMsg_Destroy);
   char stamp[24];
@@ -108,19 +111,25 @@ void publisher_core::publish(std::string_view subject, time_point t, std::string
       std::to_chars(stamp, stamp + sizeof stamp - 1, t.time_since_epoch().count());
   *end = '\0';
   s = natsMsgHeader_Set(msg, time_header, stamp);
-  if (s == NATS_OK && !id.empty())
-    s = natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(id).c_str());
+  if (s == NATS_OK && self.options.message_ids) {
+    self.id.assign(self.options.name);
+    self.id += '-';
+    self.id += std::to_string(self.published.load(std::memory_order_relaxed) + 1);
+    s = natsMsgHeader_Set(msg, "Nats-Msg-Id", self.id.c_str());
+  }
   if (s != NATS_OK) throw input_error(self.where() + ": cannot set the headers: " + error_text(s));
   // Beyond max_in_flight the call waits (StallWait) and times out; it is tried again until
   // flush_timeout has passed.
-  const int64_t deadline = nats_Now() + self.options.flush_timeout.count();
   natsMsg* sending = msg;
-  for (;;) {
-    s = js_PublishMsgAsync(self.js, &sending, nullptr);
-    if (s != NATS_TIMEOUT || nats_Now() >= deadline) break;
+  s = js_PublishMsgAsync(self.js, &sending, nullptr);
+  if (s == NATS_TIMEOUT) {
+    const int64_t deadline = nats_Now() + self.options.flush_timeout.count();
+    do {
+      s = js_PublishMsgAsync(self.js, &sending, nullptr);
+    } while (s == NATS_TIMEOUT && nats_Now() < deadline);
   }
   if (sending != nullptr) {
-    throw input_error(self.where() + ": cannot publish to " + self.subject + ": " + error_text(s));
+    throw input_error(self.where() + ": cannot publish to " + to + ": " + error_text(s));
   }
   owner.release();  // js_PublishMsgAsync took it
   self.published.fetch_add(1, std::memory_order_relaxed);
@@ -148,10 +157,6 @@ std::uint64_t publisher_core::published() const noexcept {
 
 std::uint64_t publisher_core::failed() const noexcept {
   return m_impl->failed.load(std::memory_order_relaxed);
-}
-
-const publish_options& publisher_core::options() const noexcept {
-  return m_impl->options;
 }
 
 }  // namespace asp::nats::detail

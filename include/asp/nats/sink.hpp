@@ -43,12 +43,11 @@ class publisher_core {
   publisher_core(const publisher_core&) = delete;
   publisher_core& operator=(const publisher_core&) = delete;
 
-  void publish(std::string_view subject, time_point t, std::string_view payload,
-               std::string_view id);
+  /// Publishes `payload` at `t`: to `subject`, or to the options' subject when it is empty.
+  void publish(std::string_view subject, time_point t, std::string_view payload);
   void flush();
   std::uint64_t published() const noexcept;
   std::uint64_t failed() const noexcept;
-  const publish_options& options() const noexcept;
 
   struct impl;
 
@@ -73,19 +72,13 @@ class publisher {
       : m_core(std::make_unique<detail::publisher_core>(l, c, std::move(options))) {}
 
   /// Publishes `value` at `t` to the publisher's subject.
-  void publish(time_point t, const V& value) { publish(m_core->options().subject, t, value); }
+  void publish(time_point t, const V& value) { publish({}, t, value); }
 
   /// Publishes `value` at `t` to `subject`.
   void publish(std::string_view subject, time_point t, const V& value) {
     m_buffer.clear();
     Codec::encode(value, m_buffer);
-    m_id.clear();
-    if (m_core->options().message_ids) {
-      m_id = m_core->options().name;
-      m_id += '-';
-      m_id += std::to_string(m_core->published() + 1);
-    }
-    m_core->publish(subject, t, m_buffer, m_id);
+    m_core->publish(subject, t, m_buffer);
   }
 
   /// Waits until every message is acknowledged; throws asp::input_error for the first that
@@ -99,7 +92,6 @@ class publisher {
  private:
   std::unique_ptr<detail::publisher_core> m_core;
   std::string m_buffer;
-  std::string m_id;
 };
 
 }  // namespace asp::nats
