@@ -156,11 +156,11 @@ int run_play(const play_options& o) {
   std::unique_ptr<served> server;
   std::optional<boost::asio::ip::udp::socket> udp;
   boost::asio::ip::udp::endpoint udp_to;
-  std::function<void(std::string)> emit = [](std::string) {};
-  std::function<void(time_point, std::string)> emit_at;  // instead of emit, with the time
-  std::function<void()> published = [] {};               // waits until the output has it all
+  // A line out, with its record's time (for outputs that carry it).
+  std::function<void(time_point, std::string)> emit = [](time_point, std::string) {};
+  std::function<void()> published = [] {};  // waits until the output has it all
   if (o.to == "stdout") {
-    emit = [&](std::string line) {
+    emit = [&](time_point, std::string line) {
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
     };
@@ -187,9 +187,9 @@ int run_play(const play_options& o) {
     if (ec) throw usage_error("--to: '" + host + "' is not an IP address");
     udp_to = {address, port};
     udp.emplace(ioc, udp_to.protocol());
-    emit = [&](std::string line) { udp->send_to(boost::asio::buffer(line), udp_to); };
-#ifdef ASP_TOOL_NATS
+    emit = [&](time_point, std::string line) { udp->send_to(boost::asio::buffer(line), udp_to); };
   } else if (o.to.starts_with("nats://")) {
+#ifdef ASP_TOOL_NATS
     // Each record published with its time; the stream is created on the subject if missing.
     const nats_address a = parse_nats_address(o.to, "--to");
     nats::connection connection(a.servers);
@@ -198,7 +198,9 @@ int run_play(const play_options& o) {
         loop, connection,
         nats::publish_options{.subject = a.subject, .name = "asp play " + o.file});
     published = [out] { out->flush(); };
-    emit_at = [out](time_point t, std::string line) { out->publish(t, line); };
+    emit = [out](time_point t, std::string line) { out->publish(t, line); };
+#else
+    throw usage_error("--to: this asp was built without asp::nats");
 #endif
   } else {
     throw usage_error(
@@ -209,7 +211,7 @@ int run_play(const play_options& o) {
   }
 
   progress shown(!o.quiet, start ? start : origin, end, rate);
-  if (format == "csv" && o.to == "stdout") emit(f.csv_header());
+  if (format == "csv" && o.to == "stdout") emit({}, f.csv_header());
   std::optional<time_point> first;
   time_point last{};
   auto line_of = [&](time_point t, const data::log_record& r) {
@@ -219,13 +221,7 @@ int run_play(const play_options& o) {
     shown.event(t);
     return format == "csv" ? f.csv(e) : format == "json" ? f.json(e) : f.raw(e);
   };
-  auto on_record = [&](time_point t, const data::log_record& r) {
-    if (emit_at) {
-      emit_at(t, line_of(t, r));
-    } else {
-      emit(line_of(t, r));
-    }
-  };
+  auto on_record = [&](time_point t, const data::log_record& r) { emit(t, line_of(t, r)); };
   // To a server, each line waits for room in the slowest client's queue before the next.
   auto on_record_served = [&](time_point t, const data::log_record& r) -> asp::task<void> {
     co_await server->publish(line_of(t, r));

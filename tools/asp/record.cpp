@@ -86,9 +86,11 @@ int run_record(const record_options& o) {
     throw usage_error("--start and --history are for nats:// inputs");
   }
 #ifdef ASP_TOOL_NATS
-  // A JetStream subject: its history from --start (at the event times it carries), then live.
   std::optional<nats::subject_source<std::string>> subject;
+#endif
   if (from.starts_with("nats://")) {
+#ifdef ASP_TOOL_NATS
+    // A JetStream subject: its history from --start (at the event times it carries), then live.
     kind = "nats";
     const nats_address a = parse_nats_address(from, "--from");
     const nats::connection connection(a.servers);
@@ -98,9 +100,10 @@ int run_record(const record_options& o) {
                                             .start = nats_start(o.start),
                                             .follow_live = !o.history});
     close_source = [&subject] { subject->close(); };
-  } else
+#else
+    throw usage_error("--from: this asp was built without asp::nats");
 #endif
-      if (from == "stdin" || from == "-") {
+  } else if (from == "stdin" || from == "-") {
     kind = "stdin";
     asp::asio::lines in(ioc, loop, 0, {.name = "stdin"});
     close_source = [in]() mutable { in.close(); };
