@@ -208,7 +208,7 @@ void connection::delete_stream(const std::string& name) {
   }
 }
 
-stream_state connection::stream_info(const std::string& name) {
+stream_state connection::stream_info(const std::string& name) const {
   detail::connection_state& st = *m_state;
   jsOptions o = st.api_options();
   jsErrCode jerr = static_cast<jsErrCode>(0);

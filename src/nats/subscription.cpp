@@ -23,7 +23,7 @@ raw_message::raw_message(raw_message&& other) noexcept
       pending(other.pending),
       stored(other.stored),
       time(other.time),
-      bad_time(std::move(other.bad_time)),
+      unusable(std::move(other.unusable)),
       m_msg(std::exchange(other.m_msg, nullptr)) {}
 
 raw_message& raw_message::operator=(raw_message&& other) noexcept {
@@ -34,7 +34,7 @@ raw_message& raw_message::operator=(raw_message&& other) noexcept {
     pending = other.pending;
     stored = other.stored;
     time = other.time;
-    bad_time = std::move(other.bad_time);
+    unusable = std::move(other.unusable);
   }
   return *this;
 }
@@ -100,7 +100,7 @@ struct subscription_core::impl {
       std::int64_t stored_ns = 0;
       if (!parse_ack_reply(natsMsg_GetReply(msg), m.sequence, stored_ns, m.pending)) {
         const char* reply = natsMsg_GetReply(msg);
-        m.bad_time = "not a JetStream message (reply subject '" +
+        m.unusable = "not a JetStream message (reply subject '" +
                      std::string(reply != nullptr ? reply : "") + "')";
         return NATS_OK;
       }
@@ -113,8 +113,8 @@ struct subscription_core::impl {
       m.time = m.stored;
       if (options.times == time_source::header) {
         std::int64_t ns = 0;
-        m.bad_time = read_time_header(msg, ns);
-        if (m.bad_time.empty()) m.time = from_ns(ns);
+        m.unusable = read_time_header(msg, ns);
+        if (m.unusable.empty()) m.time = from_ns(ns);
       }
       return NATS_OK;
     }
@@ -246,8 +246,7 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
   if (self.options.live_capacity == 0) {
     throw input_error("asp::nats: " + self.where + ": live_capacity must be positive");
   }
-  connection shared = c;
-  const stream_state state = shared.stream_info(self.options.stream);
+  const stream_state state = c.stream_info(self.options.stream);
   if (const auto* seq = std::get_if<from_sequence>(&self.options.start)) {
     self.start_seq = std::max<std::uint64_t>(seq->sequence, 1);
   } else if (std::holds_alternative<new_only_t>(self.options.start)) {
@@ -289,9 +288,9 @@ std::optional<raw_message> subscription_core::next_past() {
       throw input_error("asp::nats: " + self.where + ": cannot read history after sequence " +
                         std::to_string(self.last_received) + ": " + error_text(s));
     }
-    const bool last = m.bad_time.empty() && m.pending <= self.options.caught_up_pending;
+    const bool last = m.unusable.empty() && m.pending <= self.options.caught_up_pending;
     if (last) self.finish_past();
-    if (self.start_time && m.bad_time.empty() && m.time < *self.start_time) {
+    if (self.start_time && m.unusable.empty() && m.time < *self.start_time) {
       if (last) return std::nullopt;
       continue;
     }

@@ -71,7 +71,7 @@ class connection {
   /// Deletes the stream; a missing stream is not an error.
   void delete_stream(const std::string& name);
   /// The stream's counts and sequence range now.
-  stream_state stream_info(const std::string& name);
+  stream_state stream_info(const std::string& name) const;
 
   /// The options it was made with.
   const connect_options& options() const noexcept;

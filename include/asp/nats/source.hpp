@@ -99,8 +99,9 @@ class raw_message {
   std::uint64_t pending = 0;
   time_point stored{};
   time_point time{};
-  /// Why the event time could not be read ("" when it could).
-  std::string bad_time;
+  /// Why it cannot be an event: not a JetStream delivery, or no readable event time ("" when
+  /// it can).
+  std::string unusable;
 
  private:
   void* m_msg = nullptr;  // natsMsg*
@@ -139,7 +140,7 @@ class subscription_core {
 
 template <class V, class Codec>
 event<message<V>> decode(const subscription_core& core, raw_message& m) {
-  if (!m.bad_time.empty()) throw input_error(core.describe(m) + ": " + m.bad_time);
+  if (!m.unusable.empty()) throw input_error(core.describe(m) + ": " + m.unusable);
   try {
     return {m.time,
             message<V>{Codec::decode(m.data()), std::string(m.subject()), m.sequence, m.stored}};
