@@ -20,7 +20,11 @@ struct task_promise_base {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
-      return self.promise().m_continuation;
+      task_promise_base& p = self.promise();
+      // Still inside the awaiter's await_suspend, which started the body: return there, and
+      // the awaiter lets the caller go on without a transfer.
+      if (p.m_inline) return std::noop_coroutine();
+      return p.m_continuation;
     }
     void await_resume() const noexcept {}
   };
@@ -29,6 +33,8 @@ struct task_promise_base {
   final_awaiter final_suspend() const noexcept { return {}; }
 
   std::coroutine_handle<> m_continuation = std::noop_coroutine();
+  // Whether the body runs inside the awaiter's await_suspend (see task::operator co_await).
+  bool m_inline = false;
 };
 
 template <class T>
@@ -66,8 +72,15 @@ struct task_promise<void> final : task_promise_base {
 ///
 /// Calling a coroutine function that returns `task<T>` allocates its frame and runs nothing.
 /// The body starts when the task is `co_await`ed — inside the awaiting coroutine's resumption,
-/// on the loop's thread — and the awaiting coroutine is resumed, by symmetric transfer, as soon
-/// as the body finishes; `co_await` then yields the value or rethrows the body's exception.
+/// on the loop's thread — and the awaiting coroutine goes on as soon as the body finishes;
+/// `co_await` then yields the value or rethrows the body's exception.
+///
+/// The stack stays flat whatever the compiler does with tail calls. A body that finishes
+/// without suspending returns into the `co_await`, which goes on as a plain call would: a
+/// coroutine that awaits such tasks in a loop (a stream over a wrapping live source, a
+/// coroutine callback that never suspends) does not nest one frame per iteration. Only a body
+/// that suspended and is resumed later by the loop resumes its caller by symmetric transfer,
+/// once, from the loop's shallow stack. Tasks are resumed on their loop's thread only.
 /// A task can also be handed to `loop::spawn` (or `asp::spawn`) to run on its own, and joined.
 ///
 /// A task owns its frame: destroying a task that has not finished destroys the frame and every
@@ -93,9 +106,17 @@ class [[nodiscard]] task {
     struct awaiter {
       std::coroutine_handle<promise_type> m_frame;
       bool await_ready() const noexcept { return !m_frame || m_frame.done(); }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-        m_frame.promise().m_continuation = caller;
-        return m_frame;
+      // Runs the body here, as a call. Finished without suspending: the caller goes on at once
+      // (false), with no transfer that would nest its next await inside this frame. Suspended:
+      // the caller waits, and the body's end resumes it.
+      bool await_suspend(std::coroutine_handle<> caller) noexcept {
+        promise_type& p = m_frame.promise();
+        p.m_continuation = caller;
+        p.m_inline = true;
+        m_frame.resume();
+        if (m_frame.done()) return false;
+        p.m_inline = false;
+        return true;
       }
       T await_resume() {
         if constexpr (std::is_void_v<T>) {
