@@ -85,15 +85,15 @@ TEST_F(FlatStack, TaskWrappingAChannel) {
 
 TEST_F(FlatStack, TwoLevelsOfWrappingTasks) {
   using inner = wrapped<asp::channel<int>>;
-  loop.run({}, asp::process_stream(add(), asp::none,
-                                   wrapped<inner>{inner{filled_channel(loop, n)}}));
+  loop.run({},
+           asp::process_stream(add(), asp::none, wrapped<inner>{inner{filled_channel(loop, n)}}));
   EXPECT_EQ(sum, expected_sum);
   expect_flat();
 }
 
 TEST_F(FlatStack, AnyLiveSourceOverAChannel) {
-  loop.run({}, asp::process_stream(
-                   add(), asp::none, asp::any_live_source<asp::event<int>>(filled_channel(loop, n))));
+  loop.run({}, asp::process_stream(add(), asp::none,
+                                   asp::any_live_source<asp::event<int>>(filled_channel(loop, n))));
   EXPECT_EQ(sum, expected_sum);
   expect_flat();
 }
@@ -124,8 +124,8 @@ TEST_F(FlatStack, AsyncGeneratorAwaitingAWrappingTask) {
 }
 
 TEST_F(FlatStack, AsyncGeneratorOverAnAsyncGenerator) {
-  auto outer = [](asp::async_generator<asp::event<int>> inner)
-      -> asp::async_generator<asp::event<int>> {
+  auto outer =
+      [](asp::async_generator<asp::event<int>> inner) -> asp::async_generator<asp::event<int>> {
     while (std::optional<asp::event<int>> e = co_await inner.next()) co_yield *e;
   };
   loop.run({}, asp::process_stream(add(), asp::none, outer(counting(n))));

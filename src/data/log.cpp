@@ -2,6 +2,9 @@
 
 #include <asp/data/crc32c.hpp>
 
+#include "log_format.hpp"
+#include "log_scan.hpp"
+
 #include <zstd.h>
 
 #include <fcntl.h>
@@ -12,11 +15,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <set>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -24,41 +29,7 @@ namespace asp::data {
 
 namespace {
 
-// The file's layout (docs/record-log.md).
-constexpr std::string_view header_magic = "ASPLOG ";
-constexpr int format_version = 1;
-constexpr std::size_t frame_bytes = 8;  // u32 body size, u32 CRC-32C of the body
-constexpr std::size_t body_head = 10;   // i64 time, u16 stream
-constexpr std::uint32_t max_body = std::uint32_t{1} << 30;
-
-// A compressed chunk is one record of this stream id (no stream has it: there are at most
-// 65535 streams, ids 0 to 65534). Its payload: i64 latest time, u32 record count, u32
-// uncompressed size, then a zstd frame of the chunk's records, framed as in the file. Its time
-// field is the chunk's earliest time.
-constexpr std::uint16_t chunk_stream = 0xFFFF;
-constexpr std::size_t chunk_head = 16;
-// The records inside a compressed chunk carry their CRC xor this mask, so that where zstd
-// stores them verbatim they never pass for records of the file (when a reader looks for the
-// next valid record after a bad one).
-constexpr std::uint32_t inner_crc_mask = 0xA282EAD8u;
-
-constexpr std::string_view index_magic = "ASPIDX1\n";
-constexpr std::size_t index_entry_bytes =
-    40;  // u64 offset, u64 end, i64 min, i64 max, u32 n, u32 crc
-
-template <class T>
-void put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
-}
-
-template <class T>
-T get(const char* p) {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
-  return value;
-}
+using namespace detail;
 
 void check_text(std::string_view what, std::string_view text) {
   if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos) {
@@ -81,14 +52,6 @@ std::string header_text(const std::string& creator, const std::vector<log_stream
   text += "crc: " + std::string(crc) + "\n";
   return text;
 }
-
-struct chunk {
-  std::uint64_t offset = 0;
-  std::uint64_t end = 0;
-  std::int64_t min_time = 0;
-  std::int64_t max_time = 0;
-  std::uint32_t records = 0;
-};
 
 std::string index_entry(const chunk& c) {
   std::string out;
@@ -364,346 +327,383 @@ const std::string& log_writer::path() const noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading
+// Reading (the scan itself is in log_scan.cpp)
 
 namespace detail {
 
-enum class check { ok, incomplete, bad };
+namespace {
 
-struct parsed {
-  std::uint32_t body = 0;
-  std::int64_t time = 0;
-  std::uint16_t stream = 0;
+constexpr std::int64_t no_later = std::numeric_limits<std::int64_t>::max();
+
+// Files at least this big (from where reading starts) are read ahead on a thread.
+constexpr std::uint64_t read_ahead_from = std::uint64_t{16} << 20;
+
+// A record taken from a scan before its turn, holding its block.
+struct held {
+  rec r;
+  block* b;
+  record_scan* from;
 };
 
-struct log_file {
-  mapped_file file;
-  std::string creator;
-  std::vector<log_stream> streams;
-  std::uint64_t first_record = 0;  // where records start
-  std::vector<chunk> chunks;
-  std::vector<std::int64_t> prefix_max;  // of chunks' max_time
-  std::uint64_t indexed_end = 0;         // where the index (read or rebuilt) stops
+// One selected stream of a reader.
+struct lane {
+  std::deque<held> queue;
+  std::unique_ptr<record_scan> own;  // detached from the shared scan: a scan of its own
+  bool selected = false;
+  bool done = false;  // past its end time, or its records are over
+};
+
+}  // namespace
+
+/// What every reader of a file keeps: the file, the options, the report, the streams' lanes,
+/// and the shared scan.
+struct reader_state {
+  std::shared_ptr<const log_layout> file;
   log_read_options options;
-  std::vector<bool> selected;
   std::shared_ptr<log_report> report = std::make_shared<log_report>();
   std::set<std::uint64_t> corrupt_seen;
-  std::vector<std::unique_ptr<log_cursor>> cursors;
-  log_cursor* delivered = nullptr;  // whose head is the current record
-  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
+  std::int64_t end = no_later;
+  std::vector<lane> lanes;
+  std::unique_ptr<record_scan> scan;
+  std::size_t held_count = 0;  // records held in lanes' queues from the shared scan
 
-  explicit log_file(std::string path) : file(std::move(path)) {}
-  ~log_file();
-  const std::string& path() const { return file.path(); }
-  std::string_view bytes() const { return file.bytes(); }
-
-  check at(std::uint64_t offset, parsed& out) const {
-    const std::string_view b = bytes();
-    if (offset + frame_bytes > b.size()) return check::incomplete;
-    const char* p = b.data() + offset;
-    const auto body = get<std::uint32_t>(p);
-    if (body < body_head || body > max_body) return check::bad;
-    if (offset + frame_bytes + body > b.size()) return check::incomplete;
-    if (crc32c(p + frame_bytes, body) != get<std::uint32_t>(p + 4)) return check::bad;
-    const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
-    if (stream == chunk_stream ? body < body_head + chunk_head : stream >= streams.size()) {
-      return check::bad;
-    }
-    out = {body, get<std::int64_t>(p + frame_bytes), stream};
-    return check::ok;
+  reader_state(std::string path, log_read_options read_options)
+      : file(log_layout::open(std::move(path))), options(std::move(read_options)) {
+    report->index = file->index;
+    report->chunks = file->chunks.size();
+    if (options.end) end = options.end->time_since_epoch().count();
+    lanes.resize(file->streams.size());
   }
 
-  // A record inside a decompressed chunk: whole, checksummed, of a known stream.
-  bool inner_at(std::string_view b, std::size_t offset, parsed& out) const {
-    if (offset + frame_bytes > b.size()) return false;
-    const char* p = b.data() + offset;
-    const auto body = get<std::uint32_t>(p);
-    if (body < body_head || offset + frame_bytes + body > b.size()) return false;
-    if ((crc32c(p + frame_bytes, body) ^ inner_crc_mask) != get<std::uint32_t>(p + 4)) {
-      return false;
-    }
-    const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
-    if (stream >= streams.size()) return false;
-    out = {body, get<std::int64_t>(p + frame_bytes), stream};
-    return true;
+  std::optional<std::int64_t> start() const {
+    if (!options.start) return std::nullopt;
+    return options.start->time_since_epoch().count();
   }
 
-  // Decompresses the chunk record at `offset` into `out`; false (and why) when it cannot be.
-  bool decompress(std::uint64_t offset, const parsed& r, std::string& out, std::string& why) {
-    const char* payload = bytes().data() + offset + frame_bytes + body_head;
-    const auto raw = get<std::uint32_t>(payload + 12);
-    if (!dctx) dctx.reset(ZSTD_createDCtx());
-    out.resize(raw);
-    const std::size_t n = ZSTD_decompressDCtx(
-        dctx.get(), out.data(), out.size(), payload + chunk_head, r.body - body_head - chunk_head);
-    if (ZSTD_isError(n) != 0) {
-      why = ZSTD_getErrorName(n);
-      return false;
-    }
-    if (n != raw) {
-      why = "it holds " + std::to_string(n) + " bytes, not " + std::to_string(raw);
-      return false;
-    }
-    return true;
+  scan_plan plan(std::vector<bool> streams) const {
+    scan_plan p;
+    p.streams = std::move(streams);
+    p.start = start();
+    p.from = file->start_offset(p.start);
+    p.read_ahead =
+        options.ahead == read_ahead::thread ||
+        (options.ahead == read_ahead::automatic && file->size > p.from &&
+         file->size - p.from >= read_ahead_from && std::thread::hardware_concurrency() > 1);
+    return p;
   }
 
-  // The next offset after `from` where a valid record starts, if any.
-  std::optional<std::uint64_t> resync(std::uint64_t from) const {
-    parsed ignored;
-    for (std::uint64_t p = from; p + frame_bytes + body_head <= bytes().size(); ++p) {
-      if (at(p, ignored) == check::ok) return p;
-    }
-    return std::nullopt;
+  void start_shared_scan() {
+    std::vector<bool> streams(lanes.size());
+    for (std::size_t s = 0; s < lanes.size(); ++s) streams[s] = lanes[s].selected;
+    scan = std::make_unique<record_scan>(file, plan(std::move(streams)));
   }
 
-  void parse_header() {
-    const std::string_view b = bytes();
-    if (!b.starts_with(header_magic)) {
-      throw input_error(path() + ": not a record log (it does not start with 'ASPLOG')");
+  // What a scan found that is not a record: fails the read or is counted, as the options say.
+  void on_problem(const problem& p) {
+    switch (p.what) {
+      case problem::kind::corrupt:
+        if (options.on_corrupt == corrupt_records::fail) {
+          throw input_error(file->path + ": corrupt record at offset " + std::to_string(p.offset) +
+                            " (" + p.detail + ")");
+        }
+        if (corrupt_seen.insert(p.offset).second) ++report->corrupt_skipped;
+        break;
+      case problem::kind::torn:
+        report->torn = torn_tail{p.offset, p.bytes};
+        break;
+      case problem::kind::fatal:
+        throw input_error(p.detail);
     }
-    std::size_t pos = 0;
-    auto line = [&]() -> std::optional<std::string_view> {
-      const std::size_t end = b.find('\n', pos);
-      if (end == std::string_view::npos) return std::nullopt;
-      const std::string_view l = b.substr(pos, end - pos);
-      pos = end + 1;
-      return l;
-    };
-    const auto first = line();
-    if (!first) throw input_error(path() + ": the header is incomplete");
-    int version = 0;
-    const std::string_view v = first->substr(header_magic.size());
-    if (std::from_chars(v.data(), v.data() + v.size(), version).ec != std::errc()) {
-      throw input_error(path() + ": not a record log (no format version)");
+  }
+
+  void hold(lane& l, const rec& r, record_scan& from) {
+    from.retain(from.current());
+    l.queue.push_back({r, from.current(), &from});
+    if (&from == scan.get()) ++held_count;
+  }
+
+  void drop_front(lane& l) {
+    const held h = l.queue.front();
+    l.queue.pop_front();
+    if (h.from == scan.get()) --held_count;
+    h.from->release(h.b);
+  }
+
+  // Gives stream `s` a scan of its own, going on after the shared scan's last record (or from
+  // the start, for a stream the shared scan never had): the shared scan no longer holds its
+  // records for it.
+  void detach(std::uint16_t s, bool from_start = false) {
+    std::vector<bool> only(lanes.size());
+    only[s] = true;
+    scan_plan p = plan(std::move(only));
+    p.read_ahead = false;
+    if (!from_start && scan && scan->started()) {
+      p.from = std::max(p.from, scan->last_offset());
+      p.skip_through = true;
+      p.after_offset = scan->last_offset();
+      p.after_inner = scan->last_inner();
     }
-    if (version != format_version) {
-      throw input_error(path() + ": format version " + std::to_string(version) +
-                        "; this reader reads version " + std::to_string(format_version));
-    }
+    lanes[s].own = std::make_unique<record_scan>(file, std::move(p));
+  }
+
+  // Puts the next record of a detached stream into its queue; false when it has no more.
+  bool fetch_own(lane& l) {
     for (;;) {
-      const std::size_t line_start = pos;
-      const auto l = line();
-      if (!l) throw input_error(path() + ": the header is incomplete");
-      if (l->starts_with("crc: ")) {
-        char expected[16];
-        std::snprintf(expected, sizeof expected, "%08x", crc32c(b.substr(0, line_start)));
-        if (l->substr(5) != expected) {
-          throw input_error(path() + ": the header is corrupt (its CRC does not match)");
-        }
-        break;
-      }
-      if (l->starts_with("creator: ")) {
-        creator = std::string(l->substr(9));
-      } else if (l->starts_with("stream: ")) {
-        streams.push_back({std::string(l->substr(8)), {}});
-      } else if (l->starts_with("schema: ") && !streams.empty()) {
-        streams.back().schema = std::string(l->substr(8));
-      }
-      // Other lines are for later versions' readers.
-    }
-    first_record = pos;
-  }
-
-  void load_index() {
-    std::uint64_t pos = first_record;
-    bool had_index = false;
-    std::error_code ec;
-    const std::string index_path = path() + ".idx";
-    if (std::filesystem::exists(index_path, ec)) {
-      try {
-        const mapped_file index(index_path);
-        const std::string_view ib = index.bytes();
-        if (ib.starts_with(index_magic)) {
-          had_index = true;
-          for (std::size_t e = index_magic.size(); e + index_entry_bytes <= ib.size();
-               e += index_entry_bytes) {
-            const char* p = ib.data() + e;
-            if (crc32c(p, index_entry_bytes - 4) != get<std::uint32_t>(p + 36)) break;
-            chunk c{get<std::uint64_t>(p), get<std::uint64_t>(p + 8), get<std::int64_t>(p + 16),
-                    get<std::int64_t>(p + 24), get<std::uint32_t>(p + 32)};
-            if (c.offset != pos || c.end <= c.offset || c.end > bytes().size()) break;
-            chunks.push_back(c);
-            pos = c.end;
-          }
-        }
-      } catch (const input_error&) {
-        had_index = false;
-      }
-    }
-    // The rest, by scanning: chunks of the writer's default size, up to the first record that
-    // is not whole and valid.
-    bool scanned = false;
-    chunk c{};
-    parsed r;
-    while (at(pos, r) == check::ok) {
-      std::int64_t latest = r.time;
-      std::uint32_t count = 1;
-      if (r.stream == chunk_stream) {
-        const char* payload = bytes().data() + pos + frame_bytes + body_head;
-        latest = get<std::int64_t>(payload);
-        count = get<std::uint32_t>(payload + 8);
-      }
-      if (c.records == 0) {
-        c.offset = pos;
-        c.min_time = r.time;
-        c.max_time = latest;
-      }
-      c.min_time = std::min(c.min_time, r.time);
-      c.max_time = std::max(c.max_time, latest);
-      c.records += count;
-      pos += frame_bytes + r.body;
-      c.end = pos;
-      scanned = true;
-      if (c.records >= 4096) {
-        chunks.push_back(c);
-        c = chunk{};
-      }
-    }
-    if (c.records > 0) chunks.push_back(c);
-    indexed_end = pos;
-    report->index = !had_index ? index_state::missing
-                    : scanned  ? index_state::partial
-                               : index_state::complete;
-    report->chunks = chunks.size();
-    std::int64_t running = std::numeric_limits<std::int64_t>::min();
-    for (const chunk& k : chunks) {
-      running = std::max(running, k.max_time);
-      prefix_max.push_back(running);
-    }
-  }
-
-  // Where reading starts for `options.start`: the first chunk that may hold a record at or
-  // after it (every earlier record is earlier).
-  std::uint64_t start_offset() const {
-    if (!options.start) return first_record;
-    const std::int64_t t = options.start->time_since_epoch().count();
-    const auto it = std::lower_bound(prefix_max.begin(), prefix_max.end(), t);
-    if (it == prefix_max.end()) return indexed_end;
-    return chunks[static_cast<std::size_t>(it - prefix_max.begin())].offset;
-  }
-};
-
-// One selected stream's records, in file order.
-struct log_cursor {
-  log_file* file;
-  std::uint16_t stream;
-  std::uint64_t pos;
-  bool done = false;
-  parsed head{};
-  std::uint64_t head_offset = 0;
-  std::uint64_t head_inner = 0;  // 1 + its place in a compressed chunk; 0 outside one
-  const char* head_payload = nullptr;
-  // The compressed chunk being read, decompressed.
-  std::string inner{};
-  std::size_t inner_pos = 0;
-  bool in_chunk = false;
-  std::uint64_t chunk_offset = 0;
-
-  // A corrupt record at `offset`: fails the read or is counted, as the policy says.
-  void corrupt(std::uint64_t offset, const std::string& what) {
-    if (file->options.on_corrupt == corrupt_records::fail) {
-      throw input_error(file->path() + ": corrupt record at offset " + std::to_string(offset) +
-                        " (" + what + ")");
-    }
-    if (file->corrupt_seen.insert(offset).second) ++file->report->corrupt_skipped;
-  }
-
-  // Whether a record of this stream at `t` is before the range (skip it) or after (the end).
-  bool before_start(std::int64_t t) const {
-    return file->options.start && t < file->options.start->time_since_epoch().count();
-  }
-  bool after_end(std::int64_t t) const {
-    return file->options.end && t > file->options.end->time_since_epoch().count();
-  }
-
-  // Moves to this stream's next record in range; false at the end.
-  bool next() {
-    while (!done) {
-      if (in_chunk) {
-        if (inner_pos >= inner.size()) {
-          in_chunk = false;
-          continue;
-        }
-        parsed r;
-        if (!file->inner_at(inner, inner_pos, r)) {
-          in_chunk = false;
-          corrupt(chunk_offset, "a bad record inside its compressed chunk");
-          continue;
-        }
-        const std::size_t at = inner_pos;
-        inner_pos += frame_bytes + r.body;
-        if (r.stream != stream || before_start(r.time)) continue;
-        if (after_end(r.time)) {
-          done = true;
-          break;
-        }
-        head = r;
-        head_offset = chunk_offset;
-        head_inner = at + 1;
-        head_payload = inner.data() + at + frame_bytes + body_head;
-        return true;
-      }
-      parsed r;
-      const check c = file->at(pos, r);
-      if (c != check::ok) {
-        if (pos == file->bytes().size()) {
-          done = true;
-          break;
-        }
-        const std::optional<std::uint64_t> next_valid = file->resync(pos + 1);
-        if (!next_valid) {
-          file->report->torn = torn_tail{pos, file->bytes().size() - pos};
-          done = true;
-          break;
-        }
-        const std::uint64_t bad = pos;
-        pos = *next_valid;
-        corrupt(bad, std::string(c == check::bad ? "bad size or CRC" : "cut short") +
-                         "; the next valid record is at offset " + std::to_string(*next_valid));
+      const rec* r = l.own->next();
+      if (r == nullptr) return false;
+      if (r->stream == problem_stream) {
+        on_problem(l.own->problem_of(*r));
         continue;
       }
-      const std::uint64_t offset = pos;
-      pos += frame_bytes + r.body;
-      if (r.stream == chunk_stream) {
-        const char* payload = file->bytes().data() + offset + frame_bytes + body_head;
-        if (before_start(get<std::int64_t>(payload))) continue;  // wholly before the range
-        std::string why;
-        if (!file->decompress(offset, r, inner, why)) {
-          corrupt(offset, "cannot decompress its chunk: " + why);
-          continue;
-        }
-        in_chunk = true;
-        inner_pos = 0;
-        chunk_offset = offset;
-        continue;
-      }
-      if (r.stream != stream || before_start(r.time)) continue;
-      if (after_end(r.time)) {
-        done = true;
-        break;
-      }
-      head = r;
-      head_offset = offset;
-      head_inner = 0;
-      head_payload = file->bytes().data() + offset + frame_bytes + body_head;
+      if (r->time > end) return false;
+      hold(l, *r, *l.own);
       return true;
     }
-    return false;
   }
 };
 
-log_file::~log_file() = default;
+namespace {
+
+bool head_before(const held& a, const held& b) {
+  return std::tie(a.r.time, a.r.offset, a.r.inner) < std::tie(b.r.time, b.r.offset, b.r.inner);
+}
+
+}  // namespace
+
+/// The merge of a reader's streams in (time, record order) from one shared scan.
+///
+/// A record comes straight from the scan when nothing is held and no record the scan yields
+/// later can be earlier (its `rest_min`): in a file in time order, every record. Otherwise
+/// records wait in their stream's queue, and the earliest head goes out once every stream that
+/// could still come before it has a head, or nothing unread can be earlier. Past `max_held`
+/// held records, the streams waited for get scans of their own, which bounds the memory.
+class merged_scan {
+ public:
+  explicit merged_scan(reader_state& state) : m_state(state) {
+    m_waiting = 0;
+    for (const lane& l : m_state.lanes) m_waiting += l.selected ? 1 : 0;
+    m_state.start_shared_scan();
+  }
+
+  const rec* next() {
+    reader_state& st = m_state;
+    if (m_popping) settle();
+    for (;;) {
+      if (!m_heap.empty()) {
+        const held& best = st.lanes[m_heap.front()].queue.front();
+        if (m_waiting == 0 || before_unread(best.r)) {
+          m_popping = true;
+          return &best.r;
+        }
+      } else if (m_waiting == 0) {
+        return nullptr;
+      }
+      const rec* r = st.scan->next();
+      if (r == nullptr) {
+        // Every stream without a head has no more records.
+        for (lane& l : st.lanes) {
+          if (l.selected && !l.own && l.queue.empty()) l.done = true;
+        }
+        m_waiting = 0;
+        continue;
+      }
+      m_bound = r->rest_min;
+      if (r->stream == problem_stream) {
+        st.on_problem(st.scan->problem_of(*r));
+        continue;
+      }
+      lane& l = st.lanes[r->stream];
+      if (l.done || l.own) continue;
+      if (r->time > st.end) {
+        l.done = true;
+        if (l.queue.empty()) --m_waiting;
+        continue;
+      }
+      if (m_heap.empty() && r->time <= r->rest_min) return r;  // nothing unread is earlier
+      st.hold(l, *r, *st.scan);
+      if (l.queue.size() == 1) {
+        --m_waiting;
+        push_heap(r->stream);
+      }
+      if (st.held_count > st.options.max_held && m_waiting > 0) detach_waiting();
+    }
+  }
+
+ private:
+  // The record delivered last leaves its queue now that the next is asked for.
+  void settle() {
+    reader_state& st = m_state;
+    m_popping = false;
+    const std::uint16_t s = m_heap.front();
+    std::pop_heap(m_heap.begin(), m_heap.end(), m_greater);
+    m_heap.pop_back();
+    lane& l = st.lanes[s];
+    st.drop_front(l);
+    if (l.queue.empty() && l.own && !l.done && !st.fetch_own(l)) l.done = true;
+    if (!l.queue.empty()) {
+      push_heap(s);
+    } else if (!l.done) {
+      ++m_waiting;
+    }
+  }
+
+  // Whether `r` comes before every record the shared scan has not yielded yet: those are no
+  // earlier than the bound, and on a tie later in the file than where the scan is (`r` may come
+  // from a detached stream's scan, which runs ahead).
+  bool before_unread(const rec& r) const {
+    if (r.time != m_bound) return r.time < m_bound;
+    const record_scan& scan = *m_state.scan;
+    return std::tie(r.offset, r.inner) <= std::make_tuple(scan.last_offset(), scan.last_inner());
+  }
+
+  void push_heap(std::uint16_t s) {
+    m_heap.push_back(s);
+    std::push_heap(m_heap.begin(), m_heap.end(), m_greater);
+  }
+
+  void detach_waiting() {
+    reader_state& st = m_state;
+    for (std::size_t s = 0; s < st.lanes.size(); ++s) {
+      lane& l = st.lanes[s];
+      if (!l.selected || l.done || l.own || !l.queue.empty()) continue;
+      st.detach(static_cast<std::uint16_t>(s));
+      if (st.fetch_own(l)) {
+        push_heap(static_cast<std::uint16_t>(s));
+      } else {
+        l.done = true;
+      }
+    }
+    m_waiting = 0;
+  }
+
+  struct later {
+    const reader_state* st;
+    bool operator()(std::uint16_t a, std::uint16_t b) const {
+      return head_before(st->lanes[b].queue.front(), st->lanes[a].queue.front());
+    }
+  };
+
+  reader_state& m_state;
+  std::vector<std::uint16_t> m_heap;  // streams with a head, earliest first
+  later m_greater{&m_state};
+  std::size_t m_waiting = 0;  // streams that may still have records but have no head
+  std::int64_t m_bound = std::numeric_limits<std::int64_t>::min();
+  bool m_popping = false;  // the heap's first head was delivered
+};
+
+/// A log_reader's state.
+struct reader_impl {
+  reader_impl(std::string path, log_read_options options)
+      : state(std::move(path), std::move(options)) {}
+  reader_state state;
+  std::unique_ptr<merged_scan> merge;
+};
+
+/// The scan that a log_file's typed sources share: each takes its stream's records from its
+/// queue, or reads the shared scan on, holding the other streams' records for them.
+struct shared_scan {
+  explicit shared_scan(std::string path, log_read_options options)
+      : state(std::move(path), std::move(options)) {}
+
+  std::uint16_t add(std::string_view name) {
+    const std::uint16_t s = state.file->stream_id(name);
+    lane& l = state.lanes[s];
+    if (l.selected) {
+      throw std::logic_error("asp::data::log_file: " + state.file->path + ": stream '" +
+                             std::string(name) + "' already has a source");
+    }
+    l.selected = true;
+    // The shared scan has begun without it: it reads with a scan of its own.
+    if (state.scan) state.detach(s, true);
+    popping.resize(state.lanes.size());
+    return s;
+  }
+
+  bool next(std::uint16_t s, shared_record& out) {
+    reader_state& st = state;
+    lane& l = st.lanes[s];
+    if (popping[s]) {
+      popping[s] = false;
+      st.drop_front(l);
+    }
+    if (l.queue.empty() && l.own && !l.done && !st.fetch_own(l)) l.done = true;
+    if (!l.queue.empty()) {
+      popping[s] = true;
+      return deliver(l.queue.front().r, out);
+    }
+    if (l.done || over) return false;
+    if (!st.scan) st.start_shared_scan();
+    for (;;) {
+      const rec* r = st.scan->next();
+      if (r == nullptr) {
+        over = true;
+        return false;
+      }
+      if (r->stream == problem_stream) {
+        st.on_problem(st.scan->problem_of(*r));
+        continue;
+      }
+      lane& o = st.lanes[r->stream];
+      if (o.done || o.own) continue;
+      if (r->time > st.end) {
+        o.done = true;
+        if (&o == &l) return false;
+        continue;
+      }
+      if (&o == &l) return deliver(*r, out);
+      st.hold(o, *r, *st.scan);
+      if (st.held_count > st.options.max_held) {
+        st.detach(s);
+        if (!st.fetch_own(l)) {
+          l.done = true;
+          return false;
+        }
+        popping[s] = true;
+        return deliver(l.queue.front().r, out);
+      }
+    }
+  }
+
+  bool deliver(const rec& r, shared_record& out) {
+    out = {r.time, std::string_view(r.payload, r.size), r.offset};
+    ++state.report->records;
+    return true;
+  }
+
+  reader_state state;
+  std::vector<bool> popping;  // by stream: its queue's first record was delivered
+  bool over = false;          // the shared scan has ended
+};
+
+std::shared_ptr<shared_scan> open_shared(std::string path, log_read_options options) {
+  return std::make_shared<shared_scan>(std::move(path), std::move(options));
+}
+std::uint16_t shared_add(shared_scan& scan, std::string_view stream) {
+  return scan.add(stream);
+}
+bool shared_next(shared_scan& scan, std::uint16_t stream, shared_record& out) {
+  return scan.next(stream, out);
+}
+const std::string& shared_path(const shared_scan& scan) noexcept {
+  return scan.state.file->path;
+}
+const std::vector<log_stream>& shared_streams(const shared_scan& scan) noexcept {
+  return scan.state.file->streams;
+}
+const std::string& shared_creator(const shared_scan& scan) noexcept {
+  return scan.state.file->creator;
+}
+std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcept {
+  return scan.state.report;
+}
 
 }  // namespace detail
 
 log_reader::log_reader(std::string path, log_read_options options)
-    : m_file(std::make_unique<detail::log_file>(std::move(path))) {
-  detail::log_file& f = *m_file;
-  f.options = std::move(options);
-  f.parse_header();
-  f.load_index();
-  f.selected.assign(f.streams.size(), f.options.streams.empty());
-  for (const std::string& name : f.options.streams) f.selected[stream_id(name)] = true;
+    : m_file(std::make_unique<detail::reader_impl>(std::move(path), std::move(options))) {
+  detail::reader_state& st = m_file->state;
+  for (detail::lane& l : st.lanes) l.selected = st.options.streams.empty();
+  for (const std::string& name : st.options.streams) st.lanes[stream_id(name)].selected = true;
 }
 
 log_reader::log_reader(log_reader&&) noexcept = default;
@@ -714,44 +714,21 @@ log_reader::~log_reader() = default;
 log_reader::iterator log_reader::begin() {
   if (!m_begun) {
     m_begun = true;
-    detail::log_file& f = *m_file;
-    const std::uint64_t from = f.start_offset();
-    for (std::size_t s = 0; s < f.streams.size(); ++s) {
-      if (!f.selected[s]) continue;
-      f.cursors.push_back(std::make_unique<detail::log_cursor>(
-          detail::log_cursor{&f, static_cast<std::uint16_t>(s), from}));
-      f.cursors.back()->next();
-    }
+    m_file->merge = std::make_unique<detail::merged_scan>(m_file->state);
     advance();
   }
   return iterator{this};
 }
 
-// The earliest head among the cursors, ties to the earlier record. The cursor whose head was
-// delivered last moves on only now, when the next record is asked for, so a corrupt record
-// never costs the valid one before it.
 void log_reader::advance() {
-  detail::log_file& f = *m_file;
-  if (f.delivered != nullptr) std::exchange(f.delivered, nullptr)->next();
-  detail::log_cursor* best = nullptr;
-  for (const std::unique_ptr<detail::log_cursor>& cursor : f.cursors) {
-    detail::log_cursor* c = cursor.get();
-    if (c->done) continue;
-    if (best == nullptr || std::tie(c->head.time, c->head_offset, c->head_inner) <
-                               std::tie(best->head.time, best->head_offset, best->head_inner)) {
-      best = c;
-    }
-  }
-  if (best == nullptr) {
+  const detail::rec* r = m_file->merge->next();
+  if (r == nullptr) {
     m_done = true;
     return;
   }
-  m_current.time = time_point{duration{best->head.time}};
-  m_current.value =
-      log_record{best->stream, std::string_view(best->head_payload, best->head.body - body_head),
-                 best->head_offset};
-  ++f.report->records;
-  f.delivered = best;
+  m_current.time = time_point{duration{r->time}};
+  m_current.value = log_record{r->stream, std::string_view(r->payload, r->size), r->offset};
+  ++m_file->state.report->records;
 }
 
 const event<log_record>& log_reader::iterator::operator*() const noexcept {
@@ -768,26 +745,35 @@ bool log_reader::iterator::done() const noexcept {
 }
 
 const std::vector<log_stream>& log_reader::streams() const noexcept {
-  return m_file->streams;
+  return m_file->state.file->streams;
 }
 const std::string& log_reader::creator() const noexcept {
-  return m_file->creator;
+  return m_file->state.file->creator;
 }
 std::uint16_t log_reader::stream_id(std::string_view name) const {
-  const auto& streams = m_file->streams;
-  for (std::size_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].name == name) return static_cast<std::uint16_t>(i);
-  }
-  std::string names;
-  for (const log_stream& s : streams) names += (names.empty() ? "'" : ", '") + s.name + "'";
-  throw input_error(m_file->path() + ": no stream '" + std::string(name) + "' (the file has " +
-                    (names.empty() ? std::string("none") : names) + ")");
+  return m_file->state.file->stream_id(name);
 }
 std::shared_ptr<const log_report> log_reader::report() const noexcept {
-  return m_file->report;
+  return m_file->state.report;
 }
 const std::string& log_reader::path() const noexcept {
-  return m_file->path();
+  return m_file->state.file->path;
+}
+
+log_file::log_file(std::string path, log_read_options options)
+    : m_scan(detail::open_shared(std::move(path), std::move(options))) {}
+
+const std::vector<log_stream>& log_file::streams() const noexcept {
+  return detail::shared_streams(*m_scan);
+}
+const std::string& log_file::creator() const noexcept {
+  return detail::shared_creator(*m_scan);
+}
+std::shared_ptr<const log_report> log_file::report() const noexcept {
+  return detail::shared_report(*m_scan);
+}
+const std::string& log_file::path() const noexcept {
+  return detail::shared_path(*m_scan);
 }
 
 }  // namespace asp::data

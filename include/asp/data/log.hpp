@@ -3,7 +3,7 @@
 // The record log (.asplog): an append-only file of timestamped records from one or more
 // streams, written while a program runs live and read back later as the past.
 //
-// Layout (docs/record-log.md has the details):
+// Layout (docs/record-log.md has the details; src/data/log_format.hpp the constants):
 //   - a text header: "ASPLOG 1", the creator, each stream's name and schema, and a CRC;
 //   - records: u32 body size, u32 CRC-32C of the body, then the body: i64 event time (ns since
 //     the epoch), u16 stream id, payload bytes;
@@ -13,7 +13,6 @@
 //     killed at any moment leaves a file whose complete records all read back.
 
 #include <asp/data/codec.hpp>
-#include <asp/data/mapped_file.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
 #include <asp/time.hpp>
@@ -117,6 +116,13 @@ enum class corrupt_records {
   skip,  ///< skip to the next valid record and count
 };
 
+/// Where a reader reads, checks and decompresses the file.
+enum class read_ahead {
+  automatic,  ///< on a thread of its own for files of 16 MiB or more, on a machine of 2+ cores
+  thread,     ///< always on a thread of its own, a few blocks of about a megabyte ahead
+  none,       ///< on the reading thread, when asked
+};
+
 /// How a log is read.
 struct log_read_options {
   /// Only records at or after `start`, found by binary search in the time index.
@@ -126,6 +132,13 @@ struct log_read_options {
   /// Only these streams, by name (empty: all). An unknown name is an error.
   std::vector<std::string> streams{};
   corrupt_records on_corrupt = corrupt_records::fail;
+  /// Reading, CRC checks and decompression ahead of the consumer, on a second core.
+  read_ahead ahead = read_ahead::automatic;
+  /// How many records one scan may hold for streams whose turn has not come (several streams
+  /// of a file whose times interleave out of file order; the typed sources of a log_file)
+  /// before the stream it waits for gets a scan of its own: bounds the memory whatever the
+  /// file holds. Each held record costs about 60 bytes and keeps its block of the file.
+  std::size_t max_held = std::size_t{1} << 20;
 };
 
 /// How a reader found the time index.
@@ -151,9 +164,8 @@ struct log_report {
 };
 
 /// One record as read: its stream, its payload and its offset in the file (for a record of a
-/// compressed chunk, the chunk's). The payload views the mapped file, valid while the reader
-/// lives — or, in a compressed chunk, the chunk decompressed, valid until the reader moves on
-/// to the next record.
+/// compressed chunk, the chunk's). The payload views the reader's buffer, valid until the
+/// reader moves on to the next record.
 struct log_record {
   std::uint16_t stream = 0;
   std::string_view payload{};
@@ -161,14 +173,33 @@ struct log_record {
 };
 
 namespace detail {
-struct log_file;
-struct log_cursor;
+struct reader_impl;
+struct shared_scan;
+
+/// A record as a log_file's typed source receives it.
+struct shared_record {
+  std::int64_t time = 0;
+  std::string_view payload{};
+  std::uint64_t offset = 0;
+};
+
+std::shared_ptr<shared_scan> open_shared(std::string path, log_read_options options);
+std::uint16_t shared_add(shared_scan& scan, std::string_view stream);
+bool shared_next(shared_scan& scan, std::uint16_t stream, shared_record& out);
+const std::string& shared_path(const shared_scan& scan) noexcept;
+const std::vector<log_stream>& shared_streams(const shared_scan& scan) noexcept;
+const std::string& shared_creator(const shared_scan& scan) noexcept;
+std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcept;
 }  // namespace detail
 
 /// A record log as a past source of `asp::event<log_record>`: the records of the chosen
 /// streams merged in (time, record order), from `start` to `end`. Opening reads the header and
-/// the time index (or rebuilds it); records are read lazily from the mapped file. Errors are
-/// asp::input_error naming the file and the offset.
+/// the time index (or rebuilds it). The records are read in one scan of the file, in file
+/// order, whatever the number of streams: a file in time order streams straight through, and
+/// streams whose times interleave out of file order are merged exactly, in bounded memory
+/// (log_read_options::max_held). Reading, checking and decompressing run ahead on a second
+/// core for large files (log_read_options::ahead). Errors are asp::input_error naming the file
+/// and the offset.
 class log_reader {
  public:
   explicit log_reader(std::string path, log_read_options options = {});
@@ -216,8 +247,116 @@ class log_reader {
   friend class iterator;
   void advance();
 
-  std::unique_ptr<detail::log_file> m_file;
+  std::unique_ptr<detail::reader_impl> m_file;
   event<log_record> m_current{};
+  bool m_begun = false;
+  bool m_done = false;
+};
+
+template <class T>
+class shared_log_source;
+
+/// A record log opened once, handing out a typed past source per stream that all share one
+/// scan of the file: K streams of one file cost one read, one CRC check and one decompression
+/// of each chunk, however the loop interleaves them.
+///
+/// ```cpp
+/// asp::data::log_file day("day.asplog");
+/// asp::run({}, asp::process_stream(on_trade, day.source<trade>("AAPL")),
+///              asp::process_stream(on_quote, day.source<quote>("MSFT")));
+/// ```
+///
+/// Make the sources before the run reads from them: a source made after the shared scan has
+/// begun reads with a scan of its own. While the loop takes one stream's records, the scan
+/// holds the others' (up to log_read_options::max_held records in all; past that, the stream
+/// it reads for gets a scan of its own). Not thread-safe: the sources are read on one thread.
+class log_file {
+ public:
+  /// Opens `path`: reads its header and its time index (or rebuilds it). `options.streams`
+  /// is not used: the sources choose the streams.
+  explicit log_file(std::string path, log_read_options options = {});
+
+  /// A past source of `asp::event<T>` for the stream named `stream`, each payload decoded by
+  /// codec<T>. Throws asp::input_error when the file has no such stream, std::logic_error
+  /// when the stream already has a source.
+  template <class T>
+  shared_log_source<T> source(std::string_view stream) {
+    return shared_log_source<T>(m_scan, detail::shared_add(*m_scan, stream));
+  }
+
+  /// The file's streams, by id.
+  const std::vector<log_stream>& streams() const noexcept;
+  /// The header's creator.
+  const std::string& creator() const noexcept;
+  /// Records delivered to all sources, corrupt records skipped, the torn tail, the index.
+  std::shared_ptr<const log_report> report() const noexcept;
+  const std::string& path() const noexcept;
+
+ private:
+  std::shared_ptr<detail::shared_scan> m_scan;
+};
+
+/// One stream of a log_file as a past source of `asp::event<T>` (see log_file::source).
+template <class T>
+class shared_log_source {
+ public:
+  class iterator {
+   public:
+    using value_type = event<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    const event<T>& operator*() const noexcept { return m_owner->m_current; }
+    iterator& operator++() {
+      m_owner->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.m_owner->done();
+    }
+
+   private:
+    friend class shared_log_source;
+    explicit iterator(shared_log_source* owner) noexcept : m_owner(owner) {}
+    shared_log_source* m_owner = nullptr;
+  };
+
+  /// Reads the first record (once).
+  iterator begin() {
+    if (!m_begun) {
+      m_begun = true;
+      advance();
+    }
+    return iterator{this};
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  /// Whether the stream's last record has been read.
+  bool done() const noexcept { return m_done; }
+
+ private:
+  friend class log_file;
+  shared_log_source(std::shared_ptr<detail::shared_scan> scan, std::uint16_t stream)
+      : m_scan(std::move(scan)), m_stream(stream) {}
+
+  void advance() {
+    detail::shared_record r;
+    if (!detail::shared_next(*m_scan, m_stream, r)) {
+      m_done = true;
+      return;
+    }
+    try {
+      m_current = event<T>{time_point{duration{r.time}}, codec<T>::decode(r.payload)};
+    } catch (const std::exception& e) {
+      throw input_error(detail::shared_path(*m_scan) + ": record at offset " +
+                        std::to_string(r.offset) + " of stream '" +
+                        detail::shared_streams(*m_scan)[m_stream].name +
+                        "': cannot decode: " + e.what());
+    }
+  }
+
+  std::shared_ptr<detail::shared_scan> m_scan;
+  std::uint16_t m_stream;
+  event<T> m_current{};
   bool m_begun = false;
   bool m_done = false;
 };

@@ -1,0 +1,58 @@
+#pragma once
+
+// The record log's layout (docs/record-log.md), shared by the writer (log.cpp) and the
+// readers (log_scan.cpp, log.cpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace asp::data::detail {
+
+constexpr std::string_view header_magic = "ASPLOG ";
+constexpr int format_version = 1;
+constexpr std::size_t frame_bytes = 8;  // u32 body size, u32 CRC-32C of the body
+constexpr std::size_t body_head = 10;   // i64 time, u16 stream
+constexpr std::uint32_t max_body = std::uint32_t{1} << 30;
+
+// A compressed chunk is one record of this stream id (no stream has it: there are at most
+// 65535 streams, ids 0 to 65534). Its payload: i64 latest time, u32 record count, u32
+// uncompressed size, then a zstd frame of the chunk's records, framed as in the file. Its time
+// field is the chunk's earliest time.
+constexpr std::uint16_t chunk_stream = 0xFFFF;
+constexpr std::size_t chunk_head = 16;
+// The records inside a compressed chunk carry their CRC xor this mask, so that where zstd
+// stores them verbatim they never pass for records of the file (when a reader looks for the
+// next valid record after a bad one).
+constexpr std::uint32_t inner_crc_mask = 0xA282EAD8u;
+
+constexpr std::string_view index_magic = "ASPIDX1\n";
+// u64 offset, u64 end, i64 min, i64 max, u32 n, u32 crc
+constexpr std::size_t index_entry_bytes = 40;
+
+template <class T>
+void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <class T>
+T get(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+/// A chunk of records, as the time index describes it.
+struct chunk {
+  std::uint64_t offset = 0;
+  std::uint64_t end = 0;
+  std::int64_t min_time = 0;
+  std::int64_t max_time = 0;
+  std::uint32_t records = 0;
+};
+
+}  // namespace asp::data::detail

@@ -1,0 +1,614 @@
+#include "log_scan.hpp"
+
+#include <asp/data/crc32c.hpp>
+#include <asp/error.hpp>
+
+#include <zstd.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <utility>
+
+namespace asp::data::detail {
+
+namespace {
+
+constexpr std::size_t piece_bytes = std::size_t{1} << 20;  // what a block reads, about
+constexpr std::size_t blocks_ahead = 4;                    // made and not yet taken
+constexpr std::int64_t no_earlier = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t unknown = std::numeric_limits<std::int64_t>::min();
+
+enum class check { ok, incomplete, bad };
+
+struct parsed {
+  std::uint32_t body = 0;
+  std::int64_t time = 0;
+  std::uint16_t stream = 0;
+};
+
+// The frame at the start of `p` (`n` bytes available): whole, checksummed, of a known stream.
+check frame_at(const char* p, std::size_t n, std::uint32_t mask, std::size_t streams,
+               bool chunks_allowed, parsed& out) {
+  if (n < frame_bytes) return check::incomplete;
+  const auto body = get<std::uint32_t>(p);
+  if (body < body_head || body > max_body) return check::bad;
+  if (n < frame_bytes + body) return check::incomplete;
+  const auto stream = get<std::uint16_t>(p + frame_bytes + 8);
+  if (stream == chunk_stream) {
+    if (!chunks_allowed || body < body_head + chunk_head) return check::bad;
+  } else if (stream >= streams) {
+    return check::bad;
+  }
+  if ((crc32c(p + frame_bytes, body) ^ mask) != get<std::uint32_t>(p + 4)) return check::bad;
+  out = {body, get<std::int64_t>(p + frame_bytes), stream};
+  return check::ok;
+}
+
+// A window of the file read with pread, for the scans that look at records one at a time
+// (rebuilding the index, looking for the next valid record).
+struct file_window {
+  const log_layout& file;
+  std::string buffer{};
+  std::uint64_t base = 0;
+
+  // The bytes [offset, offset + n), read if not at hand; fewer at the end of the file.
+  std::string_view at(std::uint64_t offset, std::size_t n) {
+    if (offset < base || offset + n > base + buffer.size()) {
+      buffer.resize(std::max(n, piece_bytes));
+      buffer.resize(file.read(offset, buffer.data(), buffer.size()));
+      base = offset;
+    }
+    const std::size_t from = static_cast<std::size_t>(offset - base);
+    return std::string_view(buffer).substr(from, std::min(n, buffer.size() - from));
+  }
+
+  check record(std::uint64_t offset, parsed& out) {
+    std::string_view head = at(offset, frame_bytes + body_head);
+    if (head.size() < frame_bytes) return check::incomplete;
+    const auto body = get<std::uint32_t>(head.data());
+    if (body < body_head || body > max_body) return check::bad;
+    if (offset + frame_bytes + body > file.size) return check::incomplete;
+    // The stream id before the CRC: most candidates of a search fail there, cheaply.
+    if (head.size() >= frame_bytes + body_head) {
+      const auto stream = get<std::uint16_t>(head.data() + frame_bytes + 8);
+      if (stream != chunk_stream && stream >= file.streams.size()) return check::bad;
+    }
+    const std::string_view whole = at(offset, frame_bytes + body);
+    return frame_at(whole.data(), whole.size(), 0, file.streams.size(), true, out);
+  }
+};
+
+[[noreturn]] void cannot_open(const std::string& path, int error) {
+  throw input_error("cannot open " + path + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The file
+
+log_layout::~log_layout() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::size_t log_layout::read(std::uint64_t offset, char* into, std::size_t n) const {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, into + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw input_error(path + ": cannot read at offset " + std::to_string(offset + got) + ": " +
+                        std::strerror(errno));
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
+std::optional<std::uint64_t> log_layout::resync(std::uint64_t from) const {
+  file_window window{*this};
+  parsed ignored;
+  for (std::uint64_t p = from; p + frame_bytes + body_head <= size; ++p) {
+    // Nothing to read here: the file ends (or shrank) before its size at opening.
+    if (window.at(p, frame_bytes + body_head).size() < frame_bytes + body_head) break;
+    if (window.record(p, ignored) == check::ok) return p;
+  }
+  return std::nullopt;
+}
+
+std::int64_t log_layout::earliest_from(std::uint64_t offset) const {
+  if (offset >= size) return no_earlier;
+  if (offset >= indexed_end) return unknown;
+  const auto it = std::upper_bound(chunks.begin(), chunks.end(), offset,
+                                   [](std::uint64_t o, const chunk& c) { return o < c.end; });
+  return suffix_min[static_cast<std::size_t>(it - chunks.begin())];
+}
+
+std::uint64_t log_layout::start_offset(std::optional<std::int64_t> start) const {
+  if (!start) return first_record;
+  const auto it = std::lower_bound(prefix_max.begin(), prefix_max.end(), *start);
+  if (it == prefix_max.end()) return indexed_end;
+  return chunks[static_cast<std::size_t>(it - prefix_max.begin())].offset;
+}
+
+std::uint16_t log_layout::stream_id(std::string_view name) const {
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].name == name) return static_cast<std::uint16_t>(i);
+  }
+  std::string names;
+  for (const log_stream& s : streams) names += (names.empty() ? "'" : ", '") + s.name + "'";
+  throw input_error(path + ": no stream '" + std::string(name) + "' (the file has " +
+                    (names.empty() ? std::string("none") : names) + ")");
+}
+
+std::shared_ptr<const log_layout> log_layout::open(std::string path) {
+  auto f = std::make_shared<log_layout>();
+  log_layout& l = *f;
+  l.path = std::move(path);
+  l.fd = ::open(l.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (l.fd < 0) cannot_open(l.path, errno);
+  struct stat info {};
+  if (::fstat(l.fd, &info) != 0) cannot_open(l.path, errno);
+  if (S_ISDIR(info.st_mode)) throw input_error("cannot open " + l.path + ": it is a directory");
+  l.size = static_cast<std::uint64_t>(info.st_size);
+  ::posix_fadvise(l.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  // The header: read until its CRC line.
+  std::string b;
+  std::size_t want = 4096;
+  std::size_t pos = 0;
+  auto line = [&]() -> std::optional<std::string_view> {
+    for (;;) {
+      const std::size_t end = b.find('\n', pos);
+      if (end != std::string::npos) {
+        const std::string_view text = std::string_view(b).substr(pos, end - pos);
+        pos = end + 1;
+        return text;
+      }
+      if (b.size() >= l.size) return std::nullopt;
+      want = std::min<std::uint64_t>(l.size, std::max(want * 2, b.size() + 4096));
+      b.resize(want);
+      b.resize(l.read(0, b.data(), b.size()));
+    }
+  };
+  b.resize(std::min<std::uint64_t>(want, l.size));
+  b.resize(l.read(0, b.data(), b.size()));
+  if (!std::string_view(b).starts_with(header_magic)) {
+    throw input_error(l.path + ": not a record log (it does not start with 'ASPLOG')");
+  }
+  const auto first = line();
+  if (!first) throw input_error(l.path + ": the header is incomplete");
+  int version = 0;
+  const std::string_view v = first->substr(header_magic.size());
+  if (std::from_chars(v.data(), v.data() + v.size(), version).ec != std::errc()) {
+    throw input_error(l.path + ": not a record log (no format version)");
+  }
+  if (version != format_version) {
+    throw input_error(l.path + ": format version " + std::to_string(version) +
+                      "; this reader reads version " + std::to_string(format_version));
+  }
+  for (;;) {
+    const std::size_t line_start = pos;
+    const auto text = line();
+    if (!text) throw input_error(l.path + ": the header is incomplete");
+    if (text->starts_with("crc: ")) {
+      char expected[16];
+      std::snprintf(expected, sizeof expected, "%08x",
+                    crc32c(std::string_view(b).substr(0, line_start)));
+      if (text->substr(5) != expected) {
+        throw input_error(l.path + ": the header is corrupt (its CRC does not match)");
+      }
+      break;
+    }
+    if (text->starts_with("creator: ")) {
+      l.creator = std::string(text->substr(9));
+    } else if (text->starts_with("stream: ")) {
+      l.streams.push_back({std::string(text->substr(8)), {}});
+    } else if (text->starts_with("schema: ") && !l.streams.empty()) {
+      l.streams.back().schema = std::string(text->substr(8));
+    }
+    // Other lines are for later versions' readers.
+  }
+  l.first_record = pos;
+
+  // The index: its entries while each is whole, checksummed and follows the previous one.
+  std::uint64_t at = l.first_record;
+  bool had_index = false;
+  const std::string index_path = l.path + ".idx";
+  if (const int ifd = ::open(index_path.c_str(), O_RDONLY | O_CLOEXEC); ifd >= 0) {
+    std::string ib;
+    char piece[65536];
+    for (;;) {
+      const ssize_t n = ::read(ifd, piece, sizeof piece);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      ib.append(piece, static_cast<std::size_t>(n));
+    }
+    ::close(ifd);
+    if (std::string_view(ib).starts_with(index_magic)) {
+      had_index = true;
+      for (std::size_t e = index_magic.size(); e + index_entry_bytes <= ib.size();
+           e += index_entry_bytes) {
+        const char* p = ib.data() + e;
+        if (crc32c(p, index_entry_bytes - 4) != get<std::uint32_t>(p + 36)) break;
+        const chunk c{get<std::uint64_t>(p), get<std::uint64_t>(p + 8), get<std::int64_t>(p + 16),
+                      get<std::int64_t>(p + 24), get<std::uint32_t>(p + 32)};
+        if (c.offset != at || c.end <= c.offset || c.end > l.size || c.min_time > c.max_time) {
+          break;
+        }
+        l.chunks.push_back(c);
+        at = c.end;
+      }
+    }
+  }
+  // The rest, by scanning: chunks of the writer's default size, up to the first record that
+  // is not whole and valid.
+  bool scanned = false;
+  chunk c{};
+  parsed r;
+  file_window window{l};
+  while (window.record(at, r) == check::ok) {
+    std::int64_t latest = r.time;
+    std::uint32_t count = 1;
+    if (r.stream == chunk_stream) {
+      const std::string_view payload = window.at(at + frame_bytes + body_head, chunk_head);
+      latest = std::max(r.time, get<std::int64_t>(payload.data()));
+      count = get<std::uint32_t>(payload.data() + 8);
+    }
+    if (c.records == 0) {
+      c.offset = at;
+      c.min_time = r.time;
+      c.max_time = latest;
+    }
+    c.min_time = std::min(c.min_time, r.time);
+    c.max_time = std::max(c.max_time, latest);
+    c.records += count;
+    at += frame_bytes + r.body;
+    c.end = at;
+    scanned = true;
+    if (c.records >= 4096) {
+      l.chunks.push_back(c);
+      c = chunk{};
+    }
+  }
+  if (c.records > 0) l.chunks.push_back(c);
+  l.indexed_end = at;
+  l.index = !had_index ? index_state::missing
+            : scanned  ? index_state::partial
+                       : index_state::complete;
+  std::int64_t running = std::numeric_limits<std::int64_t>::min();
+  for (const chunk& k : l.chunks) {
+    running = std::max(running, k.max_time);
+    l.prefix_max.push_back(running);
+  }
+  l.suffix_min.assign(l.chunks.size() + 1, l.indexed_end >= l.size ? no_earlier : unknown);
+  for (std::size_t k = l.chunks.size(); k-- > 0;) {
+    l.suffix_min[k] = std::min(l.suffix_min[k + 1], l.chunks[k].min_time);
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Making blocks
+
+struct block_maker::state {
+  std::shared_ptr<const log_layout> file;
+  scan_plan plan;
+  std::uint64_t pos = 0;
+  bool done = false;
+  std::size_t chunk = 0;  // the index chunk that holds `pos`, or the first after it
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
+
+  bool selected(std::uint16_t stream, std::int64_t t) const {
+    return stream < plan.streams.size() && plan.streams[stream] && !(plan.start && t < *plan.start);
+  }
+  bool already_yielded(std::uint64_t offset, std::uint32_t inner) const {
+    return plan.skip_through && (offset < plan.after_offset ||
+                                 (offset == plan.after_offset && inner <= plan.after_inner));
+  }
+
+  void add_problem(block& b, problem p, std::uint64_t offset) {
+    rec r;
+    r.stream = problem_stream;
+    r.offset = offset;
+    r.size = static_cast<std::uint32_t>(b.problems.size());
+    b.problems.push_back(std::move(p));
+    b.recs.push_back(r);
+  }
+
+  // The index promised that no record of this chunk is earlier than its earliest time: the
+  // merge relies on it, so a record that breaks the promise stops the scan.
+  bool index_holds(block& b, std::uint64_t offset, std::int64_t t) {
+    const std::vector<detail::chunk>& chunks = file->chunks;
+    while (chunk < chunks.size() && chunks[chunk].end <= offset) ++chunk;
+    if (chunk == chunks.size() || chunks[chunk].offset > offset || t >= chunks[chunk].min_time) {
+      return true;
+    }
+    add_problem(b,
+                {problem::kind::fatal, offset, 0,
+                 file->path + ": its time index is wrong: the chunk at offset " +
+                     std::to_string(chunks[chunk].offset) + " starts at " +
+                     asp::to_string(time_point{duration{chunks[chunk].min_time}}) +
+                     ", but its record at offset " + std::to_string(offset) + " is at " +
+                     asp::to_string(time_point{duration{t}})},
+                offset);
+    done = true;
+    return false;
+  }
+
+  void add_record(block& b, const parsed& r, const char* payload, std::uint64_t offset,
+                  std::uint32_t inner) {
+    rec out;
+    out.time = r.time;
+    out.payload = payload;
+    out.offset = offset;
+    out.size = r.body - static_cast<std::uint32_t>(body_head);
+    out.inner = inner;
+    out.stream = r.stream;
+    b.recs.push_back(out);
+  }
+
+  // The records of the compressed chunk at `offset` whose frame is at `p`.
+  bool add_chunk(block& b, const char* p, const parsed& r, std::uint64_t offset) {
+    const char* payload = p + frame_bytes + body_head;
+    if (plan.start && get<std::int64_t>(payload) < *plan.start) return true;  // wholly before
+    if (plan.skip_through && offset < plan.after_offset) return true;
+    const auto raw = get<std::uint32_t>(payload + 12);
+    const char* frame = payload + chunk_head;
+    const std::size_t frame_size = r.body - body_head - chunk_head;
+    // The size the chunk claims is checked against the zstd frame's own before anything is
+    // allocated for it.
+    const unsigned long long content = ZSTD_getFrameContentSize(frame, frame_size);
+    if (content == ZSTD_CONTENTSIZE_ERROR ||
+        (content != ZSTD_CONTENTSIZE_UNKNOWN && content != raw) || raw > max_body) {
+      add_problem(
+          b,
+          {problem::kind::corrupt, offset, 0,
+           "cannot decompress its chunk: it claims " + std::to_string(raw) + " bytes, its frame " +
+               (content == ZSTD_CONTENTSIZE_ERROR ? std::string("is not zstd")
+                                                  : std::to_string(content) + " bytes")},
+          offset);
+      return true;
+    }
+    if (b.inflated.size() <= b.inflated_used) b.inflated.emplace_back();
+    std::string& out = b.inflated[b.inflated_used++];
+    out.resize(raw);
+    if (!dctx) dctx.reset(ZSTD_createDCtx());
+    const std::size_t n =
+        ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), frame, frame_size);
+    if (ZSTD_isError(n) != 0 || n != raw) {
+      const std::string why = ZSTD_isError(n) != 0 ? std::string(ZSTD_getErrorName(n))
+                                                   : "it holds " + std::to_string(n) +
+                                                         " bytes, not " + std::to_string(raw);
+      add_problem(b, {problem::kind::corrupt, offset, 0, "cannot decompress its chunk: " + why},
+                  offset);
+      return true;
+    }
+    for (std::size_t q = 0; q < out.size();) {
+      parsed inner;
+      if (frame_at(out.data() + q, out.size() - q, inner_crc_mask, file->streams.size(), false,
+                   inner) != check::ok) {
+        add_problem(b,
+                    {problem::kind::corrupt, offset, 0, "a bad record inside its compressed chunk"},
+                    offset);
+        break;
+      }
+      const auto place = static_cast<std::uint32_t>(q + 1);
+      if (selected(inner.stream, inner.time) && !already_yielded(offset, place)) {
+        if (!index_holds(b, offset, inner.time)) return false;
+        add_record(b, inner, out.data() + q + frame_bytes + body_head, offset, place);
+      }
+      q += frame_bytes + inner.body;
+    }
+    return true;
+  }
+
+  // A record at `offset` that is bad or cut short: where the scan goes on, or a torn tail.
+  void bad_record(block& b, std::uint64_t offset, check c) {
+    const std::optional<std::uint64_t> next_valid = file->resync(offset + 1);
+    if (!next_valid) {
+      add_problem(b, {problem::kind::torn, offset, file->size - offset, {}}, offset);
+      done = true;
+      return;
+    }
+    add_problem(b,
+                {problem::kind::corrupt, offset, 0,
+                 std::string(c == check::bad ? "bad size or CRC" : "cut short") +
+                     "; the next valid record is at offset " + std::to_string(*next_valid)},
+                offset);
+    pos = *next_valid;
+  }
+
+  void make(block& b) {
+    b.recs.clear();
+    b.problems.clear();
+    b.inflated_used = 0;
+    b.last = false;
+    if (!done && pos >= file->size) done = true;
+    if (done) {
+      b.last = true;
+      return;
+    }
+    // The piece: whole chunks of the index, about a megabyte of them, or a megabyte past it.
+    const std::vector<detail::chunk>& chunks = file->chunks;
+    std::uint64_t end = 0;
+    if (pos < file->indexed_end) {
+      auto k = static_cast<std::size_t>(
+          std::upper_bound(chunks.begin(), chunks.end(), pos,
+                           [](std::uint64_t o, const detail::chunk& c) { return o < c.end; }) -
+          chunks.begin());
+      end = chunks[k].end;
+      while (++k < chunks.size() && end - pos < piece_bytes) end = chunks[k].end;
+    } else {
+      end = std::min<std::uint64_t>(file->size, pos + piece_bytes);
+    }
+    const std::uint64_t base = pos;
+    b.bytes.resize(static_cast<std::size_t>(end - base));
+    b.bytes.resize(file->read(base, b.bytes.data(), b.bytes.size()));
+    std::size_t p = 0;
+    for (;;) {
+      const std::uint64_t offset = base + p;
+      if (offset >= file->size) {
+        pos = offset;
+        done = true;
+        break;
+      }
+      std::size_t have = b.bytes.size() - p;
+      if (have < frame_bytes && offset + frame_bytes <= file->size && p > 0) {
+        pos = offset;  // the next piece starts with this record
+        break;
+      }
+      parsed r;
+      check c = check::incomplete;
+      if (have >= frame_bytes) {
+        const auto body = get<std::uint32_t>(b.bytes.data() + p);
+        const std::uint64_t whole = frame_bytes + std::uint64_t{body};
+        if (body >= body_head && body <= max_body && have < whole && offset + whole <= file->size) {
+          if (p > 0) {
+            pos = offset;  // the next piece starts with this record
+            break;
+          }
+          // A record longer than a piece: read it whole.
+          b.bytes.resize(static_cast<std::size_t>(whole));
+          b.bytes.resize(file->read(base, b.bytes.data(), b.bytes.size()));
+          have = b.bytes.size();
+        }
+        c = frame_at(b.bytes.data() + p, have, 0, file->streams.size(), true, r);
+      }
+      if (c != check::ok) {
+        bad_record(b, offset, c);
+        break;
+      }
+      const char* frame = b.bytes.data() + p;
+      if (r.stream == chunk_stream) {
+        if (!add_chunk(b, frame, r, offset)) break;
+      } else if (selected(r.stream, r.time) && !already_yielded(offset, 0)) {
+        if (!index_holds(b, offset, r.time)) break;
+        add_record(b, r, frame + frame_bytes + body_head, offset, 0);
+      }
+      p += frame_bytes + r.body;
+    }
+    if (done) b.last = true;
+    // Every record's bound: the earliest of what follows it in this block and after it.
+    std::int64_t running = done ? no_earlier : file->earliest_from(pos);
+    for (std::size_t i = b.recs.size(); i-- > 0;) {
+      rec& r = b.recs[i];
+      r.rest_min = running;
+      if (r.stream != problem_stream) running = std::min(running, r.time);
+    }
+  }
+};
+
+block_maker::block_maker(std::shared_ptr<const log_layout> layout, scan_plan plan)
+    : m_state(std::make_unique<state>()) {
+  m_state->file = std::move(layout);
+  m_state->plan = std::move(plan);
+  m_state->pos = m_state->plan.from;
+}
+block_maker::block_maker(block_maker&&) noexcept = default;
+block_maker::~block_maker() = default;
+
+void block_maker::make(block& b) {
+  m_state->make(b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks, ahead or on demand
+
+block_stream::block_stream(std::shared_ptr<const log_layout> layout, scan_plan plan)
+    : m_maker(std::move(layout), plan), m_threaded(plan.read_ahead) {
+  if (m_threaded) m_thread = std::thread([this] { produce(); });
+}
+
+block_stream::~block_stream() {
+  if (m_thread.joinable()) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_room_cv.notify_all();
+    m_thread.join();
+  }
+}
+
+void block_stream::produce() {
+  for (;;) {
+    block* b = nullptr;
+    {
+      std::unique_lock lock(m_mutex);
+      m_room_cv.wait(lock, [&] { return m_stop || m_ready.size() < blocks_ahead; });
+      if (m_stop) return;
+      if (!m_free.empty()) {
+        b = m_free.back();
+        m_free.pop_back();
+      } else {
+        m_all.push_back(std::make_unique<block>());
+        b = m_all.back().get();
+      }
+    }
+    try {
+      m_maker.make(*b);
+    } catch (const std::exception& e) {
+      b->recs.clear();
+      b->problems.clear();
+      rec r;
+      r.stream = problem_stream;
+      b->problems.push_back({problem::kind::fatal, 0, 0, e.what()});
+      b->recs.push_back(r);
+      b->last = true;
+    }
+    const bool last = b->last;
+    {
+      std::lock_guard lock(m_mutex);
+      m_ready.push_back(b);
+    }
+    m_ready_cv.notify_one();
+    if (last) return;
+  }
+}
+
+block* block_stream::next() {
+  if (m_ended) return nullptr;
+  block* b = nullptr;
+  if (m_threaded) {
+    std::unique_lock lock(m_mutex);
+    m_ready_cv.wait(lock, [&] { return !m_ready.empty(); });
+    b = m_ready.front();
+    m_ready.pop_front();
+    lock.unlock();
+    m_room_cv.notify_one();
+  } else {
+    if (!m_free.empty()) {
+      b = m_free.back();
+      m_free.pop_back();
+    } else {
+      m_all.push_back(std::make_unique<block>());
+      b = m_all.back().get();
+    }
+    m_maker.make(*b);
+  }
+  if (b->last) m_ended = true;
+  b->refs = 1;
+  return b;
+}
+
+void block_stream::release(block* b) {
+  if (--b->refs != 0) return;
+  if (m_threaded) {
+    std::lock_guard lock(m_mutex);
+    m_free.push_back(b);
+  } else {
+    m_free.push_back(b);
+  }
+}
+
+}  // namespace asp::data::detail

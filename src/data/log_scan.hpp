@@ -1,0 +1,218 @@
+#pragma once
+
+// One pass over a record log, in file order: the part of reading that every reader shares.
+//
+// A scan reads the file in pieces of about a megabyte (whole chunks of the time index where
+// there is one) with pread into reused buffers, checks every record's CRC, decompresses
+// compressed chunks, and lists the records of the selected streams in a block. With read-ahead
+// it does all of that on a thread of its own, a few blocks ahead of the loop's thread, which
+// then only merges, decodes and calls back. Every record carries a lower bound on the time of
+// every record the scan yields after it (from the rest of its block and the index's earliest
+// times), which is what lets one scan feed a time-ordered merge of many streams exactly.
+
+#include <asp/data/log.hpp>
+
+#include "log_format.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace asp::data::detail {
+
+/// An open record log: its header and time index, read once when it is opened, and the
+/// descriptor that scans read with pread. Read-only after opening; shared by every scan of the
+/// file (a reader's, typed sources', a read-ahead thread's).
+struct log_layout {
+  log_layout() = default;
+  log_layout(const log_layout&) = delete;
+  log_layout& operator=(const log_layout&) = delete;
+  ~log_layout();
+
+  /// Opens `path`, reads its header and its index (or rebuilds the index by scanning).
+  static std::shared_ptr<const log_layout> open(std::string path);
+
+  /// The id of the stream named `name`; throws asp::input_error naming the file's streams.
+  std::uint16_t stream_id(std::string_view name) const;
+  /// Where reading starts for `start`: the first chunk that may hold a record at or after it.
+  std::uint64_t start_offset(std::optional<std::int64_t> start) const;
+  /// Reads up to `n` bytes at `offset`; returns how many it read (fewer at the end of the file,
+  /// and where the file shrank). Throws asp::input_error on an I/O error.
+  std::size_t read(std::uint64_t offset, char* into, std::size_t n) const;
+  /// The first offset at or after `from` where a whole, valid record starts.
+  std::optional<std::uint64_t> resync(std::uint64_t from) const;
+  /// A lower bound on the time of every record at or after `offset`, a record boundary.
+  std::int64_t earliest_from(std::uint64_t offset) const;
+
+  std::string path;
+  int fd = -1;
+  std::uint64_t size = 0;
+  std::string creator;
+  std::vector<log_stream> streams;
+  std::uint64_t first_record = 0;
+  std::vector<chunk> chunks;
+  std::vector<std::int64_t> prefix_max;  // the running maximum of the chunks' latest times
+  std::vector<std::int64_t> suffix_min;  // the earliest time from chunk k on (one entry more)
+  std::uint64_t indexed_end = 0;         // where the index (read or rebuilt) stops
+  index_state index = index_state::complete;
+};
+
+/// A record as a scan yields it, or a problem found on the way (stream == problem_stream).
+struct rec {
+  std::int64_t time = 0;
+  std::int64_t rest_min = 0;  // no record the scan yields after this one is earlier
+  const char* payload = nullptr;
+  std::uint64_t offset = 0;  // in the file; a compressed chunk's for the records in it
+  std::uint32_t size = 0;    // payload bytes; for a problem, its place in block::problems
+  std::uint32_t inner = 0;   // 1 + the record's place in its compressed chunk; 0 outside one
+  std::uint16_t stream = 0;
+};
+constexpr std::uint16_t problem_stream = 0xFFFF;
+
+/// What a scan found that is not a record.
+struct problem {
+  enum class kind {
+    corrupt,  ///< a bad record in the middle: `detail` says what, and where the scan goes on
+    torn,     ///< a torn tail: the scan ends
+    fatal,    ///< the file cannot be read on (an I/O error, an index that lies): `detail` says
+  };
+  kind what = kind::corrupt;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;  // torn: from `offset` to the end of the file
+  std::string detail;
+};
+
+/// A piece of the file, scanned: its bytes, its decompressed chunks and its records.
+struct block {
+  std::string bytes;
+  std::vector<std::string> inflated;
+  std::size_t inflated_used = 0;
+  std::vector<rec> recs;
+  std::vector<problem> problems;
+  bool last = false;       // nothing follows it
+  std::uint32_t refs = 0;  // on the consumer's side: the scan and every retained record
+};
+
+/// Which records a scan yields, and from where.
+struct scan_plan {
+  std::vector<bool> streams;            // by id: selected
+  std::optional<std::int64_t> start{};  // records before it are skipped
+  std::uint64_t from = 0;               // the offset to start at
+  // Records at or before this position were yielded by another scan (a stream detached from
+  // a shared scan goes on with a scan of its own after the shared one's last record).
+  std::uint64_t after_offset = 0;
+  std::uint32_t after_inner = 0;
+  bool skip_through = false;
+  bool read_ahead = false;  // on a thread of its own
+};
+
+/// Makes blocks: reads, checks, decompresses and lists (on whichever thread calls it).
+class block_maker {
+ public:
+  block_maker(std::shared_ptr<const log_layout> layout, scan_plan plan);
+  block_maker(block_maker&&) noexcept;
+  ~block_maker();
+  /// Fills `b` with the next piece of the file; sets b.last when nothing follows it.
+  void make(block& b);
+
+ private:
+  struct state;
+  std::unique_ptr<state> m_state;
+};
+
+/// Blocks in file order, made on a read-ahead thread (a few blocks ahead) or on demand.
+class block_stream {
+ public:
+  block_stream(std::shared_ptr<const log_layout> layout, scan_plan plan);
+  block_stream(const block_stream&) = delete;
+  block_stream& operator=(const block_stream&) = delete;
+  ~block_stream();
+
+  /// The next block, held once (refs = 1); nullptr after the last.
+  block* next();
+  /// Drops one hold on `b`; the last makes it free for reuse.
+  void release(block* b);
+
+ private:
+  void produce();
+
+  block_maker m_maker;
+  bool m_threaded;
+  bool m_ended = false;
+  std::vector<std::unique_ptr<block>> m_all;  // every block made, owned here
+  std::mutex m_mutex;
+  std::condition_variable m_ready_cv;
+  std::condition_variable m_room_cv;
+  std::deque<block*> m_ready;
+  std::vector<block*> m_free;
+  bool m_stop = false;
+  std::thread m_thread;
+};
+
+/// The records and problems of one scan, in file order.
+class record_scan {
+ public:
+  record_scan(std::shared_ptr<const log_layout> layout, scan_plan plan)
+      : m_blocks(std::move(layout), std::move(plan)) {}
+  record_scan(const record_scan&) = delete;
+  record_scan& operator=(const record_scan&) = delete;
+  ~record_scan() {
+    if (m_block != nullptr) m_blocks.release(m_block);
+  }
+
+  /// The next record or problem, nullptr at the end. Valid while its block is held: until the
+  /// next call, or longer with retain().
+  const rec* next() {
+    for (;;) {
+      if (m_block != nullptr) {
+        if (m_i < m_block->recs.size()) {
+          const rec* r = &m_block->recs[m_i++];
+          m_last_offset = r->offset;
+          m_last_inner = r->inner;
+          m_any = true;
+          return r;
+        }
+        const bool last = m_block->last;
+        m_blocks.release(std::exchange(m_block, nullptr));
+        if (last) m_ended = true;
+      }
+      if (m_ended) return nullptr;
+      m_block = m_blocks.next();
+      if (m_block == nullptr) {
+        m_ended = true;
+        return nullptr;
+      }
+      m_i = 0;
+    }
+  }
+
+  /// The block of the record next() returned last; hold it while the record is kept.
+  block* current() const noexcept { return m_block; }
+  /// The problem a problem record stands for.
+  const problem& problem_of(const rec& r) const { return m_block->problems[r.size]; }
+  void retain(block* b) noexcept { ++b->refs; }
+  void release(block* b) { m_blocks.release(b); }
+  /// Where the scan is: the file position of the last record or problem it returned.
+  bool started() const noexcept { return m_any; }
+  std::uint64_t last_offset() const noexcept { return m_last_offset; }
+  std::uint32_t last_inner() const noexcept { return m_last_inner; }
+  bool ended() const noexcept { return m_ended; }
+
+ private:
+  block_stream m_blocks;
+  block* m_block = nullptr;
+  std::size_t m_i = 0;
+  std::uint64_t m_last_offset = 0;
+  std::uint32_t m_last_inner = 0;
+  bool m_any = false;
+  bool m_ended = false;
+};
+
+}  // namespace asp::data::detail
