@@ -350,7 +350,8 @@ struct lane {
   std::deque<held> queue;
   std::unique_ptr<record_scan> own;  // detached from the shared scan: a scan of its own
   bool selected = false;
-  bool done = false;  // past its end time, or its records are over
+  bool passed = false;  // the shared scan went past a record of it while it was not selected
+  bool done = false;    // past its end time, or its records are over
 };
 
 }  // namespace
@@ -366,6 +367,9 @@ struct reader_state {
   std::vector<lane> lanes;
   std::unique_ptr<record_scan> scan;
   std::size_t held_count = 0;  // records held in lanes' queues from the shared scan
+  // The shared scan yields every stream, and the lanes choose: a stream can join it later,
+  // while it has not gone past any of the stream's records (a log_file's sources).
+  bool open_selection = false;
 
   reader_state(std::string path, log_read_options read_options)
       : file(log_layout::open(std::move(path))), options(std::move(read_options)) {
@@ -394,7 +398,7 @@ struct reader_state {
 
   void start_shared_scan() {
     std::vector<bool> streams(lanes.size());
-    for (std::size_t s = 0; s < lanes.size(); ++s) streams[s] = lanes[s].selected;
+    for (std::size_t s = 0; s < lanes.size(); ++s) streams[s] = open_selection || lanes[s].selected;
     scan = std::make_unique<record_scan>(file, plan(std::move(streams)));
   }
 
@@ -603,7 +607,9 @@ struct reader_impl {
 /// queue, or reads the shared scan on, holding the other streams' records for them.
 struct shared_scan {
   explicit shared_scan(std::string path, log_read_options options)
-      : state(std::move(path), std::move(options)) {}
+      : state(std::move(path), std::move(options)) {
+    state.open_selection = true;
+  }
 
   std::uint16_t add(std::string_view name) {
     const std::uint16_t s = state.file->stream_id(name);
@@ -613,8 +619,8 @@ struct shared_scan {
                              std::string(name) + "' already has a source");
     }
     l.selected = true;
-    // The shared scan has begun without it: it reads with a scan of its own.
-    if (state.scan) state.detach(s, true);
+    // The shared scan went past some of its records: it reads with a scan of its own.
+    if (l.passed) state.detach(s, true);
     popping.resize(state.lanes.size());
     return s;
   }
@@ -644,6 +650,10 @@ struct shared_scan {
         continue;
       }
       lane& o = st.lanes[r->stream];
+      if (!o.selected) {
+        o.passed = true;
+        continue;
+      }
       if (o.done || o.own) continue;
       if (r->time > st.end) {
         o.done = true;

@@ -305,7 +305,6 @@ struct block_maker::state {
   scan_plan plan;
   std::uint64_t pos = 0;
   bool done = false;
-  std::size_t chunk = 0;  // the index chunk that holds `pos`, or the first after it
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
 
   bool selected(std::uint16_t stream, std::int64_t t) const {
@@ -325,24 +324,43 @@ struct block_maker::state {
     b.recs.push_back(r);
   }
 
-  // The index promised that no record of this chunk is earlier than its earliest time: the
-  // merge relies on it, so a record that breaks the promise stops the scan.
+  // The index promised that no record of a chunk is earlier than its earliest time: the
+  // merge relies on it, so a record that breaks the promise stops the scan. The chunk at hand
+  // is cached: records come in file order.
+  std::uint64_t chunk_begin = 0;
+  std::uint64_t chunk_end = 0;
+  std::int64_t chunk_min = std::numeric_limits<std::int64_t>::min();
+
   bool index_holds(block& b, std::uint64_t offset, std::int64_t t) {
-    const std::vector<detail::chunk>& chunks = file->chunks;
-    while (chunk < chunks.size() && chunks[chunk].end <= offset) ++chunk;
-    if (chunk == chunks.size() || chunks[chunk].offset > offset || t >= chunks[chunk].min_time) {
-      return true;
-    }
-    add_problem(b,
-                {problem::kind::fatal, offset, 0,
-                 file->path + ": its time index is wrong: the chunk at offset " +
-                     std::to_string(chunks[chunk].offset) + " starts at " +
-                     asp::to_string(time_point{duration{chunks[chunk].min_time}}) +
-                     ", but its record at offset " + std::to_string(offset) + " is at " +
-                     asp::to_string(time_point{duration{t}})},
-                offset);
+    if (offset >= chunk_end || offset < chunk_begin) find_chunk(offset);
+    if (t >= chunk_min) return true;
+    add_problem(
+        b,
+        {problem::kind::fatal, offset, 0,
+         file->path + ": its time index is wrong: the chunk at offset " +
+             std::to_string(chunk_begin) + " starts at " +
+             asp::to_string(time_point{duration{chunk_min}}) + ", but its record at offset " +
+             std::to_string(offset) + " is at " + asp::to_string(time_point{duration{t}})},
+        offset);
     done = true;
     return false;
+  }
+
+  void find_chunk(std::uint64_t offset) {
+    const std::vector<detail::chunk>& chunks = file->chunks;
+    const auto it =
+        std::upper_bound(chunks.begin(), chunks.end(), offset,
+                         [](std::uint64_t o, const detail::chunk& c) { return o < c.end; });
+    if (it == chunks.end() || it->offset > offset) {
+      // Not in the index (past its end): nothing promised. Until the next chunk, if any.
+      chunk_begin = offset;
+      chunk_end = it == chunks.end() ? std::numeric_limits<std::uint64_t>::max() : it->offset;
+      chunk_min = std::numeric_limits<std::int64_t>::min();
+      return;
+    }
+    chunk_begin = it->offset;
+    chunk_end = it->end;
+    chunk_min = it->min_time;
   }
 
   void add_record(block& b, const parsed& r, const char* payload, std::uint64_t offset,

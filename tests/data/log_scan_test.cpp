@@ -6,6 +6,8 @@
 // and torn tails, and on a file that shrinks while it is read.
 #include <asp/data/log.hpp>
 
+#include <asp/data/crc32c.hpp>
+
 #include <asp/asp.hpp>
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -376,6 +379,40 @@ TEST_F(LogScan, AFileThatShrinksWhileItIsReadEndsInATornTail) {
   EXPECT_GT(delivered, 10u);
   EXPECT_LT(delivered, records.size());
   ASSERT_TRUE(reader.report()->torn.has_value());
+}
+
+// The merge relies on the index's earliest times: an index entry that claims a chunk starts
+// later than one of its records (with a valid checksum) stops the read, naming both.
+TEST_F(LogScan, AnIndexThatContradictsItsRecordsStopsTheRead) {
+  std::vector<written> records;
+  for (int i = 0; i < 100; ++i) records.push_back({static_cast<std::uint16_t>(i % 2), i, "v"});
+  write_file(path, records, 2, 0, 10);
+  std::string index;
+  {
+    std::ifstream in(path + ".idx", std::ios::binary);
+    index.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The third chunk (records 20 to 29) now claims to start at 25 ns.
+  char* entry = index.data() + 8 + 2 * 40;
+  const std::int64_t claimed = (t0 + 25ns).time_since_epoch().count();
+  std::memcpy(entry + 16, &claimed, 8);
+  const std::uint32_t crc = asp::data::crc32c(entry, 36);
+  std::memcpy(entry + 36, &crc, 4);
+  std::ofstream(path + ".idx", std::ios::binary | std::ios::trunc) << index;
+  log_reader reader(path, {.ahead = read_ahead::none});
+  std::size_t delivered = 0;
+  const std::string error = input_error_of([&] {
+    for (const auto& e : reader) {
+      (void)e;
+      ++delivered;
+    }
+  });
+  EXPECT_EQ(delivered, 20u);
+  EXPECT_TRUE(error.starts_with(path + ": its time index is wrong: the chunk at offset ")) << error;
+  EXPECT_NE(error.find(" starts at 2025-01-01T00:00:00.000000025Z, but its record at offset "),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(error.ends_with(" is at 2025-01-01T00:00:00.000000020Z")) << error;
 }
 
 }  // namespace

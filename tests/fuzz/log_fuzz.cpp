@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "fuzz_file.hpp"
 
@@ -27,6 +29,24 @@ void read_all(const std::string& path, asp::data::log_read_options options) {
   }
 }
 
+// Every stream of the file as a typed source of one log_file, read in turn.
+void read_shared(const std::string& path, asp::data::log_read_options options) {
+  try {
+    asp::data::log_file file(path, options);
+    std::vector<asp::data::shared_log_source<std::string>> sources;
+    std::set<std::string> names;  // a crafted header may name a stream twice
+    for (const asp::data::log_stream& s : file.streams()) {
+      if (names.insert(s.name).second) sources.push_back(file.source<std::string>(s.name));
+    }
+    for (auto& source : sources) {
+      for (auto it = source.begin(); it != source.end(); ++it) {
+        if (options.start && (*it).time < *options.start) std::abort();
+      }
+    }
+  } catch (const asp::input_error&) {
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,5 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   read_all(file.path(), {.on_corrupt = asp::data::corrupt_records::skip});
   read_all(file.path(), {});
   read_all(file.path(), {.start = asp::time_point{std::chrono::seconds(1)}});
+  read_all(file.path(), {.on_corrupt = asp::data::corrupt_records::skip, .max_held = 2});
+  read_shared(file.path(), {.on_corrupt = asp::data::corrupt_records::skip, .max_held = 2});
   return 0;
 }

@@ -266,10 +266,11 @@ class shared_log_source;
 ///              asp::process_stream(on_quote, day.source<quote>("MSFT")));
 /// ```
 ///
-/// Make the sources before the run reads from them: a source made after the shared scan has
-/// begun reads with a scan of its own. While the loop takes one stream's records, the scan
-/// holds the others' (up to log_read_options::max_held records in all; past that, the stream
-/// it reads for gets a scan of its own). Not thread-safe: the sources are read on one thread.
+/// A source joins the shared scan when it is made, or later while the scan has not gone past
+/// any record of its stream (so starting streams one after another shares too); otherwise it
+/// reads with a scan of its own. While the loop takes one stream's records, the scan holds the
+/// others' (up to log_read_options::max_held records in all; past that, the stream it reads
+/// for gets a scan of its own). Not thread-safe: the sources are read on one thread.
 class log_file {
  public:
   /// Opens `path`: reads its header and its time index (or rebuilds it). `options.streams`

@@ -1,0 +1,343 @@
+// Replay from a record log, against the floors of the same bytes in the same run: ticks
+// (`struct { double price; double qty; }`, 34 bytes a record) over K streams, 1 µs apart, the
+// streams taking turns, written with log_writer::write_value, uncompressed or with zstd.
+//
+// Arguments of every benchmark: N records, K streams, zstd level (0: none). Files are written
+// once per (N, K, level) into a temporary directory (ASP_BENCH_DIR to choose it) and removed at
+// the end. `rss_mb` is the process's resident set, sampled while the benchmark reads.
+#include <asp/asp.hpp>
+#include <asp/data/crc32c.hpp>
+#include <asp/data/log.hpp>
+
+#include <benchmark/benchmark.h>
+#include <zstd.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct tick {
+  double price;
+  double qty;
+};
+
+const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
+
+std::string bench_dir() {
+  static const std::string dir = [] {
+    const char* base = std::getenv("ASP_BENCH_DIR");
+    std::string pattern =
+        (base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
+        "asp-replay-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    return pattern;
+  }();
+  return dir;
+}
+
+std::string stream_name(std::int64_t k) {
+  return "S" + std::to_string(k);
+}
+
+const std::string& tick_log(std::int64_t n, std::int64_t streams, int zstd_level) {
+  static std::map<std::tuple<std::int64_t, std::int64_t, int>, std::string> files;
+  std::string& path = files[{n, streams, zstd_level}];
+  if (!path.empty()) return path;
+  path = bench_dir() + "/ticks-" + std::to_string(n) + "-" + std::to_string(streams) + "-" +
+         std::to_string(zstd_level) + ".asplog";
+  std::vector<asp::data::log_stream> names;
+  for (std::int64_t k = 0; k < streams; ++k) names.push_back({stream_name(k)});
+  asp::data::log_writer w(path, names, {.zstd_level = zstd_level});
+  for (std::int64_t i = 0; i < n; ++i) {
+    w.write_value(static_cast<std::uint16_t>(i % streams), t0 + std::chrono::microseconds(i),
+                  tick{100.0 + static_cast<double>(i % 1000) * 0.01, static_cast<double>(i % 7)});
+  }
+  w.close();
+  return path;
+}
+
+// The process's resident set now, in MB.
+double rss_mb() {
+  long pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    long size = 0;
+    if (std::fscanf(f, "%ld %ld", &size, &pages) != 2) pages = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(pages) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e6;
+}
+
+struct rss_probe {
+  double peak = 0;
+  std::uint64_t count = 0;
+  void tick_seen() {
+    if ((++count & 0x3FFFF) == 0) peak = std::max(peak, rss_mb());
+  }
+};
+
+struct args {
+  std::int64_t n;
+  std::int64_t streams;
+  int zstd_level;
+  explicit args(const benchmark::State& state)
+      : n(state.range(0)), streams(state.range(1)), zstd_level(static_cast<int>(state.range(2))) {}
+};
+
+void finish(benchmark::State& state, const args& a, const rss_probe& rss) {
+  state.SetItemsProcessed(state.iterations() * a.n);
+  state.counters["rss_mb"] = std::max(rss.peak, rss_mb());
+}
+
+// --- The floors ---
+
+// read(2) of the file's bytes, 1 MiB at a time.
+void BM_Floor_Read(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  std::vector<char> buffer(std::size_t{1} << 20);
+  rss_probe rss;
+  for (auto _ : state) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    std::uint64_t total = 0;
+    for (ssize_t got; (got = ::read(fd, buffer.data(), buffer.size())) > 0;) {
+      total += static_cast<std::uint64_t>(got);
+    }
+    ::close(fd);
+    benchmark::DoNotOptimize(total);
+  }
+  finish(state, a, rss);
+}
+
+// Sums the ticks of the records in `b` (framed as in the file; CRCs xor `mask`).
+template <class F>
+bool walk(const char* b, std::size_t size, std::uint32_t mask, F&& on_record) {
+  std::size_t pos = 0;
+  while (pos + 8 <= size) {
+    std::uint32_t body = 0;
+    std::uint32_t crc = 0;
+    std::memcpy(&body, b + pos, 4);
+    std::memcpy(&crc, b + pos + 4, 4);
+    if (pos + 8 + body > size) return true;  // the rest comes with the next block
+    if ((asp::data::crc32c(b + pos + 8, body) ^ mask) != crc) return false;
+    on_record(b + pos, body);
+    pos += 8 + body;
+  }
+  return true;
+}
+
+// The CRC-checked walk: read(2) in 1 MiB blocks, walk the frames, check every CRC, read each
+// record's time and payload; for a compressed log, decompress each chunk and walk its
+// records. No merge, no loop, no decoding beyond a memcpy.
+void BM_Floor_CrcWalk(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  rss_probe rss;
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  for (auto _ : state) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    std::string buffer(std::size_t{1} << 20, '\0');
+    std::string inflated;
+    std::size_t have = 0;
+    // Skip the header.
+    have = static_cast<std::size_t>(::read(fd, buffer.data(), buffer.size()));
+    std::size_t start = std::string_view(buffer.data(), have).find("\ncrc: ") + 15;
+    double sum = 0;
+    std::int64_t count = 0;
+    auto on_inner = [&](const char* p, std::uint32_t) {
+      std::int64_t t = 0;
+      tick value{};
+      std::memcpy(&t, p + 8, 8);
+      std::memcpy(&value, p + 18, sizeof value);
+      sum += value.price + static_cast<double>(t & 7);
+      ++count;
+      rss.tick_seen();
+    };
+    auto on_record = [&](const char* p, std::uint32_t body) {
+      std::uint16_t stream = 0;
+      std::memcpy(&stream, p + 16, 2);
+      if (stream != 0xFFFF) return on_inner(p, body);
+      std::uint32_t raw = 0;
+      std::memcpy(&raw, p + 18 + 12, 4);
+      inflated.resize(raw);
+      ZSTD_decompressDCtx(dctx.get(), inflated.data(), raw, p + 18 + 16, body - 26);
+      walk(inflated.data(), raw, 0xA282EAD8u, on_inner);
+    };
+    for (;;) {
+      std::size_t pos = start;
+      // Whole records of the block; the rest moves to the front.
+      while (pos + 8 <= have) {
+        std::uint32_t body = 0;
+        std::memcpy(&body, buffer.data() + pos, 4);
+        if (pos + 8 + body > have) break;
+        walk(buffer.data() + pos, 8 + body, 0, on_record);
+        pos += 8 + body;
+      }
+      std::memmove(buffer.data(), buffer.data() + pos, have - pos);
+      have -= pos;
+      start = 0;
+      if (buffer.size() < have + (std::size_t{1} << 20))
+        buffer.resize(have + (std::size_t{1} << 20));
+      const ssize_t got = ::read(fd, buffer.data() + have, buffer.size() - have);
+      if (got <= 0) break;
+      have += static_cast<std::size_t>(got);
+    }
+    ::close(fd);
+    benchmark::DoNotOptimize(sum);
+    if (count != a.n) state.SkipWithError("wrong record count");
+  }
+  finish(state, a, rss);
+}
+
+// --- Readers ---
+
+asp::data::log_read_options options_of(const benchmark::State& state) {
+  asp::data::log_read_options o;
+  if (state.range(3) == 0) o.ahead = asp::data::read_ahead::none;
+  if (state.range(3) == 1) o.ahead = asp::data::read_ahead::thread;
+  return o;
+}
+
+// log_reader over all streams, walked and decoded, no loop.
+void BM_Reader(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  rss_probe rss;
+  for (auto _ : state) {
+    asp::data::log_reader reader(path, options_of(state));
+    double sum = 0;
+    for (const auto& e : reader) {
+      sum += asp::data::codec<tick>::decode(e.value.payload).price;
+      rss.tick_seen();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  finish(state, a, rss);
+}
+
+asp::loop& fresh_loop(std::optional<asp::manual_clock>& clock, std::optional<asp::loop>& loop) {
+  loop.reset();
+  clock.emplace(t0 + 24h * 365);
+  return loop.emplace(*clock);
+}
+
+// process_stream(cb, log_reader(path)): every stream of the file as one stream of the loop.
+void BM_LoopOneStream(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  rss_probe rss;
+  std::optional<asp::manual_clock> clock;
+  std::optional<asp::loop> loop;
+  for (auto _ : state) {
+    double sum = 0;
+    fresh_loop(clock, loop)
+        .run({}, asp::process_stream(
+                     [&](asp::time_point, const asp::data::log_record& r) {
+                       sum += asp::data::codec<tick>::decode(r.payload).price;
+                       rss.tick_seen();
+                     },
+                     asp::data::log_reader(path, options_of(state))));
+    benchmark::DoNotOptimize(sum);
+  }
+  finish(state, a, rss);
+}
+
+// K process_stream(cb, log_source<tick>(path, "Sk")), merged by the loop: K readers.
+void BM_LoopLogSources(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  rss_probe rss;
+  std::optional<asp::manual_clock> clock;
+  std::optional<asp::loop> loop;
+  for (auto _ : state) {
+    double sum = 0;
+    asp::loop& l = fresh_loop(clock, loop);
+    for (std::int64_t k = 0; k < a.streams; ++k) {
+      asp::start(l, asp::process_stream(
+                        [&](asp::time_point, const tick& t) {
+                          sum += t.price;
+                          rss.tick_seen();
+                        },
+                        asp::data::log_source<tick>(path, stream_name(k), options_of(state))))
+          .detach();
+    }
+    l.run();
+    benchmark::DoNotOptimize(sum);
+  }
+  finish(state, a, rss);
+}
+
+// K process_stream(cb, file.source<tick>("Sk")) of one log_file, merged by the loop: one scan.
+void BM_LoopSharedSources(benchmark::State& state) {
+  const args a(state);
+  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
+  rss_probe rss;
+  std::optional<asp::manual_clock> clock;
+  std::optional<asp::loop> loop;
+  for (auto _ : state) {
+    double sum = 0;
+    asp::loop& l = fresh_loop(clock, loop);
+    asp::data::log_file file(path, options_of(state));
+    for (std::int64_t k = 0; k < a.streams; ++k) {
+      asp::start(l, asp::process_stream(
+                        [&](asp::time_point, const tick& t) {
+                          sum += t.price;
+                          rss.tick_seen();
+                        },
+                        file.source<tick>(stream_name(k))))
+          .detach();
+    }
+    l.run();
+    benchmark::DoNotOptimize(sum);
+  }
+  finish(state, a, rss);
+}
+
+// N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread, 2 automatic).
+void floors(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t n : {1'000'000, 10'000'000}) {
+    for (const std::int64_t k : {1, 4, 64}) {
+      for (const std::int64_t z : {0, 3}) b->Args({n, k, z});
+    }
+  }
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+void readers(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t n : {1'000'000, 10'000'000}) {
+    for (const std::int64_t k : {1, 4, 64}) {
+      for (const std::int64_t z : {0, 3}) {
+        for (const std::int64_t ahead : {0, 1}) b->Args({n, k, z, ahead});
+      }
+    }
+  }
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK(BM_Floor_Read)->Apply(floors);
+BENCHMARK(BM_Floor_CrcWalk)->Apply(floors);
+BENCHMARK(BM_Reader)->Apply(readers);
+BENCHMARK(BM_LoopOneStream)->Apply(readers);
+BENCHMARK(BM_LoopLogSources)->Apply(readers);
+BENCHMARK(BM_LoopSharedSources)->Apply(readers);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  std::error_code ignored;
+  std::filesystem::remove_all(bench_dir(), ignored);
+}
