@@ -205,8 +205,7 @@ void BM_Floor_CrcWalk(benchmark::State& state) {
 
 asp::data::log_read_options options_of(const benchmark::State& state) {
   asp::data::log_read_options o;
-  if (state.range(3) == 0) o.ahead = asp::data::read_ahead::none;
-  if (state.range(3) == 1) o.ahead = asp::data::read_ahead::thread;
+  o.ahead = state.range(3) == 1 ? asp::data::read_ahead::thread : asp::data::read_ahead::none;
   return o;
 }
 
@@ -305,7 +304,7 @@ void BM_LoopSharedSources(benchmark::State& state) {
   finish(state, a, rss);
 }
 
-// N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread, 2 automatic).
+// N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread).
 void floors(benchmark::internal::Benchmark* b) {
   for (const std::int64_t n : {1'000'000, 10'000'000}) {
     for (const std::int64_t k : {1, 4, 64}) {

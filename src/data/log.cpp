@@ -21,7 +21,6 @@
 #include <set>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -335,9 +334,6 @@ namespace {
 
 constexpr std::int64_t no_later = std::numeric_limits<std::int64_t>::max();
 
-// Files at least this big (from where reading starts) are read ahead on a thread.
-constexpr std::uint64_t read_ahead_from = std::uint64_t{16} << 20;
-
 // A record taken from a scan before its turn, holding its block.
 struct held {
   rec r;
@@ -389,10 +385,7 @@ struct reader_state {
     p.streams = std::move(streams);
     p.start = start();
     p.from = file->start_offset(p.start);
-    p.read_ahead =
-        options.ahead == read_ahead::thread ||
-        (options.ahead == read_ahead::automatic && file->size > p.from &&
-         file->size - p.from >= read_ahead_from && std::thread::hardware_concurrency() > 1);
+    p.read_ahead = options.ahead == read_ahead::thread;
     return p;
   }
 

@@ -21,8 +21,15 @@ namespace asp::data::detail {
 
 namespace {
 
-constexpr std::size_t piece_bytes = std::size_t{1} << 20;  // what a block reads, about
-constexpr std::size_t blocks_ahead = 4;                    // made and not yet taken
+// What a block reads, about: at most a megabyte and 8,192 records (two chunks of the writer's
+// default size), so that what the reading thread walks (the bytes, a compressed chunk
+// decompressed, the list of records) is still in the cache that the scan filled.
+constexpr std::size_t piece_bytes = std::size_t{1} << 20;
+constexpr std::uint64_t piece_records = 8192;
+// Blocks made and not yet taken, at most; a producer that waits for room goes on once half of
+// them are taken, so that each wake-up makes several.
+constexpr std::size_t blocks_ahead = 8;
+
 constexpr std::int64_t no_earlier = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t unknown = std::numeric_limits<std::int64_t>::min();
 
@@ -456,7 +463,7 @@ struct block_maker::state {
       b.last = true;
       return;
     }
-    // The piece: whole chunks of the index, about a megabyte of them, or a megabyte past it.
+    // The piece: whole chunks of the index (see piece_bytes), or a megabyte past its end.
     const std::vector<detail::chunk>& chunks = file->chunks;
     std::uint64_t end = 0;
     if (pos < file->indexed_end) {
@@ -465,7 +472,11 @@ struct block_maker::state {
                            [](std::uint64_t o, const detail::chunk& c) { return o < c.end; }) -
           chunks.begin());
       end = chunks[k].end;
-      while (++k < chunks.size() && end - pos < piece_bytes) end = chunks[k].end;
+      std::uint64_t records = chunks[k].records;
+      while (++k < chunks.size() && end - pos < piece_bytes && records < piece_records) {
+        end = chunks[k].end;
+        records += chunks[k].records;
+      }
     } else {
       end = std::min<std::uint64_t>(file->size, pos + piece_bytes);
     }
@@ -563,7 +574,11 @@ void block_stream::produce() {
     block* b = nullptr;
     {
       std::unique_lock lock(m_mutex);
-      m_room_cv.wait(lock, [&] { return m_stop || m_ready.size() < blocks_ahead; });
+      if (!m_stop && m_ready.size() >= blocks_ahead) {
+        m_producer_waits = true;
+        m_room_cv.wait(lock, [&] { return m_stop || m_ready.size() <= blocks_ahead / 2; });
+        m_producer_waits = false;
+      }
       if (m_stop) return;
       if (!m_free.empty()) {
         b = m_free.back();
@@ -585,11 +600,13 @@ void block_stream::produce() {
       b->last = true;
     }
     const bool last = b->last;
+    bool wake = false;
     {
       std::lock_guard lock(m_mutex);
       m_ready.push_back(b);
+      wake = m_consumer_waits;
     }
-    m_ready_cv.notify_one();
+    if (wake) m_ready_cv.notify_one();
     if (last) return;
   }
 }
@@ -598,12 +615,19 @@ block* block_stream::next() {
   if (m_ended) return nullptr;
   block* b = nullptr;
   if (m_threaded) {
-    std::unique_lock lock(m_mutex);
-    m_ready_cv.wait(lock, [&] { return !m_ready.empty(); });
-    b = m_ready.front();
-    m_ready.pop_front();
-    lock.unlock();
-    m_room_cv.notify_one();
+    bool wake = false;
+    {
+      std::unique_lock lock(m_mutex);
+      if (m_ready.empty()) {
+        m_consumer_waits = true;
+        m_ready_cv.wait(lock, [&] { return !m_ready.empty(); });
+        m_consumer_waits = false;
+      }
+      b = m_ready.front();
+      m_ready.pop_front();
+      wake = m_producer_waits && m_ready.size() <= blocks_ahead / 2;
+    }
+    if (wake) m_room_cv.notify_one();
   } else {
     if (!m_free.empty()) {
       b = m_free.back();

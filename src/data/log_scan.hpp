@@ -152,6 +152,8 @@ class block_stream {
   std::condition_variable m_room_cv;
   std::deque<block*> m_ready;
   std::vector<block*> m_free;
+  bool m_consumer_waits = false;
+  bool m_producer_waits = false;
   bool m_stop = false;
   std::thread m_thread;
 };

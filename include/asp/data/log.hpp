@@ -117,10 +117,14 @@ enum class corrupt_records {
 };
 
 /// Where a reader reads, checks and decompresses the file.
+///
+/// On the reading thread by default: the kernel's own read-ahead (the file is read
+/// sequentially, and says so) already overlaps the disk with the work. A thread of its own
+/// pays where a second physical core is free; on a machine whose two CPUs are one core's two
+/// hyperthreads it was measured slower (BENCHMARKS.md).
 enum class read_ahead {
-  automatic,  ///< on a thread of its own for files of 16 MiB or more, on a machine of 2+ cores
-  thread,     ///< always on a thread of its own, a few blocks of about a megabyte ahead
-  none,       ///< on the reading thread, when asked
+  none,    ///< on the reading thread, a block at a time, when asked
+  thread,  ///< on a thread of its own, up to eight blocks ahead
 };
 
 /// How a log is read.
@@ -132,8 +136,8 @@ struct log_read_options {
   /// Only these streams, by name (empty: all). An unknown name is an error.
   std::vector<std::string> streams{};
   corrupt_records on_corrupt = corrupt_records::fail;
-  /// Reading, CRC checks and decompression ahead of the consumer, on a second core.
-  read_ahead ahead = read_ahead::automatic;
+  /// Where reading, CRC checks and decompression run (see read_ahead).
+  read_ahead ahead = read_ahead::none;
   /// How many records one scan may hold for streams whose turn has not come (several streams
   /// of a file whose times interleave out of file order; the typed sources of a log_file)
   /// before the stream it waits for gets a scan of its own: bounds the memory whatever the
@@ -197,9 +201,9 @@ std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcep
 /// the time index (or rebuilds it). The records are read in one scan of the file, in file
 /// order, whatever the number of streams: a file in time order streams straight through, and
 /// streams whose times interleave out of file order are merged exactly, in bounded memory
-/// (log_read_options::max_held). Reading, checking and decompressing run ahead on a second
-/// core for large files (log_read_options::ahead). Errors are asp::input_error naming the file
-/// and the offset.
+/// (log_read_options::max_held). Reading, checking and decompressing can run ahead on a thread
+/// of their own (log_read_options::ahead). Errors are asp::input_error naming the file and the
+/// offset.
 class log_reader {
  public:
   explicit log_reader(std::string path, log_read_options options = {});
