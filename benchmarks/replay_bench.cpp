@@ -253,8 +253,9 @@ void BM_LoopOneStream(benchmark::State& state) {
   finish(state, a, rss);
 }
 
-// K process_stream(cb, log_source<tick>(path, "Sk")), merged by the loop: K readers.
-void BM_LoopLogSources(benchmark::State& state) {
+// K process_stream(cb, source(k)), merged by the loop.
+template <class MakeSource>
+void loop_over_streams(benchmark::State& state, MakeSource make_source) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
   rss_probe rss;
@@ -263,13 +264,14 @@ void BM_LoopLogSources(benchmark::State& state) {
   for (auto _ : state) {
     double sum = 0;
     asp::loop& l = fresh_loop(clock, loop);
+    auto source = make_source(path);
     for (std::int64_t k = 0; k < a.streams; ++k) {
       asp::start(l, asp::process_stream(
                         [&](asp::time_point, const tick& t) {
                           sum += t.price;
                           rss.tick_seen();
                         },
-                        asp::data::log_source<tick>(path, stream_name(k), options_of(state))))
+                        source(stream_name(k))))
           .detach();
     }
     l.run();
@@ -278,30 +280,21 @@ void BM_LoopLogSources(benchmark::State& state) {
   finish(state, a, rss);
 }
 
-// K process_stream(cb, file.source<tick>("Sk")) of one log_file, merged by the loop: one scan.
+// K log_source<tick>(path, "Sk"): K readers.
+void BM_LoopLogSources(benchmark::State& state) {
+  loop_over_streams(state, [&](const std::string& path) {
+    return [&state, path](const std::string& name) {
+      return asp::data::log_source<tick>(path, name, options_of(state));
+    };
+  });
+}
+
+// K file.source<tick>("Sk") of one log_file: one scan.
 void BM_LoopSharedSources(benchmark::State& state) {
-  const args a(state);
-  const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
-  rss_probe rss;
-  std::optional<asp::manual_clock> clock;
-  std::optional<asp::loop> loop;
-  for (auto _ : state) {
-    double sum = 0;
-    asp::loop& l = fresh_loop(clock, loop);
-    asp::data::log_file file(path, options_of(state));
-    for (std::int64_t k = 0; k < a.streams; ++k) {
-      asp::start(l, asp::process_stream(
-                        [&](asp::time_point, const tick& t) {
-                          sum += t.price;
-                          rss.tick_seen();
-                        },
-                        file.source<tick>(stream_name(k))))
-          .detach();
-    }
-    l.run();
-    benchmark::DoNotOptimize(sum);
-  }
-  finish(state, a, rss);
+  loop_over_streams(state, [&](const std::string& path) {
+    return [file = std::make_shared<asp::data::log_file>(path, options_of(state))](
+               const std::string& name) { return file->source<tick>(name); };
+  });
 }
 
 // N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread).

@@ -580,13 +580,7 @@ void block_stream::produce() {
         m_producer_waits = false;
       }
       if (m_stop) return;
-      if (!m_free.empty()) {
-        b = m_free.back();
-        m_free.pop_back();
-      } else {
-        m_all.push_back(std::make_unique<block>());
-        b = m_all.back().get();
-      }
+      b = take_free();
     }
     try {
       m_maker.make(*b);
@@ -629,18 +623,22 @@ block* block_stream::next() {
     }
     if (wake) m_room_cv.notify_one();
   } else {
-    if (!m_free.empty()) {
-      b = m_free.back();
-      m_free.pop_back();
-    } else {
-      m_all.push_back(std::make_unique<block>());
-      b = m_all.back().get();
-    }
+    b = take_free();
     m_maker.make(*b);
   }
   if (b->last) m_ended = true;
   b->refs = 1;
   return b;
+}
+
+block* block_stream::take_free() {
+  if (!m_free.empty()) {
+    block* b = m_free.back();
+    m_free.pop_back();
+    return b;
+  }
+  m_all.push_back(std::make_unique<block>());
+  return m_all.back().get();
 }
 
 void block_stream::release(block* b) {

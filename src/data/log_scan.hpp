@@ -142,6 +142,8 @@ class block_stream {
 
  private:
   void produce();
+  // A free block, or a new one (under the lock when threaded).
+  block* take_free();
 
   block_maker m_maker;
   bool m_threaded;
