@@ -2,6 +2,8 @@
 // torn tails, corrupt records, codecs, durability, and recording a live stream.
 #include <asp/data/log.hpp>
 
+#include <asp/data/crc32c.hpp>
+
 #include <asp/asp.hpp>
 
 #include <gtest/gtest.h>
@@ -386,6 +388,36 @@ TEST_F(Log, ACompressedChunkCutOrCorruptLosesOnlyItself) {
             path + ": corrupt record at offset " + std::to_string(second_chunk) +
                 " (bad size or CRC; the next valid record is at offset " +
                 std::to_string(third_chunk) + ")");
+  log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
+  EXPECT_EQ(lines_of(lenient).size(), 20u);
+  EXPECT_EQ(lenient.report()->corrupt_skipped, 1u);
+}
+
+// A chunk that claims an uncompressed size its zstd frame does not have (here 4 GiB - 1, with
+// a valid CRC) is a corrupt record: the claim is checked against the frame before anything
+// is allocated for it (the message says which check found it).
+TEST_F(Log, ACompressedChunkWhoseClaimedSizeItsFrameContradictsIsCorrupt) {
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 10, .zstd_level = 1});
+    for (int i = 0; i < 30; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
+  }
+  std::string bytes = dir.read("r.asplog");
+  const std::size_t third_chunk = bytes.rfind(std::string("\xff\xff", 2)) - 8 - 8;
+  const std::size_t second_chunk = bytes.rfind(std::string("\xff\xff", 2), third_chunk - 1) - 8 - 8;
+  std::uint32_t body = 0;
+  std::memcpy(&body, bytes.data() + second_chunk, 4);
+  const std::uint32_t claimed = 0xFFFFFFFFu;
+  std::memcpy(bytes.data() + second_chunk + 8 + 10 + 12, &claimed, 4);
+  const std::uint32_t crc = asp::data::crc32c(bytes.data() + second_chunk + 8, body);
+  std::memcpy(bytes.data() + second_chunk + 4, &crc, 4);
+  dir.write("r.asplog", bytes);
+  log_reader strict(path);
+  const std::string error = input_error_of([&] { lines_of(strict); });
+  EXPECT_TRUE(error.starts_with(path + ": corrupt record at offset " +
+                                std::to_string(second_chunk) +
+                                " (cannot decompress its chunk: it claims 4294967295 bytes, its "
+                                "frame "))
+      << error;
   log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
   EXPECT_EQ(lines_of(lenient).size(), 20u);
   EXPECT_EQ(lenient.report()->corrupt_skipped, 1u);
