@@ -69,7 +69,8 @@ struct file_window {
   // The bytes [offset, offset + n), read if not at hand; fewer at the end of the file.
   std::string_view at(std::uint64_t offset, std::size_t n) {
     if (offset < base || offset + n > base + buffer.size()) {
-      buffer.resize(std::max(n, piece_bytes));
+      const std::uint64_t rest = offset < file.size ? file.size - offset : 0;
+      buffer.resize(std::max<std::uint64_t>(n, std::min<std::uint64_t>(piece_bytes, rest)));
       buffer.resize(file.read(offset, buffer.data(), buffer.size()));
       base = offset;
     }
