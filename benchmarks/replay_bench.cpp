@@ -4,7 +4,8 @@
 //
 // Arguments of every benchmark: N records, K streams, zstd level (0: none). Files are written
 // once per (N, K, level) into a temporary directory (ASP_BENCH_DIR to choose it) and removed at
-// the end. `rss_mb` is the process's resident set, sampled while the benchmark reads.
+// the end. N = 10^8 only with ASP_BENCH_HUGE set. `rss_mb` is the process's resident set, sampled
+// while the benchmark reads.
 #include <asp/asp.hpp>
 #include <asp/data/crc32c.hpp>
 #include <asp/data/log.hpp>
@@ -298,8 +299,15 @@ void BM_LoopSharedSources(benchmark::State& state) {
 }
 
 // N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread).
+// 10^6 and 10^7 records; 10^8 too (3.4 GB a file) with ASP_BENCH_HUGE set.
+std::vector<std::int64_t> sizes() {
+  std::vector<std::int64_t> n{1'000'000, 10'000'000};
+  if (std::getenv("ASP_BENCH_HUGE") != nullptr) n.push_back(100'000'000);
+  return n;
+}
+
 void floors(benchmark::internal::Benchmark* b) {
-  for (const std::int64_t n : {1'000'000, 10'000'000}) {
+  for (const std::int64_t n : sizes()) {
     for (const std::int64_t k : {1, 4, 64}) {
       for (const std::int64_t z : {0, 3}) b->Args({n, k, z});
     }
@@ -307,7 +315,7 @@ void floors(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 void readers(benchmark::internal::Benchmark* b) {
-  for (const std::int64_t n : {1'000'000, 10'000'000}) {
+  for (const std::int64_t n : sizes()) {
     for (const std::int64_t k : {1, 4, 64}) {
       for (const std::int64_t z : {0, 3}) {
         for (const std::int64_t ahead : {0, 1}) b->Args({n, k, z, ahead});
