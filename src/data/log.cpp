@@ -426,19 +426,20 @@ struct reader_state {
     h.from->release(h.b);
   }
 
-  // Gives stream `s` a scan of its own, going on after the shared scan's last record (or from
-  // the start, for a stream the shared scan never had): the shared scan no longer holds its
-  // records for it.
+  // Gives stream `s` a scan of its own, going on after the record the shared scan returned
+  // last (or from the start, for a stream the shared scan went past): the shared scan no longer
+  // holds its records for it.
   void detach(std::uint16_t s, bool from_start = false) {
     std::vector<bool> only(lanes.size());
     only[s] = true;
     scan_plan p = plan(std::move(only));
     p.read_ahead = false;
-    if (!from_start && scan && scan->started()) {
-      p.from = std::max(p.from, scan->last_offset());
+    if (!from_start) {
+      const rec& last = scan->last();
+      p.from = std::max(p.from, last.offset);
       p.skip_through = true;
-      p.after_offset = scan->last_offset();
-      p.after_inner = scan->last_inner();
+      p.after_offset = last.offset;
+      p.after_inner = last.inner;
     }
     lanes[s].own = std::make_unique<record_scan>(file, std::move(p));
   }
@@ -497,10 +498,11 @@ class merged_scan {
       }
       const rec* r = st.scan->next();
       if (r == nullptr) {
-        // Every stream without a head has no more records.
+        // Every stream without a head has no more records, nor will one whose queue empties.
         for (lane& l : st.lanes) {
           if (l.selected && !l.own && l.queue.empty()) l.done = true;
         }
+        m_scan_over = true;
         m_waiting = 0;
         continue;
       }
@@ -539,6 +541,8 @@ class merged_scan {
     if (l.queue.empty() && l.own && !l.done && !st.fetch_own(l)) l.done = true;
     if (!l.queue.empty()) {
       push_heap(s);
+    } else if (m_scan_over) {
+      l.done = true;
     } else if (!l.done) {
       ++m_waiting;
     }
@@ -546,11 +550,12 @@ class merged_scan {
 
   // Whether `r` comes before every record the shared scan has not yielded yet: those are no
   // earlier than the bound, and on a tie later in the file than where the scan is (`r` may come
-  // from a detached stream's scan, which runs ahead).
+  // from a detached stream's scan, which runs ahead). Asked only while streams wait for the
+  // shared scan, which has then not ended.
   bool before_unread(const rec& r) const {
     if (r.time != m_bound) return r.time < m_bound;
-    const record_scan& scan = *m_state.scan;
-    return std::tie(r.offset, r.inner) <= std::make_tuple(scan.last_offset(), scan.last_inner());
+    const rec& last = m_state.scan->last();
+    return std::tie(r.offset, r.inner) <= std::tie(last.offset, last.inner);
   }
 
   void push_heap(std::uint16_t s) {
@@ -585,7 +590,8 @@ class merged_scan {
   later m_greater{&m_state};
   std::size_t m_waiting = 0;  // streams that may still have records but have no head
   std::int64_t m_bound = std::numeric_limits<std::int64_t>::min();
-  bool m_popping = false;  // the heap's first head was delivered
+  bool m_popping = false;    // the heap's first head was delivered
+  bool m_scan_over = false;  // the shared scan has ended
 };
 
 /// A log_reader's state.

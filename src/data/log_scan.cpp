@@ -133,12 +133,16 @@ std::optional<std::uint64_t> log_layout::resync(std::uint64_t from) const {
   return std::nullopt;
 }
 
+std::size_t log_layout::chunk_from(std::uint64_t offset) const {
+  const auto it = std::upper_bound(chunks.begin(), chunks.end(), offset,
+                                   [](std::uint64_t o, const chunk& c) { return o < c.end; });
+  return static_cast<std::size_t>(it - chunks.begin());
+}
+
 std::int64_t log_layout::earliest_from(std::uint64_t offset) const {
   if (offset >= size) return no_earlier;
   if (offset >= indexed_end) return unknown;
-  const auto it = std::upper_bound(chunks.begin(), chunks.end(), offset,
-                                   [](std::uint64_t o, const chunk& c) { return o < c.end; });
-  return suffix_min[static_cast<std::size_t>(it - chunks.begin())];
+  return suffix_min[chunk_from(offset)];
 }
 
 std::uint64_t log_layout::start_offset(std::optional<std::int64_t> start) const {
@@ -356,19 +360,17 @@ struct block_maker::state {
 
   void find_chunk(std::uint64_t offset) {
     const std::vector<detail::chunk>& chunks = file->chunks;
-    const auto it =
-        std::upper_bound(chunks.begin(), chunks.end(), offset,
-                         [](std::uint64_t o, const detail::chunk& c) { return o < c.end; });
-    if (it == chunks.end() || it->offset > offset) {
+    const std::size_t k = file->chunk_from(offset);
+    if (k == chunks.size() || chunks[k].offset > offset) {
       // Not in the index (past its end): nothing promised. Until the next chunk, if any.
       chunk_begin = offset;
-      chunk_end = it == chunks.end() ? std::numeric_limits<std::uint64_t>::max() : it->offset;
+      chunk_end = k == chunks.size() ? std::numeric_limits<std::uint64_t>::max() : chunks[k].offset;
       chunk_min = std::numeric_limits<std::int64_t>::min();
       return;
     }
-    chunk_begin = it->offset;
-    chunk_end = it->end;
-    chunk_min = it->min_time;
+    chunk_begin = chunks[k].offset;
+    chunk_end = chunks[k].end;
+    chunk_min = chunks[k].min_time;
   }
 
   void add_record(block& b, const parsed& r, const char* payload, std::uint64_t offset,
@@ -468,10 +470,7 @@ struct block_maker::state {
     const std::vector<detail::chunk>& chunks = file->chunks;
     std::uint64_t end = 0;
     if (pos < file->indexed_end) {
-      auto k = static_cast<std::size_t>(
-          std::upper_bound(chunks.begin(), chunks.end(), pos,
-                           [](std::uint64_t o, const detail::chunk& c) { return o < c.end; }) -
-          chunks.begin());
+      std::size_t k = file->chunk_from(pos);
       end = chunks[k].end;
       std::uint64_t records = chunks[k].records;
       while (++k < chunks.size() && end - pos < piece_bytes && records < piece_records) {

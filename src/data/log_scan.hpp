@@ -50,6 +50,9 @@ struct log_layout {
   std::optional<std::uint64_t> resync(std::uint64_t from) const;
   /// A lower bound on the time of every record at or after `offset`, a record boundary.
   std::int64_t earliest_from(std::uint64_t offset) const;
+  /// The index of the chunk that holds `offset`, or of the first one after it (chunks.size()
+  /// past the last).
+  std::size_t chunk_from(std::uint64_t offset) const;
 
   std::string path;
   int fd = -1;
@@ -176,13 +179,7 @@ class record_scan {
   const rec* next() {
     for (;;) {
       if (m_block != nullptr) {
-        if (m_i < m_block->recs.size()) {
-          const rec* r = &m_block->recs[m_i++];
-          m_last_offset = r->offset;
-          m_last_inner = r->inner;
-          m_any = true;
-          return r;
-        }
+        if (m_i < m_block->recs.size()) return &m_block->recs[m_i++];
         const bool last = m_block->last;
         m_blocks.release(std::exchange(m_block, nullptr));
         if (last) m_ended = true;
@@ -203,19 +200,14 @@ class record_scan {
   const problem& problem_of(const rec& r) const { return m_block->problems[r.size]; }
   void retain(block* b) noexcept { ++b->refs; }
   void release(block* b) { m_blocks.release(b); }
-  /// Where the scan is: the file position of the last record or problem it returned.
-  bool started() const noexcept { return m_any; }
-  std::uint64_t last_offset() const noexcept { return m_last_offset; }
-  std::uint32_t last_inner() const noexcept { return m_last_inner; }
-  bool ended() const noexcept { return m_ended; }
+  /// Where the scan is: the record or problem next() returned last (call it only while that
+  /// is held, not after the end).
+  const rec& last() const noexcept { return m_block->recs[m_i - 1]; }
 
  private:
   block_stream m_blocks;
   block* m_block = nullptr;
   std::size_t m_i = 0;
-  std::uint64_t m_last_offset = 0;
-  std::uint32_t m_last_inner = 0;
-  bool m_any = false;
   bool m_ended = false;
 };
 
