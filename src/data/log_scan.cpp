@@ -1,12 +1,13 @@
 #include "log_scan.hpp"
 
+#include "readable_file.hpp"
+
 #include <asp/data/crc32c.hpp>
 #include <asp/error.hpp>
 
 #include <zstd.h>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -94,10 +95,6 @@ struct file_window {
   }
 };
 
-[[noreturn]] void cannot_open(const std::string& path, int error) {
-  throw input_error("cannot open " + path + ": " + std::strerror(error));
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -166,12 +163,9 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   auto f = std::make_shared<log_layout>();
   log_layout& l = *f;
   l.path = std::move(path);
-  l.fd = ::open(l.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (l.fd < 0) cannot_open(l.path, errno);
-  struct stat info {};
-  if (::fstat(l.fd, &info) != 0) cannot_open(l.path, errno);
-  if (S_ISDIR(info.st_mode)) throw input_error("cannot open " + l.path + ": it is a directory");
-  l.size = static_cast<std::uint64_t>(info.st_size);
+  const readable_file opened = open_readable(l.path);
+  l.fd = opened.fd;
+  l.size = opened.size;
   ::posix_fadvise(l.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   // The header: read until its CRC line.

@@ -2,6 +2,8 @@
 
 #include <asp/error.hpp>
 
+#include "readable_file.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,20 +15,29 @@
 
 namespace asp::data {
 
-mapped_file::mapped_file(std::string path) : m_path(std::move(path)) {
-  const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw input_error("cannot open " + m_path + ": " + std::strerror(errno));
+namespace detail {
+
+readable_file open_readable(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw input_error("cannot open " + path + ": " + std::strerror(errno));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     const int error = errno;
     ::close(fd);
-    throw input_error("cannot open " + m_path + ": " + std::strerror(error));
+    throw input_error("cannot open " + path + ": " + std::strerror(error));
   }
   if (S_ISDIR(info.st_mode)) {
     ::close(fd);
-    throw input_error("cannot open " + m_path + ": it is a directory");
+    throw input_error("cannot open " + path + ": it is a directory");
   }
-  m_size = static_cast<std::size_t>(info.st_size);
+  return {fd, static_cast<std::uint64_t>(info.st_size)};
+}
+
+}  // namespace detail
+
+mapped_file::mapped_file(std::string path) : m_path(std::move(path)) {
+  const auto [fd, size] = detail::open_readable(m_path);
+  m_size = static_cast<std::size_t>(size);
   if (m_size > 0) {
     void* p = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
