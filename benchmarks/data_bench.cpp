@@ -18,6 +18,8 @@
 #include <string>
 #include <tuple>
 
+#include "bench_files.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -25,14 +27,7 @@ using namespace std::chrono_literals;
 constexpr std::int64_t rows = 1'000'000;
 const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
 
-std::string bench_dir() {
-  static const std::string dir = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "asp-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    return pattern;
-  }();
-  return dir;
-}
+using asp::bench::bench_dir;
 
 // (time, double, double, int64) rows; times as epoch nanoseconds or ISO 8601.
 const std::string& csv_file(bool iso) {
@@ -270,9 +265,5 @@ BENCHMARK(BM_LogIntoStreamCallback)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  std::error_code ignored;
-  std::filesystem::remove_all(bench_dir(), ignored);
+  return asp::bench::run_benchmarks(argc, argv);
 }

@@ -26,6 +26,8 @@
 #include <tuple>
 #include <vector>
 
+#include "bench_files.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -37,17 +39,7 @@ struct tick {
 
 const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
 
-std::string bench_dir() {
-  static const std::string dir = [] {
-    const char* base = std::getenv("ASP_BENCH_DIR");
-    std::string pattern =
-        (base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
-        "asp-replay-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    return pattern;
-  }();
-  return dir;
-}
+using asp::bench::bench_dir;
 
 std::string stream_name(std::int64_t k) {
   return "S" + std::to_string(k);
@@ -335,9 +327,5 @@ BENCHMARK(BM_LoopSharedSources)->Apply(readers);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  std::error_code ignored;
-  std::filesystem::remove_all(bench_dir(), ignored);
+  return asp::bench::run_benchmarks(argc, argv);
 }
