@@ -141,7 +141,7 @@ struct log_read_options {
   /// How many records one scan may hold for streams whose turn has not come (several streams
   /// of a file whose times interleave out of file order; the typed sources of a log_file)
   /// before the stream it waits for gets a scan of its own: bounds the memory whatever the
-  /// file holds. Each held record costs about 60 bytes and keeps its block of the file.
+  /// file holds. Each held record costs about 64 bytes and keeps its block of the file.
   std::size_t max_held = std::size_t{1} << 20;
 };
 
