@@ -69,7 +69,8 @@ std::string index_entry(const chunk& c) {
 // Writing
 
 struct log_writer::state {
-  std::string path;
+  std::string root;  // the file, or the dataset's directory
+  std::string path;  // the file being written
   std::vector<log_stream> streams;
   log_writer_options options;
   int fd = -1;
@@ -83,9 +84,20 @@ struct log_writer::state {
   std::uint64_t written = 0;
   std::uint64_t acknowledged = 0;
   std::uint64_t since_sync = 0;
+  std::uint64_t files = 0;         // files made
+  std::uint64_t file_records = 0;  // records in the file being written
+  std::int64_t file_first = 0;     // the event time of its first record
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   bool failed = false;
   bool closed = false;
+
+  state() = default;
+  state(const state&) = delete;
+  state& operator=(const state&) = delete;
+  ~state() {
+    if (fd >= 0) ::close(fd);
+    if (index_fd >= 0) ::close(index_fd);
+  }
 
   [[noreturn]] void fail(const std::string& doing, int error) {
     failed = true;
@@ -154,6 +166,75 @@ struct log_writer::state {
     last_sync = std::chrono::steady_clock::now();
   }
 
+  // Creates the file `path` and its index, and writes the header durably. A dataset's file is
+  // made under a temporary name and linked to its own once its header is durable: a file of a
+  // dataset is never seen without its header.
+  void open_file(bool in_dataset) {
+    const std::string made = in_dataset ? path + ".partial" : path;
+    const int create =
+        O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite || in_dataset ? O_TRUNC : O_EXCL);
+    fd = ::open(made.c_str(), create, 0644);
+    if (fd < 0) fail("create", errno);
+    const std::string header = header_text(options.creator, streams, options.zstd_level);
+    write_all(fd, header, "write");
+    size = header.size();
+    // The header and the file's name are durable before any record is acknowledged.
+    if (::fdatasync(fd) != 0) fail("sync", errno);
+    if (in_dataset) {
+      if (::link(made.c_str(), path.c_str()) != 0) fail("name", errno);
+      ::unlink(made.c_str());
+    }
+    const std::string index_path = path + ".idx";
+    index_fd = ::open(index_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (index_fd < 0) fail("create the index of", errno);
+    write_all(index_fd, index_magic, "write the index of");
+    const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
+    const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+    ++files;
+    file_records = 0;
+  }
+
+  void close_file() {
+    struct closer {
+      state& s;
+      ~closer() {
+        if (s.fd >= 0) ::close(s.fd);
+        if (s.index_fd >= 0) ::close(s.index_fd);
+        s.fd = s.index_fd = -1;
+      }
+    } close_files{*this};
+    if (failed) return;
+    sync();
+    if (::fdatasync(index_fd) != 0) fail("sync the index of", errno);
+  }
+
+  // The name of a dataset's file `n`.
+  std::string dataset_file(std::uint64_t n) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "%08llu.asplog", static_cast<unsigned long long>(n));
+    return (std::filesystem::path(root) / name).string();
+  }
+
+  // Whether a record of `bytes` at `t` goes into a new file.
+  bool splits_before(std::int64_t t, std::size_t bytes) const {
+    const split_policy& split = options.split;
+    if (file_records == 0) return false;
+    if (split.bytes != 0 && size + pending.size() + bytes > split.bytes) return true;
+    return split.duration > std::chrono::nanoseconds::zero() && t >= file_first &&
+           static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(file_first) >=
+               static_cast<std::uint64_t>(split.duration.count());
+  }
+
+  void rotate() {
+    close_file();
+    path = dataset_file(files);
+    open_file(true);
+  }
+
   void check_usable() const {
     if (closed) throw std::logic_error("asp::data::log_writer: " + path + " is closed");
     if (failed) throw std::logic_error("asp::data::log_writer: " + path + " failed before");
@@ -183,29 +264,36 @@ log_writer::log_writer(std::string path, std::vector<log_stream> streams,
                                 std::to_string(ZSTD_maxCLevel()));
   }
   if (s.options.zstd_level > 0) s.zstd.reset(ZSTD_createCCtx());
-  const int create = O_WRONLY | O_CREAT | O_CLOEXEC | (s.options.overwrite ? O_TRUNC : O_EXCL);
-  s.fd = ::open(s.path.c_str(), create, 0644);
-  if (s.fd < 0) s.fail("create", errno);
-  const std::string index_path = s.path + ".idx";
-  s.index_fd = ::open(index_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (s.index_fd < 0) {
-    const int error = errno;
-    ::close(s.fd);
-    s.fd = -1;
-    s.fail("create the index of", error);
+  s.root = s.path;
+  if (!s.options.split.splits()) {
+    s.open_file(false);
+    return;
   }
-  const std::string header = header_text(s.options.creator, s.streams, s.options.zstd_level);
-  s.write_all(s.fd, header, "write");
-  s.write_all(s.index_fd, index_magic, "write the index of");
-  s.size = header.size();
-  // The header and the file's name are durable before any record is acknowledged.
-  if (::fdatasync(s.fd) != 0) s.fail("sync", errno);
-  const std::filesystem::path parent = std::filesystem::absolute(s.path).parent_path();
-  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
+  // A dataset: a directory without logs, or emptied of them.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(s.root, ec);
+  if (ec || !fs::is_directory(s.root)) {
+    s.path = s.root;
+    s.fail("make the dataset directory", ec ? ec.value() : ENOTDIR);
   }
+  std::vector<fs::path> logs;
+  for (const fs::directory_entry& e : fs::directory_iterator(s.root, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.ends_with(".asplog") || name.ends_with(".asplog.idx") ||
+        name.ends_with(".asplog.partial")) {
+      logs.push_back(e.path());
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  if (!logs.empty() && !s.options.overwrite) {
+    throw std::system_error(EEXIST, std::generic_category(),
+                            "cannot create the dataset " + s.root + ": it holds logs already (" +
+                                logs.front().filename().string() + ")");
+  }
+  for (const fs::path& p : logs) fs::remove(p, ec);
+  s.path = s.dataset_file(0);
+  s.open_file(true);
 }
 
 log_writer::log_writer(log_writer&&) noexcept = default;
@@ -241,6 +329,8 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   }
   const std::int64_t t = time.time_since_epoch().count();
   const auto body_size = static_cast<std::uint32_t>(body_head + payload.size());
+  if (s.options.split.splits() && s.splits_before(t, frame_bytes + body_size)) s.rotate();
+  if (s.file_records++ == 0) s.file_first = t;
   const bool compressing = s.options.zstd_level > 0;
   std::string& into = compressing ? s.pending : s.buffer;
   const std::size_t at = into.size();
@@ -291,19 +381,8 @@ void log_writer::sync() {
 
 void log_writer::close() {
   if (!m_state || m_state->closed) return;
-  state& s = *m_state;
-  s.closed = true;
-  struct closer {
-    state& s;
-    ~closer() {
-      if (s.fd >= 0) ::close(s.fd);
-      if (s.index_fd >= 0) ::close(s.index_fd);
-      s.fd = s.index_fd = -1;
-    }
-  } close_files{s};
-  if (s.failed) return;
-  s.sync();
-  if (::fdatasync(s.index_fd) != 0) s.fail("sync the index of", errno);
+  m_state->closed = true;
+  m_state->close_file();
 }
 
 std::uint16_t log_writer::stream_id(std::string_view name) const {
@@ -322,7 +401,13 @@ std::uint64_t log_writer::acknowledged() const noexcept {
   return m_state->acknowledged;
 }
 const std::string& log_writer::path() const noexcept {
+  return m_state->root;
+}
+const std::string& log_writer::file() const noexcept {
   return m_state->path;
+}
+std::uint64_t log_writer::files() const noexcept {
+  return m_state->files;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,13 +437,13 @@ struct lane {
 
 }  // namespace
 
-/// What every reader of a file keeps: the file, the options, the report, the streams' lanes,
-/// and the shared scan.
+/// What every reader of a file or dataset keeps: its files, the options, the report, the
+/// streams' lanes, and the shared scan.
 struct reader_state {
-  std::shared_ptr<const log_layout> file;
+  std::shared_ptr<const log_set> set;
   log_read_options options;
   std::shared_ptr<log_report> report = std::make_shared<log_report>();
-  std::set<std::uint64_t> corrupt_seen;
+  std::set<std::pair<std::uint32_t, std::uint64_t>> corrupt_seen;
   std::int64_t end = no_later;
   std::vector<lane> lanes;
   std::unique_ptr<record_scan> scan;
@@ -367,12 +452,14 @@ struct reader_state {
   // while it has not gone past any of the stream's records (a log_file's sources).
   bool open_selection = false;
 
-  reader_state(std::string path, log_read_options read_options)
-      : file(log_layout::open(std::move(path))), options(std::move(read_options)) {
-    report->index = file->index;
-    report->chunks = file->chunks.size();
+  reader_state(std::shared_ptr<const log_set> files, log_read_options read_options)
+      : set(std::move(files)), options(std::move(read_options)) {
+    for (const log_set::member& m : set->files) {
+      report->index = std::max(report->index, m.index);
+      report->chunks += m.chunks;
+    }
     if (options.end) end = options.end->time_since_epoch().count();
-    lanes.resize(file->streams.size());
+    lanes.resize(set->streams.size());
   }
 
   std::optional<std::int64_t> start() const {
@@ -384,7 +471,7 @@ struct reader_state {
     scan_plan p;
     p.streams = std::move(streams);
     p.start = start();
-    p.from = file->start_offset(p.start);
+    if (options.end) p.end = end;
     p.read_ahead = options.ahead == read_ahead::thread;
     return p;
   }
@@ -392,21 +479,22 @@ struct reader_state {
   void start_shared_scan() {
     std::vector<bool> streams(lanes.size());
     for (std::size_t s = 0; s < lanes.size(); ++s) streams[s] = open_selection || lanes[s].selected;
-    scan = std::make_unique<record_scan>(file, plan(std::move(streams)));
+    scan = std::make_unique<record_scan>(set, plan(std::move(streams)));
   }
 
   // What a scan found that is not a record: fails the read or is counted, as the options say.
-  void on_problem(const problem& p) {
+  void on_problem(const rec& r, const problem& p) {
+    const std::string& path = set->files[r.file].path;
     switch (p.what) {
       case problem::kind::corrupt:
         if (options.on_corrupt == corrupt_records::fail) {
-          throw input_error(file->path + ": corrupt record at offset " + std::to_string(p.offset) +
-                            " (" + p.detail + ")");
+          throw input_error(path + ": corrupt record at offset " + std::to_string(p.offset) + " (" +
+                            p.detail + ")");
         }
-        if (corrupt_seen.insert(p.offset).second) ++report->corrupt_skipped;
+        if (corrupt_seen.emplace(r.file, p.offset).second) ++report->corrupt_skipped;
         break;
       case problem::kind::torn:
-        report->torn = torn_tail{p.offset, p.bytes};
+        report->torn = torn_tail{p.offset, p.bytes, path};
         break;
       case problem::kind::fatal:
         throw input_error(p.detail);
@@ -436,12 +524,12 @@ struct reader_state {
     p.read_ahead = false;
     if (!from_start) {
       const rec& last = scan->last();
-      p.from = std::max(p.from, last.offset);
+      p.file = last.file;
       p.skip_through = true;
       p.after_offset = last.offset;
       p.after_inner = last.inner;
     }
-    lanes[s].own = std::make_unique<record_scan>(file, std::move(p));
+    lanes[s].own = std::make_unique<record_scan>(set, std::move(p));
   }
 
   // Puts the next record of a detached stream into its queue; false when it has no more.
@@ -450,7 +538,7 @@ struct reader_state {
       const rec* r = l.own->next();
       if (r == nullptr) return false;
       if (r->stream == problem_stream) {
-        on_problem(l.own->problem_of(*r));
+        on_problem(*r, l.own->problem_of(*r));
         continue;
       }
       if (r->time > end) return false;
@@ -463,7 +551,8 @@ struct reader_state {
 namespace {
 
 bool head_before(const held& a, const held& b) {
-  return std::tie(a.r.time, a.r.offset, a.r.inner) < std::tie(b.r.time, b.r.offset, b.r.inner);
+  return std::tie(a.r.time, a.r.file, a.r.offset, a.r.inner) <
+         std::tie(b.r.time, b.r.file, b.r.offset, b.r.inner);
 }
 
 }  // namespace
@@ -508,7 +597,7 @@ class merged_scan {
       }
       m_bound = r->rest_min;
       if (r->stream == problem_stream) {
-        st.on_problem(st.scan->problem_of(*r));
+        st.on_problem(*r, st.scan->problem_of(*r));
         continue;
       }
       lane& l = st.lanes[r->stream];
@@ -555,7 +644,7 @@ class merged_scan {
   bool before_unread(const rec& r) const {
     if (r.time != m_bound) return r.time < m_bound;
     const rec& last = m_state.scan->last();
-    return std::tie(r.offset, r.inner) <= std::tie(last.offset, last.inner);
+    return std::tie(r.file, r.offset, r.inner) <= std::tie(last.file, last.offset, last.inner);
   }
 
   void push_heap(std::uint16_t s) {
@@ -596,8 +685,8 @@ class merged_scan {
 
 /// A log_reader's state.
 struct reader_impl {
-  reader_impl(std::string path, log_read_options options)
-      : state(std::move(path), std::move(options)) {}
+  reader_impl(std::shared_ptr<const log_set> set, log_read_options options)
+      : state(std::move(set), std::move(options)) {}
   reader_state state;
   std::unique_ptr<merged_scan> merge;
 };
@@ -605,16 +694,16 @@ struct reader_impl {
 /// The scan that a log_file's typed sources share: each takes its stream's records from its
 /// queue, or reads the shared scan on, holding the other streams' records for them.
 struct shared_scan {
-  explicit shared_scan(std::string path, log_read_options options)
-      : state(std::move(path), std::move(options)) {
+  shared_scan(std::shared_ptr<const log_set> set, log_read_options options)
+      : state(std::move(set), std::move(options)) {
     state.open_selection = true;
   }
 
   std::uint16_t add(std::string_view name) {
-    const std::uint16_t s = state.file->stream_id(name);
+    const std::uint16_t s = state.set->stream_id(name);
     lane& l = state.lanes[s];
     if (l.selected) {
-      throw std::logic_error("asp::data::log_file: " + state.file->path + ": stream '" +
+      throw std::logic_error("asp::data::log_file: " + state.set->name + ": stream '" +
                              std::string(name) + "' already has a source");
     }
     l.selected = true;
@@ -645,7 +734,7 @@ struct shared_scan {
         return false;
       }
       if (r->stream == problem_stream) {
-        st.on_problem(st.scan->problem_of(*r));
+        st.on_problem(*r, st.scan->problem_of(*r));
         continue;
       }
       lane& o = st.lanes[r->stream];
@@ -674,7 +763,7 @@ struct shared_scan {
   }
 
   bool deliver(const rec& r, shared_record& out) {
-    out = {r.time, std::string_view(r.payload, r.size), r.offset};
+    out = {r.time, std::string_view(r.payload, r.size), r.offset, r.file};
     ++state.report->records;
     return true;
   }
@@ -684,8 +773,10 @@ struct shared_scan {
   bool over = false;          // the shared scan has ended
 };
 
-std::shared_ptr<shared_scan> open_shared(std::string path, log_read_options options) {
-  return std::make_shared<shared_scan>(std::move(path), std::move(options));
+std::shared_ptr<shared_scan> open_shared(std::vector<std::string> paths, log_read_options options) {
+  auto set =
+      paths.size() == 1 ? log_set::open(std::move(paths.front())) : log_set::open(std::move(paths));
+  return std::make_shared<shared_scan>(std::move(set), std::move(options));
 }
 std::uint16_t shared_add(shared_scan& scan, std::string_view stream) {
   return scan.add(stream);
@@ -694,13 +785,16 @@ bool shared_next(shared_scan& scan, std::uint16_t stream, shared_record& out) {
   return scan.next(stream, out);
 }
 const std::string& shared_path(const shared_scan& scan) noexcept {
-  return scan.state.file->path;
+  return scan.state.set->name;
+}
+const std::string& shared_file(const shared_scan& scan, std::uint32_t file) noexcept {
+  return scan.state.set->files[file].path;
 }
 const std::vector<log_stream>& shared_streams(const shared_scan& scan) noexcept {
-  return scan.state.file->streams;
+  return scan.state.set->streams;
 }
 const std::string& shared_creator(const shared_scan& scan) noexcept {
-  return scan.state.file->creator;
+  return scan.state.set->creator;
 }
 std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcept {
   return scan.state.report;
@@ -709,7 +803,12 @@ std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcep
 }  // namespace detail
 
 log_reader::log_reader(std::string path, log_read_options options)
-    : m_file(std::make_unique<detail::reader_impl>(std::move(path), std::move(options))) {
+    : log_reader(std::vector<std::string>{std::move(path)}, std::move(options)) {}
+
+log_reader::log_reader(std::vector<std::string> paths, log_read_options options) {
+  auto set = paths.size() == 1 ? detail::log_set::open(std::move(paths.front()))
+                               : detail::log_set::open(std::move(paths));
+  m_file = std::make_unique<detail::reader_impl>(std::move(set), std::move(options));
   detail::reader_state& st = m_file->state;
   for (detail::lane& l : st.lanes) l.selected = st.options.streams.empty();
   for (const std::string& name : st.options.streams) st.lanes[stream_id(name)].selected = true;
@@ -736,7 +835,8 @@ void log_reader::advance() {
     return;
   }
   m_current.time = time_point{duration{r->time}};
-  m_current.value = log_record{r->stream, std::string_view(r->payload, r->size), r->offset};
+  m_current.value =
+      log_record{r->stream, std::string_view(r->payload, r->size), r->offset, r->file};
   ++m_file->state.report->records;
 }
 
@@ -754,23 +854,33 @@ bool log_reader::iterator::done() const noexcept {
 }
 
 const std::vector<log_stream>& log_reader::streams() const noexcept {
-  return m_file->state.file->streams;
+  return m_file->state.set->streams;
 }
 const std::string& log_reader::creator() const noexcept {
-  return m_file->state.file->creator;
+  return m_file->state.set->creator;
 }
 std::uint16_t log_reader::stream_id(std::string_view name) const {
-  return m_file->state.file->stream_id(name);
+  return m_file->state.set->stream_id(name);
+}
+std::vector<std::string> log_reader::files() const {
+  std::vector<std::string> paths;
+  for (const detail::log_set::member& m : m_file->state.set->files) paths.push_back(m.path);
+  return paths;
 }
 std::shared_ptr<const log_report> log_reader::report() const noexcept {
   return m_file->state.report;
 }
 const std::string& log_reader::path() const noexcept {
-  return m_file->state.file->path;
+  return m_file->state.set->name;
+}
+const std::string& log_reader::file(std::uint32_t index) const {
+  return m_file->state.set->files.at(index).path;
 }
 
 log_file::log_file(std::string path, log_read_options options)
-    : m_scan(detail::open_shared(std::move(path), std::move(options))) {}
+    : m_scan(detail::open_shared({std::move(path)}, std::move(options))) {}
+log_file::log_file(std::vector<std::string> paths, log_read_options options)
+    : m_scan(detail::open_shared(std::move(paths), std::move(options))) {}
 
 const std::vector<log_stream>& log_file::streams() const noexcept {
   return detail::shared_streams(*m_scan);

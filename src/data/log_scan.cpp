@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
@@ -308,7 +309,7 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
 
 struct block_maker::state {
   std::shared_ptr<const log_layout> file;
-  scan_plan plan;
+  file_plan plan;
   std::uint64_t pos = 0;
   bool done = false;
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
@@ -325,6 +326,7 @@ struct block_maker::state {
     rec r;
     r.stream = problem_stream;
     r.offset = offset;
+    r.file = plan.file;
     r.size = static_cast<std::uint32_t>(b.problems.size());
     b.problems.push_back(std::move(p));
     b.recs.push_back(r);
@@ -375,7 +377,8 @@ struct block_maker::state {
     out.offset = offset;
     out.size = r.body - static_cast<std::uint32_t>(body_head);
     out.inner = inner;
-    out.stream = r.stream;
+    out.stream = plan.ids[r.stream];
+    out.file = plan.file;
     b.recs.push_back(out);
   }
 
@@ -522,7 +525,7 @@ struct block_maker::state {
     }
     if (done) b.last = true;
     // Every record's bound: the earliest of what follows it in this block and after it.
-    std::int64_t running = done ? no_earlier : file->earliest_from(pos);
+    std::int64_t running = std::min(done ? no_earlier : file->earliest_from(pos), plan.later_min);
     for (std::size_t i = b.recs.size(); i-- > 0;) {
       rec& r = b.recs[i];
       r.rest_min = running;
@@ -531,7 +534,7 @@ struct block_maker::state {
   }
 };
 
-block_maker::block_maker(std::shared_ptr<const log_layout> layout, scan_plan plan)
+block_maker::block_maker(std::shared_ptr<const log_layout> layout, file_plan plan)
     : m_state(std::make_unique<state>()) {
   m_state->file = std::move(layout);
   m_state->plan = std::move(plan);
@@ -547,7 +550,7 @@ void block_maker::make(block& b) {
 // ---------------------------------------------------------------------------------------------
 // Blocks, ahead or on demand
 
-block_stream::block_stream(std::shared_ptr<const log_layout> layout, scan_plan plan)
+block_stream::block_stream(std::shared_ptr<const log_layout> layout, file_plan plan)
     : m_maker(std::move(layout), plan), m_threaded(plan.read_ahead) {
   if (m_threaded) m_thread = std::thread([this] { produce(); });
 }
@@ -622,6 +625,7 @@ block* block_stream::next() {
   }
   if (b->last) m_ended = true;
   b->refs = 1;
+  ++m_out;
   return b;
 }
 
@@ -632,17 +636,182 @@ block* block_stream::take_free() {
     return b;
   }
   m_all.push_back(std::make_unique<block>());
+  m_all.back()->owner = this;
   return m_all.back().get();
 }
 
 void block_stream::release(block* b) {
   if (--b->refs != 0) return;
+  --m_out;
   if (m_threaded) {
     std::lock_guard lock(m_mutex);
     m_free.push_back(b);
   } else {
     m_free.push_back(b);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sets of files
+
+namespace {
+
+std::vector<std::string> logs_of(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return {path};
+  std::vector<std::string> logs;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::filesystem::path& p = entry.path();
+    if (p.extension() == ".asplog" && entry.is_regular_file(ec)) logs.push_back(p.string());
+  }
+  if (ec) throw input_error(path + ": cannot list the directory: " + ec.message());
+  if (logs.empty()) throw input_error(path + ": no record logs (*.asplog) in the directory");
+  std::sort(logs.begin(), logs.end());
+  return logs;
+}
+
+}  // namespace
+
+std::shared_ptr<const log_set> log_set::open(std::string path) {
+  std::vector<std::string> paths = logs_of(path);
+  std::shared_ptr<const log_set> set = open(std::move(paths));
+  const_cast<log_set&>(*set).name = std::move(path);
+  return set;
+}
+
+std::shared_ptr<const log_set> log_set::open(std::vector<std::string> paths) {
+  auto set = std::make_shared<log_set>();
+  std::vector<std::string> all;
+  for (std::string& p : paths) {
+    std::vector<std::string> logs = logs_of(p);
+    all.insert(all.end(), std::make_move_iterator(logs.begin()),
+               std::make_move_iterator(logs.end()));
+  }
+  if (all.empty()) throw input_error("asp::data: no record logs to read");
+  set->name = paths.empty() ? all.front() : paths.front();
+  if (all.size() > std::numeric_limits<std::uint32_t>::max()) {
+    throw input_error(set->name + ": too many files");
+  }
+  std::vector<std::string> owner;  // for each of the set's streams, the file it came from
+  for (std::string& path : all) {
+    std::shared_ptr<const log_layout> layout = log_layout::open(path);
+    member m;
+    m.path = std::move(path);
+    for (const log_stream& s : layout->streams) {
+      const auto it = std::find_if(set->streams.begin(), set->streams.end(),
+                                   [&](const log_stream& known) { return known.name == s.name; });
+      if (it == set->streams.end()) {
+        if (set->streams.size() >= chunk_stream) throw input_error(m.path + ": too many streams");
+        m.ids.push_back(static_cast<std::uint16_t>(set->streams.size()));
+        set->streams.push_back(s);
+        owner.push_back(m.path);
+        continue;
+      }
+      const auto id = static_cast<std::size_t>(it - set->streams.begin());
+      if (it->schema != s.schema) {
+        throw input_error(m.path + ": stream '" + s.name + "' has the schema '" + s.schema +
+                          "', but in " + owner[id] + " it has '" + it->schema + "'");
+      }
+      if (std::find(m.ids.begin(), m.ids.end(), id) != m.ids.end()) {
+        throw input_error(m.path + ": two streams are named '" + s.name + "'");
+      }
+      m.ids.push_back(static_cast<std::uint16_t>(id));
+    }
+    if (set->files.empty()) set->creator = layout->creator;
+    const bool whole = layout->indexed_end >= layout->size;
+    m.empty = layout->chunks.empty() && whole;
+    m.min_time = layout->suffix_min.front();
+    m.max_time = whole && !layout->prefix_max.empty() ? layout->prefix_max.back() : no_earlier;
+    m.index = layout->index;
+    m.chunks = layout->chunks.size();
+    // Kept open when opening it again would cost a scan, or when it is the only one.
+    if (layout->index != index_state::complete || all.size() == 1) m.kept = layout;
+    set->files.push_back(std::move(m));
+  }
+  set->from_min.assign(set->files.size() + 1, no_earlier);
+  for (std::size_t k = set->files.size(); k-- > 0;) {
+    const member& m = set->files[k];
+    set->from_min[k] = std::min(set->from_min[k + 1], m.empty ? no_earlier : m.min_time);
+  }
+  return set;
+}
+
+std::shared_ptr<const log_layout> log_set::layout(std::size_t k) const {
+  const member& m = files[k];
+  if (m.kept) return m.kept;
+  std::shared_ptr<const log_layout> l = m.open.lock();
+  if (!l) {
+    l = log_layout::open(m.path);
+    if (l->streams.size() != m.ids.size()) {
+      throw input_error(m.path + ": the file changed while it was read (its streams)");
+    }
+    m.open = l;
+  }
+  return l;
+}
+
+std::uint16_t log_set::stream_id(std::string_view stream) const {
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].name == stream) return static_cast<std::uint16_t>(i);
+  }
+  std::string names;
+  for (const log_stream& s : streams) names += (names.empty() ? "'" : ", '") + s.name + "'";
+  throw input_error(name + ": no stream '" + std::string(stream) + "' (" +
+                    (files.size() == 1 ? "the file has " : "the dataset has ") +
+                    (names.empty() ? std::string("none") : names) + ")");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans of a set
+
+record_scan::record_scan(std::shared_ptr<const log_set> set, scan_plan plan)
+    : m_set(std::move(set)), m_plan(std::move(plan)), m_next_file(m_plan.file) {}
+
+record_scan::~record_scan() {
+  if (m_block != nullptr) release(m_block);
+}
+
+bool record_scan::open_file() {
+  // Files whose blocks are all free go.
+  std::erase_if(m_over, [](const std::unique_ptr<block_stream>& s) { return s->out() == 0; });
+  const log_set& set = *m_set;
+  for (; m_next_file < set.files.size(); ++m_next_file) {
+    const std::uint32_t k = m_next_file;
+    const log_set::member& m = set.files[k];
+    // Every record from here on comes after the end: nothing to read (each stream ends at
+    // its first record after the end).
+    if (m_plan.end && set.from_min[k] > *m_plan.end) break;
+    if (m_plan.start && m.max_time < *m_plan.start) continue;
+    if (m.empty) continue;
+    std::shared_ptr<const log_layout> layout = set.layout(k);
+    file_plan p;
+    p.ids = m.ids;
+    p.streams.resize(m.ids.size());
+    for (std::size_t i = 0; i < m.ids.size(); ++i) p.streams[i] = m_plan.streams[m.ids[i]];
+    p.start = m_plan.start;
+    p.from = layout->start_offset(m_plan.start);
+    if (k == m_plan.file && m_plan.skip_through) {
+      p.from = std::max(p.from, m_plan.after_offset);
+      p.skip_through = true;
+      p.after_offset = m_plan.after_offset;
+      p.after_inner = m_plan.after_inner;
+    }
+    p.read_ahead = m_plan.read_ahead;
+    p.file = k;
+    p.later_min = set.from_min[k + 1];
+    m_blocks = std::make_unique<block_stream>(std::move(layout), std::move(p));
+    ++m_next_file;
+    return true;
+  }
+  m_next_file = static_cast<std::uint32_t>(set.files.size());
+  return false;
+}
+
+void record_scan::end_file() {
+  if (!m_blocks) return;
+  if (m_blocks->out() > 0) m_over.push_back(std::move(m_blocks));
+  m_blocks.reset();
+  if (m_next_file >= m_set->files.size()) m_ended = true;
 }
 
 }  // namespace asp::data::detail

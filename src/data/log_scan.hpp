@@ -9,6 +9,9 @@
 // then only merges, decodes and calls back. Every record carries a lower bound on the time of
 // every record the scan yields after it (from the rest of its block and the index's earliest
 // times), which is what lets one scan feed a time-ordered merge of many streams exactly.
+//
+// A scan reads a log_set: one file, or the files of a dataset one after another, as if they
+// were one file (a dataset split at any record reads exactly as the file it was split from).
 
 #include <asp/data/log.hpp>
 
@@ -17,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +71,41 @@ struct log_layout {
   index_state index = index_state::complete;
 };
 
+/// The files a reader reads as one past, in order: one record log, or a dataset (a directory
+/// of logs, or a list of them). Opening reads every file's header and time index; a file's
+/// layout is then opened again when a scan reaches it, so that a dataset of many files keeps
+/// the descriptors of the files being read only. Read on one thread.
+struct log_set {
+  /// A file of the set: what a reader needs before it reads the file's records.
+  struct member {
+    std::string path;
+    std::vector<std::uint16_t> ids;  // the file's stream ids, as the set's
+    std::int64_t min_time = 0;       // no record of the file is earlier (lowest: unknown)
+    std::int64_t max_time = 0;       // nor later (highest: unknown)
+    bool empty = false;              // it holds no record
+    index_state index = index_state::complete;
+    std::uint64_t chunks = 0;
+    std::shared_ptr<const log_layout> kept;        // kept open: a single file, a rebuilt index
+    mutable std::weak_ptr<const log_layout> open;  // while a scan reads it
+  };
+
+  /// One file, or the files of a directory (its *.asplog files in the order of their names).
+  static std::shared_ptr<const log_set> open(std::string path);
+  /// The given files in the given order (a directory stands for its files).
+  static std::shared_ptr<const log_set> open(std::vector<std::string> paths);
+
+  /// The layout of file `k`, opened if no scan holds it.
+  std::shared_ptr<const log_layout> layout(std::size_t k) const;
+  /// The id of the stream named `name`; throws asp::input_error naming the set's streams.
+  std::uint16_t stream_id(std::string_view name) const;
+
+  std::string name;  // the file or directory given; for a list, its first file
+  std::vector<member> files;
+  std::vector<log_stream> streams;     // by name across the files, in order of appearance
+  std::string creator;                 // the first file's
+  std::vector<std::int64_t> from_min;  // the earliest time in files k and after (one more)
+};
+
 /// A record as a scan yields it, or a problem found on the way (stream == problem_stream).
 struct rec {
   std::int64_t time = 0;
@@ -75,7 +114,8 @@ struct rec {
   std::uint64_t offset = 0;  // in the file; a compressed chunk's for the records in it
   std::uint32_t size = 0;    // payload bytes; for a problem, its place in block::problems
   std::uint32_t inner = 0;   // 1 + the record's place in its compressed chunk; 0 outside one
-  std::uint16_t stream = 0;
+  std::uint16_t stream = 0;  // the set's id
+  std::uint32_t file = 0;    // the file of the set it is in
 };
 constexpr std::uint16_t problem_stream = 0xFFFF;
 
@@ -92,6 +132,8 @@ struct problem {
   std::string detail;
 };
 
+class block_stream;
+
 /// A piece of the file, scanned: its bytes, its decompressed chunks and its records.
 struct block {
   std::string bytes;
@@ -101,25 +143,42 @@ struct block {
   std::vector<problem> problems;
   bool last = false;       // nothing follows it
   std::uint32_t refs = 0;  // on the consumer's side: the scan and every retained record
+  block_stream* owner = nullptr;
 };
 
 /// Which records a scan yields, and from where.
 struct scan_plan {
-  std::vector<bool> streams;            // by id: selected
+  std::vector<bool> streams;            // by the set's id: selected
   std::optional<std::int64_t> start{};  // records before it are skipped
-  std::uint64_t from = 0;               // the offset to start at
-  // Records at or before this position were yielded by another scan (a stream detached from
-  // a shared scan goes on with a scan of its own after the shared one's last record).
+  std::optional<std::int64_t> end{};    // files whose records all come after it are not read
+  std::uint32_t file = 0;               // the file of the set to start in
+  // Records at or before this position of `file` were yielded by another scan (a stream
+  // detached from a shared scan goes on with a scan of its own after the shared one's last
+  // record).
   std::uint64_t after_offset = 0;
   std::uint32_t after_inner = 0;
   bool skip_through = false;
   bool read_ahead = false;  // on a thread of its own
 };
 
+/// How one file is scanned (made from a scan_plan by the record_scan).
+struct file_plan {
+  std::vector<bool> streams;       // by the file's id: selected
+  std::vector<std::uint16_t> ids;  // the file's ids, as the set's
+  std::optional<std::int64_t> start{};
+  std::uint64_t from = 0;  // the offset to start at
+  std::uint64_t after_offset = 0;
+  std::uint32_t after_inner = 0;
+  bool skip_through = false;
+  bool read_ahead = false;
+  std::uint32_t file = 0;                                             // its place in the set
+  std::int64_t later_min = std::numeric_limits<std::int64_t>::max();  // nothing after is earlier
+};
+
 /// Makes blocks: reads, checks, decompresses and lists (on whichever thread calls it).
 class block_maker {
  public:
-  block_maker(std::shared_ptr<const log_layout> layout, scan_plan plan);
+  block_maker(std::shared_ptr<const log_layout> layout, file_plan plan);
   block_maker(block_maker&&) noexcept;
   ~block_maker();
   /// Fills `b` with the next piece of the file; sets b.last when nothing follows it.
@@ -133,7 +192,7 @@ class block_maker {
 /// Blocks in file order, made on a read-ahead thread (a few blocks ahead) or on demand.
 class block_stream {
  public:
-  block_stream(std::shared_ptr<const log_layout> layout, scan_plan plan);
+  block_stream(std::shared_ptr<const log_layout> layout, file_plan plan);
   block_stream(const block_stream&) = delete;
   block_stream& operator=(const block_stream&) = delete;
   ~block_stream();
@@ -142,6 +201,8 @@ class block_stream {
   block* next();
   /// Drops one hold on `b`; the last makes it free for reuse.
   void release(block* b);
+  /// Blocks handed out by next() and not yet free.
+  std::size_t out() const noexcept { return m_out; }
 
  private:
   void produce();
@@ -151,6 +212,7 @@ class block_stream {
   block_maker m_maker;
   bool m_threaded;
   bool m_ended = false;
+  std::size_t m_out = 0;
   std::vector<std::unique_ptr<block>> m_all;  // every block made, owned here
   std::mutex m_mutex;
   std::condition_variable m_ready_cv;
@@ -163,16 +225,13 @@ class block_stream {
   std::thread m_thread;
 };
 
-/// The records and problems of one scan, in file order.
+/// The records and problems of one scan of a set, in file order, file after file.
 class record_scan {
  public:
-  record_scan(std::shared_ptr<const log_layout> layout, scan_plan plan)
-      : m_blocks(std::move(layout), std::move(plan)) {}
+  record_scan(std::shared_ptr<const log_set> set, scan_plan plan);
   record_scan(const record_scan&) = delete;
   record_scan& operator=(const record_scan&) = delete;
-  ~record_scan() {
-    if (m_block != nullptr) m_blocks.release(m_block);
-  }
+  ~record_scan();
 
   /// The next record or problem, nullptr at the end. Valid while its block is held: until the
   /// next call, or longer with retain().
@@ -181,14 +240,18 @@ class record_scan {
       if (m_block != nullptr) {
         if (m_i < m_block->recs.size()) return &m_block->recs[m_i++];
         const bool last = m_block->last;
-        m_blocks.release(std::exchange(m_block, nullptr));
-        if (last) m_ended = true;
+        release(std::exchange(m_block, nullptr));
+        if (last) end_file();
       }
       if (m_ended) return nullptr;
-      m_block = m_blocks.next();
-      if (m_block == nullptr) {
+      if (!m_blocks && !open_file()) {
         m_ended = true;
         return nullptr;
+      }
+      m_block = m_blocks->next();
+      if (m_block == nullptr) {
+        end_file();
+        continue;
       }
       m_i = 0;
     }
@@ -199,13 +262,22 @@ class record_scan {
   /// The problem a problem record stands for.
   const problem& problem_of(const rec& r) const { return m_block->problems[r.size]; }
   void retain(block* b) noexcept { ++b->refs; }
-  void release(block* b) { m_blocks.release(b); }
+  void release(block* b) { b->owner->release(b); }
   /// Where the scan is: the record or problem next() returned last (call it only while that
   /// is held, not after the end).
   const rec& last() const noexcept { return m_block->recs[m_i - 1]; }
 
  private:
-  block_stream m_blocks;
+  // Starts on the next file with anything to read; false when there is none.
+  bool open_file();
+  // The file's blocks are over: they stay until the records held from them are dropped.
+  void end_file();
+
+  std::shared_ptr<const log_set> m_set;
+  scan_plan m_plan;
+  std::uint32_t m_next_file = 0;
+  std::unique_ptr<block_stream> m_blocks;
+  std::vector<std::unique_ptr<block_stream>> m_over;  // files read, with blocks still held
   block* m_block = nullptr;
   std::size_t m_i = 0;
   bool m_ended = false;

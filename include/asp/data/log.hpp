@@ -48,6 +48,21 @@ struct fsync_policy {
   std::chrono::nanoseconds every = std::chrono::nanoseconds::zero();
 };
 
+/// When a writer ends one file of a dataset and goes on in the next (as rosbag2's
+/// --max-bag-size and --max-bag-duration). Both limits may be set; none: one file.
+struct split_policy {
+  /// End a file before a record would take it past this many bytes (the header and records;
+  /// a compressed chunk in progress counts uncompressed). A file holds at least one record.
+  std::uint64_t bytes = 0;
+  /// End a file before a record whose event time is this much or more after the file's first
+  /// record's.
+  std::chrono::nanoseconds duration = std::chrono::nanoseconds::zero();
+
+  bool splits() const noexcept {
+    return bytes != 0 || duration != std::chrono::nanoseconds::zero();
+  }
+};
+
 /// How a log is written.
 struct log_writer_options {
   /// Written into the header: who made the file.
@@ -62,15 +77,23 @@ struct log_writer_options {
   /// chunk is written whole when it ends — when it is full, at every sync and at close — so
   /// its records are handed to the system, and acknowledged, together.
   int zstd_level = 0;
+  /// Write a dataset: the writer's path is then a directory (made if missing; one that holds
+  /// logs already is refused, or emptied of them with `overwrite`), of files 00000000.asplog,
+  /// 00000001.asplog, ... in order. Each file is synced and closed before the next is made, so
+  /// a rotation acknowledges every record written; a file appears under its name only once
+  /// its header is durable, so a writer killed at any moment leaves a dataset whose files all
+  /// read back (log_reader reads the directory as one log).
+  split_policy split{};
 };
 
-/// Appends records to a new record log. Not thread-safe: one writer, one thread (the loop's).
-/// Errors (cannot create, disk full, permission denied) throw std::system_error naming the
-/// file and how many records are acknowledged; what was acknowledged stays readable, and a
-/// writer that failed refuses further writes.
+/// Appends records to a new record log, or to a dataset of them (log_writer_options::split). Not
+/// thread-safe: one writer, one thread (the loop's). Errors (cannot create, disk full, permission
+/// denied) throw std::system_error naming the file and how many records are acknowledged; what was
+/// acknowledged stays readable, and a writer that failed refuses further writes.
 class log_writer {
  public:
-  /// Creates `path` (and `path`.idx) with `streams` (ids are their positions, at most 65535).
+  /// Creates `path` (and `path`.idx) with `streams` (ids are their positions, at most 65535);
+  /// when splitting, the dataset directory `path` and its first file.
   log_writer(std::string path, std::vector<log_stream> streams, log_writer_options options = {});
   log_writer(log_writer&&) noexcept;
   log_writer& operator=(log_writer&&) noexcept;
@@ -101,7 +124,12 @@ class log_writer {
 
   std::uint64_t written() const noexcept;       ///< records written
   std::uint64_t acknowledged() const noexcept;  ///< records covered by an fsync
+  /// The file, or the dataset's directory.
   const std::string& path() const noexcept;
+  /// The file being written (of a dataset, its latest).
+  const std::string& file() const noexcept;
+  /// Files made: 1, or more for a dataset.
+  std::uint64_t files() const noexcept;
 
  private:
   struct state;
@@ -156,6 +184,7 @@ enum class index_state {
 struct torn_tail {
   std::uint64_t offset;  ///< where the incomplete record starts
   std::uint64_t bytes;   ///< from there to the end of the file
+  std::string file{};    ///< the file (of a dataset, the last one found torn)
 };
 
 /// What a reader found; shared, so it can be read after the reader was moved into a stream.
@@ -167,13 +196,15 @@ struct log_report {
   std::uint64_t chunks = 0;  ///< chunks in the index
 };
 
-/// One record as read: its stream, its payload and its offset in the file (for a record of a
-/// compressed chunk, the chunk's). The payload views the reader's buffer, valid until the
-/// reader moves on to the next record.
+/// One record as read: its stream, its payload and where it is: its file (the index in the
+/// reader's files(): 0 for a single log) and its offset there (for a record of a compressed
+/// chunk, the chunk's). The payload views the reader's buffer, valid until the reader moves on
+/// to the next record.
 struct log_record {
   std::uint16_t stream = 0;
   std::string_view payload{};
   std::uint64_t offset = 0;
+  std::uint32_t file = 0;
 };
 
 namespace detail {
@@ -185,28 +216,41 @@ struct shared_record {
   std::int64_t time = 0;
   std::string_view payload{};
   std::uint64_t offset = 0;
+  std::uint32_t file = 0;
 };
 
-std::shared_ptr<shared_scan> open_shared(std::string path, log_read_options options);
+std::shared_ptr<shared_scan> open_shared(std::vector<std::string> paths, log_read_options options);
 std::uint16_t shared_add(shared_scan& scan, std::string_view stream);
 bool shared_next(shared_scan& scan, std::uint16_t stream, shared_record& out);
 const std::string& shared_path(const shared_scan& scan) noexcept;
+const std::string& shared_file(const shared_scan& scan, std::uint32_t file) noexcept;
 const std::vector<log_stream>& shared_streams(const shared_scan& scan) noexcept;
 const std::string& shared_creator(const shared_scan& scan) noexcept;
 std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcept;
 }  // namespace detail
 
-/// A record log as a past source of `asp::event<log_record>`: the records of the chosen
-/// streams merged in (time, record order), from `start` to `end`. Opening reads the header and
-/// the time index (or rebuilds it). The records are read in one scan of the file, in file
-/// order, whatever the number of streams: a file in time order streams straight through, and
-/// streams whose times interleave out of file order are merged exactly, in bounded memory
-/// (log_read_options::max_held). Reading, checking and decompressing can run ahead on a thread
-/// of their own (log_read_options::ahead). Errors are asp::input_error naming the file and the
-/// offset.
+/// A record log, or a dataset of them, as a past source of `asp::event<log_record>`: the
+/// records of the chosen streams merged in (time, record order), from `start` to `end`.
+///
+/// Opening reads the header and the time index (or rebuilds it). The records are read in one
+/// scan of the file, in file order, whatever the number of streams: a file in time order
+/// streams straight through, and streams whose times interleave out of file order are merged
+/// exactly, in bounded memory (log_read_options::max_held). Reading, checking and
+/// decompressing can run ahead on a thread of their own (log_read_options::ahead).
+///
+/// A *dataset* — a directory of logs (its `*.asplog` files in the order of their names: what a
+/// writer that splits makes), or a list of logs — reads as the one log its files make one
+/// after another: a recording split at any record reads exactly as it would unsplit. Streams
+/// are matched by name across the files (a name must keep its schema). Seeking by `start`
+/// skips whole files by their time index; only the files being read are open.
+///
+/// Errors are asp::input_error naming the file and the offset.
 class log_reader {
  public:
+  /// Reads the log `path`, or the dataset in the directory `path`.
   explicit log_reader(std::string path, log_read_options options = {});
+  /// Reads the logs `paths` (a directory among them stands for its logs) as one dataset.
+  explicit log_reader(std::vector<std::string> paths, log_read_options options = {});
   log_reader(log_reader&&) noexcept;
   log_reader& operator=(log_reader&&) noexcept;
   ~log_reader();
@@ -243,9 +287,15 @@ class log_reader {
   const std::string& creator() const noexcept;
   /// The id of the stream named `name`; throws asp::input_error when there is none.
   std::uint16_t stream_id(std::string_view name) const;
-  /// Records delivered, corrupt records skipped, the torn tail, the index's state.
+  /// Records delivered, corrupt records skipped, the torn tail, the index's state (of a
+  /// dataset: the worst of its files').
   std::shared_ptr<const log_report> report() const noexcept;
+  /// The file or directory given (for a list, its first entry).
   const std::string& path() const noexcept;
+  /// The files read, in order (one for a single log).
+  std::vector<std::string> files() const;
+  /// The file log_record::file names.
+  const std::string& file(std::uint32_t index) const;
 
  private:
   friend class iterator;
@@ -277,9 +327,11 @@ class shared_log_source;
 /// for gets a scan of its own). Not thread-safe: the sources are read on one thread.
 class log_file {
  public:
-  /// Opens `path`: reads its header and its time index (or rebuilds it). `options.streams`
-  /// is not used: the sources choose the streams.
+  /// Opens `path` (a log, or a dataset's directory): reads its header and its time index (or
+  /// rebuilds it). `options.streams` is not used: the sources choose the streams.
   explicit log_file(std::string path, log_read_options options = {});
+  /// Opens the logs `paths` as one dataset (see log_reader).
+  explicit log_file(std::vector<std::string> paths, log_read_options options = {});
 
   /// A past source of `asp::event<T>` for the stream named `stream`, each payload decoded by
   /// codec<T>. Throws asp::input_error when the file has no such stream, std::logic_error
@@ -352,7 +404,7 @@ class shared_log_source {
     try {
       m_current = event<T>{time_point{duration{r.time}}, codec<T>::decode(r.payload)};
     } catch (const std::exception& e) {
-      throw input_error(detail::shared_path(*m_scan) + ": record at offset " +
+      throw input_error(detail::shared_file(*m_scan, r.file) + ": record at offset " +
                         std::to_string(r.offset) + " of stream '" +
                         detail::shared_streams(*m_scan)[m_stream].name +
                         "': cannot decode: " + e.what());
@@ -371,7 +423,8 @@ class shared_log_source {
 template <class T>
 class log_source {
  public:
-  /// Reads the stream named `stream` of `path` (options.streams is replaced by it).
+  /// Reads the stream named `stream` of `path`, a log or a dataset's directory
+  /// (options.streams is replaced by it).
   log_source(std::string path, std::string stream, log_read_options options = {})
       : m_reader(std::move(path), with_stream(std::move(options), std::move(stream))) {}
 
@@ -421,8 +474,9 @@ class log_source {
     try {
       m_current = event<T>{it->time, codec<T>::decode(it->value.payload)};
     } catch (const std::exception& e) {
-      throw input_error(m_reader.path() + ": record at offset " + std::to_string(it->value.offset) +
-                        " of stream '" + m_reader.streams()[it->value.stream].name +
+      throw input_error(m_reader.file(it->value.file) + ": record at offset " +
+                        std::to_string(it->value.offset) + " of stream '" +
+                        m_reader.streams()[it->value.stream].name +
                         "': cannot decode: " + e.what());
     }
   }
