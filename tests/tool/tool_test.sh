@@ -71,6 +71,45 @@ expect "play reports what it played" \
 expect "a compressed log plays the same" "$("$asp" play quotes.asplog --format json --quiet)" \
   "$("$asp" play zquotes.asplog --format json --quiet)"
 
+# A dataset: the CSV split into a file per minute of event time, then played, inspected and
+# converted back as one log.
+"$asp" convert quotes.csv qset --epoch ms --split-duration 1m 2> convert.err
+expect "convert into a dataset" "wrote 4 records to qset (3 files)" "$(cat convert.err)"
+expect "a dataset's files" "00000000.asplog
+00000000.asplog.idx
+00000001.asplog
+00000001.asplog.idx
+00000002.asplog
+00000002.asplog.idx" "$(ls qset)"
+expect "a dataset plays as the log" "$("$asp" play quotes.asplog --format json --quiet)" \
+  "$("$asp" play qset --format json --quiet)"
+expect "a dataset plays from a time across its files" \
+  "$("$asp" play quotes.asplog --start +1s --format json --quiet)" \
+  "$("$asp" play qset --start +1s --format json --quiet)"
+"$asp" convert qset qback.csv 2> /dev/null
+expect "a dataset converts back to the CSV" "$(cat quotes.csv)" "$(cat qback.csv)"
+expect "inspect a dataset" "qset: dataset of 3 record logs, $(cat qset/*.asplog | wc -c) bytes
+files:
+  qset/00000000.asplog: $(stat -c %s qset/00000000.asplog) bytes, 2 records, 2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:30:01.500000000Z
+  qset/00000001.asplog: $(stat -c %s qset/00000001.asplog) bytes, 1 records, 2025-01-01T09:31:00.000000000Z .. 2025-01-01T09:31:00.000000000Z
+  qset/00000002.asplog: $(stat -c %s qset/00000002.asplog) bytes, 1 records, 2025-01-01T09:32:00.250000000Z .. 2025-01-01T09:32:00.250000000Z
+creator: asp convert
+index: complete, 3 chunks" "$("$asp" inspect qset | head -7)"
+expect "inspect a dataset: the whole" "$("$asp" inspect quotes.asplog | tail -n +4)" \
+  "$("$asp" inspect qset | tail -n +8)"
+seq 1 500 | "$asp" record --from stdin --out rset --split-size 1K --fsync every --quiet
+expect "record into a dataset by size: every line once, in order" "$(seq 1 500)" \
+  "$("$asp" play rset --format raw --quiet)"
+expect "record into a dataset by size: no file over 1 KiB" "" \
+  "$(find rset -name '*.asplog' -size +1024c)"
+set +e
+out="$("$asp" record --from stdin --out rset --split-size 1K < /dev/null 2>&1)"
+status=$?
+set -e
+expect "a dataset is not recorded over" \
+  "asp: cannot create the dataset rset: it holds logs already (00000000.asplog): File exists / 1" \
+  "$out / $status"
+
 # A bad row: one line on stderr naming file:line:column, exit status 1.
 printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,oops\n' > bad.csv
 set +e

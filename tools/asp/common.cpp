@@ -20,7 +20,10 @@ namespace asp::tool {
 
 namespace {
 
+// A record log, or a dataset's directory of them.
 bool looks_like_log(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return true;
   std::ifstream in(path, std::ios::binary);
   char magic[7] = {};
   in.read(magic, sizeof magic);
@@ -69,6 +72,7 @@ input open_input(const std::string& path, const csv_input_options& csv,
                .end = end,
                .on_corrupt = skip_bad ? data::corrupt_records::skip : data::corrupt_records::fail});
     in.is_log = true;
+    in.files = reader.files();
     in.creator = reader.creator();
     in.streams = reader.streams();
     in.log_report = reader.report();
@@ -86,6 +90,38 @@ std::optional<time_point> first_time(const std::string& path, const csv_input_op
   input in = open_input(path, csv);
   for (const auto& e : in.records) return e.time;
   return std::nullopt;
+}
+
+data::split_policy parse_split(const std::string& size, const std::string& every) {
+  data::split_policy split;
+  if (!size.empty()) {
+    std::uint64_t n = 0;
+    const char* end = size.data() + size.size();
+    const auto [rest, ec] = std::from_chars(size.data(), end, n);
+    const std::string_view unit(rest, static_cast<std::size_t>(end - rest));
+    int shift = -1;
+    if (unit.empty() || unit == "B") shift = 0;
+    if (unit == "K" || unit == "KiB") shift = 10;
+    if (unit == "M" || unit == "MiB") shift = 20;
+    if (unit == "G" || unit == "GiB") shift = 30;
+    if (unit == "T" || unit == "TiB") shift = 40;
+    if (ec != std::errc() || shift < 0 || n == 0 || n > (~std::uint64_t{0} >> shift)) {
+      throw usage_error(
+          "--split-size: expected a size in bytes, with K, M, G or T (powers of "
+          "1024), found '" +
+          size + "'");
+    }
+    split.bytes = n << shift;
+  }
+  if (!every.empty()) {
+    const std::optional<duration> d = parse_duration(every);
+    if (!d || *d <= duration::zero()) {
+      throw usage_error("--split-duration: expected a duration (1h, 30m, 90s), found '" + every +
+                        "'");
+    }
+    split.duration = *d;
+  }
+  return split;
 }
 
 std::optional<duration> parse_duration(std::string_view text) {

@@ -14,12 +14,19 @@ int run_convert(const convert_options& o) {
   if (!in.is_log) {
     std::vector<data::log_stream> streams = in.streams;
     if (!o.stream.empty()) streams.front().name = o.stream;
-    data::log_writer out(
-        o.out, streams, {.creator = "asp convert", .overwrite = o.overwrite, .zstd_level = o.zstd});
+    data::log_writer out(o.out, streams,
+                         {.creator = "asp convert",
+                          .overwrite = o.overwrite,
+                          .zstd_level = o.zstd,
+                          .split = parse_split(o.split_size, o.split_duration)});
     for (const auto& e : in.records) out.write(0, e.time, e.value.payload);
     out.close();
-    fmt::print(stderr, "wrote {} records to {}\n", out.written(), o.out);
+    fmt::print(stderr, "wrote {} records to {}{}\n", out.written(), o.out,
+               out.files() > 1 ? fmt::format(" ({} files)", out.files()) : std::string());
     return 0;
+  }
+  if (!o.split_size.empty() || !o.split_duration.empty()) {
+    throw usage_error("--split-size and --split-duration are for writing a log");
   }
 
   // A log: one stream of it, as CSV.

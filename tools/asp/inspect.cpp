@@ -1,4 +1,4 @@
-// asp inspect FILE: what a record log or a CSV file holds.
+// asp inspect FILE: what a record log, a dataset of them or a CSV file holds.
 #include "tool.hpp"
 
 #include <fmt/core.h>
@@ -40,6 +40,7 @@ const char* index_text(data::index_state s) {
 int run_inspect(const inspect_options& o) {
   input in = open_input(o.file, o.csv, {}, {}, /*skip_bad=*/true);
   std::vector<stream_stats> streams(in.streams.size());
+  std::vector<stream_stats> files(in.files.size());
   stream_stats total;
   struct gap {
     duration length;
@@ -58,6 +59,13 @@ int run_inspect(const inspect_options& o) {
       });
       if (gaps.size() > o.gaps) gaps.pop_back();
     }
+    if (in.files.size() > 1) {
+      stream_stats& f = files[e.value.file];
+      if (f.count == 0) f.first = e.time;
+      if (f.count > 0 && e.time < f.last) ++f.out_of_order;
+      f.last = std::max(f.last, e.time);
+      ++f.count;
+    }
     if (total.count == 0) total.first = e.time;
     if (total.count > 0 && e.time < total.last) ++total.out_of_order;
     total.last = std::max(total.last, e.time);
@@ -66,8 +74,28 @@ int run_inspect(const inspect_options& o) {
   }
 
   std::error_code ec;
-  const auto bytes = std::filesystem::file_size(o.file, ec);
-  fmt::print("{}: {}, {} bytes\n", o.file, in.is_log ? "record log" : "CSV file", ec ? 0 : bytes);
+  if (in.files.size() > 1 || std::filesystem::is_directory(o.file, ec)) {
+    std::uintmax_t all = 0;
+    std::vector<std::uintmax_t> sizes;
+    for (const std::string& f : in.files) {
+      sizes.push_back(std::filesystem::file_size(f, ec));
+      if (ec) sizes.back() = 0;
+      all += sizes.back();
+    }
+    fmt::print("{}: dataset of {} record logs, {} bytes\n", o.file, in.files.size(), all);
+    fmt::print("files:\n");
+    for (std::size_t k = 0; k < in.files.size(); ++k) {
+      const stream_stats& f = files.size() > k ? files[k] : total;
+      fmt::print("  {}: {} bytes, {} records", in.files[k], sizes[k], f.count);
+      if (f.count > 0) {
+        fmt::print(", {} .. {}", asp::to_string(f.first), asp::to_string(f.last));
+      }
+      fmt::print("\n");
+    }
+  } else {
+    const auto bytes = std::filesystem::file_size(o.file, ec);
+    fmt::print("{}: {}, {} bytes\n", o.file, in.is_log ? "record log" : "CSV file", ec ? 0 : bytes);
+  }
   if (in.is_log) {
     fmt::print("creator: {}\n", in.creator);
     fmt::print("index: {}, {} chunks\n", index_text(in.log_report->index), in.log_report->chunks);
@@ -97,7 +125,8 @@ int run_inspect(const inspect_options& o) {
   if (in.is_log) {
     const data::log_report& r = *in.log_report;
     if (r.torn) {
-      fmt::print("torn tail: {} bytes at offset {}\n", r.torn->bytes, r.torn->offset);
+      fmt::print("torn tail: {} bytes at offset {}{}\n", r.torn->bytes, r.torn->offset,
+                 in.files.size() > 1 ? " of " + r.torn->file : std::string());
     } else {
       fmt::print("torn tail: none\n");
     }

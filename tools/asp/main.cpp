@@ -53,14 +53,22 @@ int main(int argc, char** argv) {
   record->add_option("--start", rec.start,
                      "nats: TIME (ISO 8601), seq:N or new (default: the stream's first message)");
   record->add_flag("--history", rec.history, "nats: stop once caught up with the stream");
-  record->add_option("--out", rec.out, "the record log to create (FILE.asplog)")->required();
+  record
+      ->add_option("--out", rec.out,
+                   "the record log to create (FILE.asplog), or the dataset's directory when "
+                   "splitting")
+      ->required();
   record->add_option("--fsync", rec.fsync,
                      "when records become durable: every, close, N records, or a duration "
                      "(default 1s)");
   record->add_option("--stream", rec.stream, "the stream's name (default: the input's kind)");
   record->add_option("--zstd", rec.zstd, "compress chunks with zstd at this level (1 to 19)")
       ->check(CLI::Range(1, 19));
-  record->add_flag("--overwrite", rec.overwrite, "replace FILE if it exists");
+  record->add_option("--split-size", rec.split_size,
+                     "a dataset: go on in a new file before one passes SIZE (100M, 1G)");
+  record->add_option("--split-duration", rec.split_duration,
+                     "a dataset: go on in a new file before one spans DURATION of event time (1h)");
+  record->add_flag("--overwrite", rec.overwrite, "replace FILE (a dataset's logs) if it exists");
   record->add_flag("-q,--quiet", rec.quiet, "no progress line, no summary");
   record->footer(
       "Records until the input ends or SIGINT/SIGTERM, then closes the file cleanly.\n"
@@ -68,13 +76,17 @@ int main(int argc, char** argv) {
       "  asp record --from tcp://127.0.0.1:9000 --out feed.asplog\n"
       "  asp record --from ws://127.0.0.1:8080/quotes --out quotes.asplog --fsync every\n"
       "  tail -f app.log | asp record --from stdin --out app.asplog --fsync 100ms\n"
+      "  asp record --from tcp://127.0.0.1:9000 --out feed/ --split-size 1G --split-duration 1h\n"
       "  asp record --from 'nats://127.0.0.1:4222/TRADES/trades.>' --start 2025-01-02T14:31:00Z "
       "--out trades.asplog");
 
   play_options play;
   CLI::App* play_command =
       app.add_subcommand("play", "Replay a record log or a CSV file through the loop");
-  play_command->add_option("FILE", play.file, "a record log (.asplog) or a CSV file")->required();
+  play_command
+      ->add_option("FILE", play.file,
+                   "a record log (.asplog), a dataset's directory of them, or a CSV file")
+      ->required();
   play_command->add_option("--rate", play.rate,
                            "max (default), or a factor: 1 is real time, 60 is a minute a second");
   play_command->add_option("--start", play.start,
@@ -101,7 +113,11 @@ int main(int argc, char** argv) {
   inspect_options inspect;
   CLI::App* inspect_command = app.add_subcommand(
       "inspect", "Streams, counts, time range, rate, gaps, order and integrity of a file");
-  inspect_command->add_option("FILE", inspect.file, "a record log or a CSV file")->required();
+  inspect_command
+      ->add_option("FILE", inspect.file,
+                   "a record log, a dataset's directory of them (each file and the whole), or a "
+                   "CSV file")
+      ->required();
   inspect_command->add_option("--gaps", inspect.gaps,
                               "how many of the largest gaps to show (default 3)");
   add_csv_options(*inspect_command, inspect.csv);
@@ -111,11 +127,16 @@ int main(int argc, char** argv) {
   convert_options convert;
   CLI::App* convert_command =
       app.add_subcommand("convert", "A CSV file into a record log, or a log's stream into CSV");
-  convert_command->add_option("IN", convert.in, "a CSV file or a record log")->required();
+  convert_command->add_option("IN", convert.in, "a CSV file, a record log or a dataset's directory")
+      ->required();
   convert_command->add_option("OUT", convert.out, "the record log or CSV file to write")
       ->required();
   convert_command->add_option("--stream", convert.stream,
                               "log to CSV: the stream to write; CSV to log: the stream's name");
+  convert_command->add_option("--split-size", convert.split_size,
+                              "CSV to log: a dataset in the directory OUT, a file per SIZE");
+  convert_command->add_option("--split-duration", convert.split_duration,
+                              "CSV to log: a dataset in the directory OUT, a file per DURATION");
   convert_command->add_flag("--overwrite", convert.overwrite, "replace OUT if it exists");
   convert_command
       ->add_option("--zstd", convert.zstd,

@@ -137,7 +137,8 @@ int run_record(const record_options& o) {
                        {.creator = "asp record " + from,
                         .fsync = fsync,
                         .overwrite = o.overwrite,
-                        .zstd_level = o.zstd});
+                        .zstd_level = o.zstd,
+                        .split = parse_split(o.split_size, o.split_duration)});
   asp::asio::stop_on_signals signals(loop);
   signals.on_stop([&] { close_source(); });
   if (!o.quiet) fmt::print(stderr, "recording {} into {} (SIGINT or SIGTERM stops)\n", from, o.out);
@@ -186,7 +187,8 @@ int run_record(const record_options& o) {
   if (!o.quiet) {
     fmt::print(stderr, "wrote {} records", out.written());
     if (first) fmt::print(stderr, " ({} .. {})", asp::to_string(*first), asp::to_string(last));
-    fmt::print(stderr, " to {}, all acknowledged{}\n", o.out,
+    fmt::print(stderr, " to {}{}, all acknowledged{}\n", o.out,
+               out.files() > 1 ? fmt::format(" ({} files)", out.files()) : std::string(),
                signals.received() != 0 ? "; stopped by a signal" : "");
   }
   return 0;

@@ -37,6 +37,7 @@ struct csv_input_options {
 struct input {
   std::string path;
   bool is_log = false;
+  std::vector<std::string> files{};  // a log's files: one, or a dataset's
   std::string creator{};
   std::vector<data::log_stream> streams;
   asp::generator<const event<data::log_record>&> records;
@@ -58,6 +59,9 @@ time_point parse_when(const std::string& text, std::optional<time_point> origin,
 
 /// A duration like `1h30m`, `90s`, `250ms`, `10us`, `5ns`.
 std::optional<duration> parse_duration(std::string_view text);
+
+/// --split-size and --split-duration as a writer's split policy (`option` names them in errors).
+data::split_policy parse_split(const std::string& size, const std::string& every);
 
 /// `3723.5s` as `1h02m03.5s`, for people.
 std::string human(duration d);
@@ -113,12 +117,14 @@ nats_address parse_nats_address(const std::string& url, const std::string& optio
 struct record_options {
   std::string
       from;  // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin, nats://...
-  std::string start{};       // nats: TIME | seq:N | new; default the stream's first message
-  bool history = false;      // nats: stop once caught up
-  std::string out;           // FILE.asplog
-  std::string fsync = "1s";  // every | N (records) | DURATION | close
-  std::string stream{};      // the stream's name; default: the input's kind
-  int zstd = 0;              // compress chunks at this level; 0: no
+  std::string start{};           // nats: TIME | seq:N | new; default the stream's first message
+  bool history = false;          // nats: stop once caught up
+  std::string out;               // FILE.asplog
+  std::string fsync = "1s";      // every | N (records) | DURATION | close
+  std::string stream{};          // the stream's name; default: the input's kind
+  int zstd = 0;                  // compress chunks at this level; 0: no
+  std::string split_size{};      // a dataset: a new file past this size (100M, 1G)
+  std::string split_duration{};  // or past this much event time (1h)
   bool overwrite = false;
   bool quiet = false;
 };
@@ -149,6 +155,8 @@ struct convert_options {
   std::string out;
   std::string stream{};  // log → CSV: which stream (when there are several); CSV → log: its name
   int zstd = 0;          // CSV → log: compress chunks at this level; 0: no
+  std::string split_size{};  // CSV → log: a dataset, split as `asp record` splits
+  std::string split_duration{};
   csv_input_options csv{};
   bool overwrite = false;
 };
