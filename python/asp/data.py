@@ -28,9 +28,10 @@ def read_csv(path: str, *, time_column: str = "", times: str = "iso8601", delimi
 
 def read_log(path: str, stream: str, *, start: Optional[datetime] = None,
              end: Optional[datetime] = None):
-    """One stream of a record log (the `asp record` / `asp convert` format) as a past source,
-    from `start` to `end` (found through the log's time index). Rows of a table stream arrive
-    as tuples; other payloads as bytes."""
+    """One stream of a record log (the `asp record` / `asp convert` format), or of a dataset
+    (a directory of logs, as `asp record --split-size/--split-duration` writes it), as a past
+    source, from `start` to `end` (found through the logs' time indexes). Rows of a table
+    stream arrive as tuples; other payloads as bytes."""
     return _engine.read_log(path, stream, start=start, end=end)
 
 

@@ -96,6 +96,22 @@ def test_read_log_replays_a_recorded_stream(quotes_log):
     assert [t for t, _ in seen] == [T0 + k * HALF for k in range(10, 20)]
 
 
+def test_read_log_reads_a_dataset_directory_as_one_log(tmp_path):
+    tool = os.environ.get("ASP_TOOL")
+    if not tool:
+        pytest.skip("the asp tool is not built (ASP_BUILD_TOOL=OFF)")
+    dataset = tmp_path / "quotes"
+    subprocess.run([tool, "convert", str(QUOTES), str(dataset), "--split-duration", "2m"],
+                   check=True, capture_output=True)
+    assert len(list(dataset.glob("*.asplog"))) == 5
+    seen = []
+    run([asp.process_stream(lambda t, row: seen.append((t, row)),
+                            asp.data.read_log(str(dataset), "acme_quotes",
+                                              start=T0 + 7 * HALF))], T0)
+    assert [t for t, _ in seen] == [T0 + k * HALF for k in range(7, 20)]
+    assert seen[0] == (T0 + 7 * HALF, ("ACME", 10.04, 10.06))
+
+
 def test_read_log_names_an_unknown_stream(quotes_log):
     with pytest.raises(ValueError, match="no stream"):
         asp.data.read_log(str(quotes_log), "nope")

@@ -252,11 +252,16 @@ log_writer::log_writer(std::string path, std::vector<log_stream> streams,
     throw std::invalid_argument("asp::data::log_writer: at most 65535 streams");
   }
   check_text("the creator", s.options.creator);
+  std::set<std::string_view> names;
   for (const log_stream& stream : s.streams) {
     check_text("a stream's name", stream.name);
     check_text("a stream's schema", stream.schema);
     if (stream.name.empty())
       throw std::invalid_argument("asp::data::log_writer: a stream without a name");
+    if (!names.insert(stream.name).second) {
+      throw std::invalid_argument("asp::data::log_writer: two streams are named '" + stream.name +
+                                  "'");
+    }
   }
   if (s.options.chunk_records == 0) s.options.chunk_records = 1;
   if (s.options.zstd_level < 0 || s.options.zstd_level > ZSTD_maxCLevel()) {

@@ -199,6 +199,13 @@ TEST_F(Log, BadHeadersAreNamed) {
   dir.write("r.asplog", bytes);
   EXPECT_EQ(input_error_of([&] { log_reader{path}; }),
             path + ": the header is corrupt (its CRC does not match)");
+  // Two streams of one name (only a crafted header has them: writers refuse them).
+  const std::string twice = "ASPLOG 1\ncreator: c\nstream: x\nschema: \nstream: x\nschema: \n";
+  char crc[16];
+  std::snprintf(crc, sizeof crc, "%08x", asp::data::crc32c(twice));
+  dir.write("twice.asplog", twice + "crc: " + crc + "\n");
+  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("twice.asplog")}; }),
+            dir.path("twice.asplog") + ": two streams are named 'x'");
   dir.write("cut.asplog", "ASPLOG 1\ncreator: a");
   EXPECT_EQ(input_error_of([&] { log_reader{dir.path("cut.asplog")}; }),
             dir.path("cut.asplog") + ": the header is incomplete");
@@ -261,6 +268,12 @@ TEST_F(Log, CreatingFailsClearly) {
     EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
   }
   EXPECT_THROW(log_writer(dir.path("bad.asplog"), {{"two\nlines"}}), std::invalid_argument);
+  try {
+    log_writer twice(dir.path("twice.asplog"), {{"x"}, {"y"}, {"x"}});
+    ADD_FAILURE() << "two streams of one name";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "asp::data::log_writer: two streams are named 'x'");
+  }
   log_writer replaced(path, {{"y"}}, {.overwrite = true});
   replaced.close();
   EXPECT_EQ(log_reader(path).streams().front().name, "y");
