@@ -27,22 +27,17 @@
 #include <vector>
 
 #include "bench_files.hpp"
+#include "ticks.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-struct tick {
-  double price;
-  double qty;
-};
-
-const asp::time_point t0 = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
-
 using asp::bench::bench_dir;
+using asp::bench::tick;
 
 std::string stream_name(std::int64_t k) {
-  return "S" + std::to_string(k);
+  return asp::bench::tick_stream(k);
 }
 
 const std::string& tick_log(std::int64_t n, std::int64_t streams, int zstd_level) {
@@ -51,14 +46,7 @@ const std::string& tick_log(std::int64_t n, std::int64_t streams, int zstd_level
   if (!path.empty()) return path;
   path = bench_dir() + "/ticks-" + std::to_string(n) + "-" + std::to_string(streams) + "-" +
          std::to_string(zstd_level) + ".asplog";
-  std::vector<asp::data::log_stream> names;
-  for (std::int64_t k = 0; k < streams; ++k) names.push_back({stream_name(k)});
-  asp::data::log_writer w(path, names, {.zstd_level = zstd_level});
-  for (std::int64_t i = 0; i < n; ++i) {
-    w.write_value(static_cast<std::uint16_t>(i % streams), t0 + std::chrono::microseconds(i),
-                  tick{100.0 + static_cast<double>(i % 1000) * 0.01, static_cast<double>(i % 7)});
-  }
-  w.close();
+  asp::bench::write_ticks(path, n, streams, {.zstd_level = zstd_level});
   return path;
 }
 
@@ -114,9 +102,10 @@ void BM_Floor_Read(benchmark::State& state) {
   finish(state, a, rss);
 }
 
-// Sums the ticks of the records in `b` (framed as in the file; CRCs xor `mask`).
+// Calls `on_record` for each record in `b` (framed as in the file), checking its CRC unless
+// `check` is false (the records inside a compressed chunk, which the chunk's CRC covers).
 template <class F>
-bool walk(const char* b, std::size_t size, std::uint32_t mask, F&& on_record) {
+bool walk(const char* b, std::size_t size, bool check, F&& on_record) {
   std::size_t pos = 0;
   while (pos + 8 <= size) {
     std::uint32_t body = 0;
@@ -124,7 +113,7 @@ bool walk(const char* b, std::size_t size, std::uint32_t mask, F&& on_record) {
     std::memcpy(&body, b + pos, 4);
     std::memcpy(&crc, b + pos + 4, 4);
     if (pos + 8 + body > size) return true;  // the rest comes with the next block
-    if ((asp::data::crc32c(b + pos + 8, body) ^ mask) != crc) return false;
+    if (check && asp::data::crc32c(b + pos + 8, body) != crc) return false;
     on_record(b + pos, body);
     pos += 8 + body;
   }
@@ -132,8 +121,8 @@ bool walk(const char* b, std::size_t size, std::uint32_t mask, F&& on_record) {
 }
 
 // The CRC-checked walk: read(2) in 1 MiB blocks, walk the frames, check every CRC, read each
-// record's time and payload; for a compressed log, decompress each chunk and walk its
-// records. No merge, no loop, no decoding beyond a memcpy.
+// record's time and payload; for a compressed log, decompress each chunk and walk its records
+// (their times differences, format version 2). No merge, no loop, no decoding beyond a memcpy.
 void BM_Floor_CrcWalk(benchmark::State& state) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
@@ -149,12 +138,15 @@ void BM_Floor_CrcWalk(benchmark::State& state) {
     std::size_t start = std::string_view(buffer.data(), have).find("\ncrc: ") + 15;
     double sum = 0;
     std::int64_t count = 0;
+    std::uint64_t time = 0;
+    bool delta = false;
     auto on_inner = [&](const char* p, std::uint32_t) {
       std::int64_t t = 0;
       tick value{};
       std::memcpy(&t, p + 8, 8);
+      time = delta ? time + static_cast<std::uint64_t>(t) : static_cast<std::uint64_t>(t);
       std::memcpy(&value, p + 18, sizeof value);
-      sum += value.price + static_cast<double>(t & 7);
+      sum += value.price + static_cast<double>(time & 7);
       ++count;
       rss.tick_seen();
     };
@@ -166,7 +158,10 @@ void BM_Floor_CrcWalk(benchmark::State& state) {
       std::memcpy(&raw, p + 18 + 12, 4);
       inflated.resize(raw);
       ZSTD_decompressDCtx(dctx.get(), inflated.data(), raw, p + 18 + 16, body - 26);
-      walk(inflated.data(), raw, 0xA282EAD8u, on_inner);
+      delta = true;
+      time = 0;
+      walk(inflated.data(), raw, false, on_inner);
+      delta = false;
     };
     for (;;) {
       std::size_t pos = start;
@@ -175,7 +170,7 @@ void BM_Floor_CrcWalk(benchmark::State& state) {
         std::uint32_t body = 0;
         std::memcpy(&body, buffer.data() + pos, 4);
         if (pos + 8 + body > have) break;
-        walk(buffer.data() + pos, 8 + body, 0, on_record);
+        walk(buffer.data() + pos, 8 + body, true, on_record);
         pos += 8 + body;
       }
       std::memmove(buffer.data(), buffer.data() + pos, have - pos);
@@ -221,7 +216,7 @@ void BM_Reader(benchmark::State& state) {
 
 asp::loop& fresh_loop(std::optional<asp::manual_clock>& clock, std::optional<asp::loop>& loop) {
   loop.reset();
-  clock.emplace(t0 + 24h * 365);
+  clock.emplace(asp::bench::ticks_t0 + 24h * 365);
   return loop.emplace(*clock);
 }
 

@@ -39,7 +39,8 @@ void check_text(std::string_view what, std::string_view text) {
 
 std::string header_text(const std::string& creator, const std::vector<log_stream>& streams,
                         int zstd_level) {
-  std::string text = std::string(header_magic) + std::to_string(format_version) + "\n";
+  const int version = zstd_level > 0 ? format_version_compact : format_version;
+  std::string text = std::string(header_magic) + std::to_string(version) + "\n";
   text += "creator: " + creator + "\n";
   if (zstd_level > 0) text += "compression: zstd\n";
   for (const log_stream& s : streams) {
@@ -76,7 +77,8 @@ struct log_writer::state {
   int fd = -1;
   int index_fd = -1;
   std::string buffer;
-  std::string pending;  // a compressed chunk's records, until it ends
+  std::string pending;            // a compressed chunk's records, until it ends
+  std::int64_t pending_last = 0;  // the time of its last record (its next one's is from it)
   std::string compressed;
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> zstd{nullptr, &ZSTD_freeCCtx};
   std::uint64_t size = 0;  // bytes of the file, buffered ones included
@@ -147,6 +149,7 @@ struct log_writer::state {
     std::memcpy(buffer.data() + at + 4, &crc, 4);
     size += frame_bytes + body;
     pending.clear();
+    pending_last = 0;
   }
 
   void end_chunk() {
@@ -337,16 +340,28 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   if (s.options.split.splits() && s.splits_before(t, frame_bytes + body_size)) s.rotate();
   if (s.file_records++ == 0) s.file_first = t;
   const bool compressing = s.options.zstd_level > 0;
-  std::string& into = compressing ? s.pending : s.buffer;
-  const std::size_t at = into.size();
-  put(into, body_size);
-  put(into, std::uint32_t{0});  // the CRC, once the body is in place
-  put(into, t);
-  put(into, stream);
-  into.append(payload);
-  const std::uint32_t crc =
-      crc32c(into.data() + at + frame_bytes, body_size) ^ (compressing ? inner_crc_mask : 0u);
-  std::memcpy(into.data() + at + 4, &crc, 4);
+  if (compressing) {
+    // Inside a compressed chunk (format version 2): the time from the previous record's, and
+    // no CRC of its own.
+    std::string& into = s.pending;
+    put(into, body_size);
+    put(into, std::uint32_t{0});
+    put(into, static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
+                                        static_cast<std::uint64_t>(s.pending_last)));
+    put(into, stream);
+    into.append(payload);
+    s.pending_last = t;
+  } else {
+    std::string& into = s.buffer;
+    const std::size_t at = into.size();
+    put(into, body_size);
+    put(into, std::uint32_t{0});  // the CRC, once the body is in place
+    put(into, t);
+    put(into, stream);
+    into.append(payload);
+    const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, body_size);
+    std::memcpy(into.data() + at + 4, &crc, 4);
+  }
 
   chunk& c = s.current;
   if (c.records == 0) {

@@ -12,7 +12,13 @@
 namespace asp::data::detail {
 
 constexpr std::string_view header_magic = "ASPLOG ";
+// Version 1: every record as below. Version 2 (what a writer that compresses writes): the
+// records inside a compressed chunk carry their time as the difference from the previous
+// record's in the chunk (the first: from zero) and no CRC of their own (zero: the chunk's CRC
+// covers them), so that zstd finds the times and sees no random bytes. Outside compressed
+// chunks the two versions are the same; readers read both.
 constexpr int format_version = 1;
+constexpr int format_version_compact = 2;
 constexpr std::size_t frame_bytes = 8;  // u32 body size, u32 CRC-32C of the body
 constexpr std::size_t body_head = 10;   // i64 time, u16 stream
 constexpr std::uint32_t max_body = std::uint32_t{1} << 30;
@@ -23,9 +29,9 @@ constexpr std::uint32_t max_body = std::uint32_t{1} << 30;
 // field is the chunk's earliest time.
 constexpr std::uint16_t chunk_stream = 0xFFFF;
 constexpr std::size_t chunk_head = 16;
-// The records inside a compressed chunk carry their CRC xor this mask, so that where zstd
-// stores them verbatim they never pass for records of the file (when a reader looks for the
-// next valid record after a bad one).
+// Version 1: the records inside a compressed chunk carry their CRC xor this mask, so that
+// where zstd stores them verbatim they never pass for records of the file (when a reader looks
+// for the next valid record after a bad one). In version 2 their CRC field is zero.
 constexpr std::uint32_t inner_crc_mask = 0xA282EAD8u;
 
 constexpr std::string_view index_magic = "ASPIDX1\n";

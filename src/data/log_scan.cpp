@@ -44,8 +44,10 @@ struct parsed {
 };
 
 // The frame at the start of `p` (`n` bytes available): whole, checksummed, of a known stream.
+// `mask` xors the CRC; with `crc` false the CRC is not checked (the records of a compressed
+// chunk of format version 2, which the chunk's CRC covers).
 check frame_at(const char* p, std::size_t n, std::uint32_t mask, std::size_t streams,
-               bool chunks_allowed, parsed& out) {
+               bool chunks_allowed, parsed& out, bool crc = true) {
   if (n < frame_bytes) return check::incomplete;
   const auto body = get<std::uint32_t>(p);
   if (body < body_head || body > max_body) return check::bad;
@@ -56,7 +58,9 @@ check frame_at(const char* p, std::size_t n, std::uint32_t mask, std::size_t str
   } else if (stream >= streams) {
     return check::bad;
   }
-  if ((crc32c(p + frame_bytes, body) ^ mask) != get<std::uint32_t>(p + 4)) return check::bad;
+  if (crc && (crc32c(p + frame_bytes, body) ^ mask) != get<std::uint32_t>(p + 4)) {
+    return check::bad;
+  }
   out = {body, get<std::int64_t>(p + frame_bytes), stream};
   return check::ok;
 }
@@ -199,10 +203,12 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   if (std::from_chars(v.data(), v.data() + v.size(), version).ec != std::errc()) {
     throw input_error(l.path + ": not a record log (no format version)");
   }
-  if (version != format_version) {
+  if (version != format_version && version != format_version_compact) {
     throw input_error(l.path + ": format version " + std::to_string(version) +
-                      "; this reader reads version " + std::to_string(format_version));
+                      "; this reader reads versions " + std::to_string(format_version) + " and " +
+                      std::to_string(format_version_compact));
   }
+  l.version = version;
   for (;;) {
     const std::size_t line_start = pos;
     const auto text = line();
@@ -418,14 +424,20 @@ struct block_maker::state {
                   offset);
       return true;
     }
+    const bool compact = file->version == format_version_compact;
+    std::uint64_t previous = 0;  // version 2: times are differences
     for (std::size_t q = 0; q < out.size();) {
       parsed inner;
-      if (frame_at(out.data() + q, out.size() - q, inner_crc_mask, file->streams.size(), false,
-                   inner) != check::ok) {
+      if (frame_at(out.data() + q, out.size() - q, compact ? 0 : inner_crc_mask,
+                   file->streams.size(), false, inner, !compact) != check::ok) {
         add_problem(b,
                     {problem::kind::corrupt, offset, 0, "a bad record inside its compressed chunk"},
                     offset);
         break;
+      }
+      if (compact) {
+        previous += static_cast<std::uint64_t>(inner.time);
+        inner.time = static_cast<std::int64_t>(previous);
       }
       const auto place = static_cast<std::uint32_t>(q + 1);
       if (selected(inner.stream, inner.time) && !already_yielded(offset, place)) {

@@ -62,6 +62,7 @@ struct log_layout {
   int fd = -1;
   std::uint64_t size = 0;
   std::string creator;
+  int version = format_version;  // 2: compressed chunks hold time differences and no CRCs
   std::vector<log_stream> streams;
   std::uint64_t first_record = 0;
   std::vector<chunk> chunks;

@@ -190,9 +190,9 @@ TEST_F(Log, BadHeadersAreNamed) {
   dir.write("not.asplog", "time,value\n");
   EXPECT_EQ(input_error_of([&] { log_reader{dir.path("not.asplog")}; }),
             dir.path("not.asplog") + ": not a record log (it does not start with 'ASPLOG')");
-  dir.write("v2.asplog", "ASPLOG 2\ncreator: future\ncrc: 00000000\n");
-  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("v2.asplog")}; }),
-            dir.path("v2.asplog") + ": format version 2; this reader reads version 1");
+  dir.write("v3.asplog", "ASPLOG 3\ncreator: future\ncrc: 00000000\n");
+  EXPECT_EQ(input_error_of([&] { log_reader{dir.path("v3.asplog")}; }),
+            dir.path("v3.asplog") + ": format version 3; this reader reads versions 1 and 2");
   { log_writer w(path, {{"x"}}); }
   std::string bytes = dir.read("r.asplog");
   bytes[bytes.find("stream: x") + 8] = 'y';
@@ -434,6 +434,42 @@ TEST_F(Log, ACompressedChunkWhoseClaimedSizeItsFrameContradictsIsCorrupt) {
   log_reader lenient(path, {.on_corrupt = asp::data::corrupt_records::skip});
   EXPECT_EQ(lines_of(lenient).size(), 20u);
   EXPECT_EQ(lenient.report()->corrupt_skipped, 1u);
+}
+
+// A compressed log of format version 1 (records inside chunks with their own masked CRCs and
+// whole times), as writers before version 2 made it, reads as it always did.
+TEST_F(Log, ACompressedLogOfFormatVersionOneStillReads) {
+  const std::string hex =
+      "4153504c4f4720310a63726561746f723a2061737020636f6e766572740a636f6d707265"
+      "7373696f6e3a207a7374640a73747265616d3a2074340a736368656d613a207461626c65"
+      "2074696d653d69736f3836303140302073796d626f6c3a746578742c6269643a6636342c"
+      "73697a653a6936340a6372633a2033653066376639620a960000007a92a725000057c07e"
+      "681618ffff005e27737f681618040000009f00000028b52ffd209f9d030084051f000000"
+      "e1e1e50b000057c07e6816180000010000004100f03f0a001f000000f361e14800caf1fb"
+      "420440142200000051cc970600948c377f04000000432c204408401e7aab17d6005e2773"
+      "7f41f83f0a000000000000000b006008284785012b770c351cb81fe401e32ab51318c205"
+      "c6";
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  ASSERT_TRUE(bytes.starts_with("ASPLOG 1\ncreator: asp convert\ncompression: zstd\n"));
+  dir.write("v1.asplog", bytes);
+  log_reader r(dir.path("v1.asplog"));
+  std::vector<std::string> got;
+  for (const auto& e : r) {
+    got.push_back(asp::to_string(e.time) + " " + std::to_string(e.value.payload.size()));
+    if (got.size() == 3) {
+      EXPECT_NE(e.value.payload.find("C, D"), std::string_view::npos);
+    }
+  }
+  // The payloads: the rows A,1,10 / B,2.5,20 / "C, D",3,30 / A,1.5,10 as the table codec
+  // encodes them.
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "2025-01-01T00:00:00.000000000Z 21", "2025-01-01T00:00:01.000000000Z 21",
+                     "2025-01-01T00:00:02.000000000Z 24", "2025-01-01T00:00:03.000000000Z 21"}));
+  EXPECT_EQ(r.report()->corrupt_skipped, 0u);
+  EXPECT_FALSE(r.report()->torn.has_value());
 }
 
 }  // namespace
