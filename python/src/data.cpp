@@ -160,8 +160,12 @@ native_past read_log(std::string path, std::string stream, py::object start, py:
   if (!end.is_none()) options.end = to_time(end.ptr(), "asp.data.read_log: end");
   auto reader = std::make_shared<data::log_reader>(path, options);
   const std::uint16_t id = reader->stream_id(stream);
-  std::optional<data::table_schema> schema =
-      data::table_schema::parse(reader->streams()[id].schema);
+  std::optional<data::table_schema> schema;
+  try {
+    schema = data::table_schema::parse(reader->streams()[id].schema);
+  } catch (const std::invalid_argument& e) {
+    throw input_error(path + ": stream '" + stream + "': " + e.what());
+  }
   return native_past{
       "stream '" + stream + "' of the record log '" + path + "'", [reader, schema, path](engine&) {
         auto table = schema ? std::make_shared<data::table_schema>(*schema) : nullptr;

@@ -96,34 +96,45 @@ std::string table_schema::to_string() const {
   return out;
 }
 
-std::optional<table_schema> table_schema::parse(std::string_view text) {
-  if (!text.starts_with("table ")) return std::nullopt;
-  text.remove_prefix(6);
+std::optional<table_schema> table_schema::parse(std::string_view whole) {
+  if (!whole.starts_with("table ")) return std::nullopt;
+  auto bad = [&](const std::string& why) {
+    return std::invalid_argument("the table schema '" + std::string(whole) + "' " + why);
+  };
+  std::string_view text = whole.substr(6);
   const std::size_t space = text.find(' ');
   const std::string_view time_part = text.substr(0, space);
   const std::size_t eq = time_part.find('=');
   const std::size_t at = time_part.find('@');
-  if (eq == std::string_view::npos || at == std::string_view::npos || at < eq) return std::nullopt;
+  if (eq == std::string_view::npos || at == std::string_view::npos || at < eq) {
+    throw bad("has no time column (NAME=FORMAT@POSITION)");
+  }
   table_schema s;
   const auto name = unescape(time_part.substr(0, eq));
+  if (!name) throw bad("has a time column whose name is badly escaped");
   const auto format = time_format_named(time_part.substr(eq + 1, at - eq - 1));
+  if (!format) throw bad("has a time format this reader does not know");
   const std::string_view position = time_part.substr(at + 1);
-  if (!name || !format ||
-      std::from_chars(position.data(), position.data() + position.size(), s.time_position).ec !=
-          std::errc()) {
-    return std::nullopt;
-  }
+  const char* end = position.data() + position.size();
+  const auto [ptr, ec] = std::from_chars(position.data(), end, s.time_position);
+  if (ec != std::errc() || ptr != end) throw bad("has no time column position");
   s.time.name = *name;
   s.times = *format;
   if (space != std::string_view::npos) {
     for (const std::string_view column : split(text.substr(space + 1), ',')) {
       const std::size_t colon = column.rfind(':');
-      if (colon == std::string_view::npos) return std::nullopt;
-      const auto column_name = unescape(column.substr(0, colon));
-      const auto type = type_named(column.substr(colon + 1));
-      if (!column_name || !type) return std::nullopt;
+      const auto column_name =
+          colon == std::string_view::npos ? std::nullopt : unescape(column.substr(0, colon));
+      const auto type =
+          colon == std::string_view::npos ? std::nullopt : type_named(column.substr(colon + 1));
+      if (!column_name || !type) throw bad("has a column that is not NAME:TYPE");
       s.columns.push_back({*column_name, *type});
     }
+  }
+  // The time column is one of the CSV's columns.size() + 1.
+  if (s.time_position > s.columns.size()) {
+    throw bad("puts its time column at position " + std::to_string(s.time_position) +
+              ", past its " + std::to_string(s.columns.size() + 1) + " columns");
   }
   return s;
 }

@@ -57,6 +57,31 @@ TEST(Table, SchemaStringsRoundTripWithAnyColumnName) {
   EXPECT_EQ(table_schema::parse("f64"), std::nullopt);
   EXPECT_EQ(table_schema::parse("table t=iso8601@0"),
             (table_schema{{"t", column_type::text}, asp::data::time_format::iso8601, {}, 0}));
+  // A crafted header's schema: refused, saying why, never read past its columns.
+  auto why = [](std::string_view schema) {
+    try {
+      (void)table_schema::parse(schema);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(why("table time=iso8601@5 a:i64"),
+            "the table schema 'table time=iso8601@5 a:i64' puts its time column at position 5, "
+            "past its 2 columns");
+  EXPECT_EQ(why("table time=iso8601@18446744073709551615 a:i64"),
+            "the table schema 'table time=iso8601@18446744073709551615 a:i64' puts its time column "
+            "at position 18446744073709551615, past its 2 columns");
+  EXPECT_EQ(why("table time=iso8601@99999999999999999999 a:i64"),
+            "the table schema 'table time=iso8601@99999999999999999999 a:i64' has no time column "
+            "position");
+  EXPECT_EQ(why("table time=iso8601@1x a:i64"),
+            "the table schema 'table time=iso8601@1x a:i64' has no time column position");
+  EXPECT_EQ(why("table time@0"),
+            "the table schema 'table time@0' has no time column "
+            "(NAME=FORMAT@POSITION)");
+  EXPECT_EQ(why("table t=iso8601@0 a:float"),
+            "the table schema 'table t=iso8601@0 a:float' has a column that is not NAME:TYPE");
   EXPECT_EQ(table_schema::parse_columns("bid:f64,n:i64"),
             (std::vector<table_column>{{"bid", column_type::real}, {"n", column_type::integer}}));
   EXPECT_THROW(table_schema::parse_columns("bid:float"), std::invalid_argument);

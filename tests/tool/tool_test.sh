@@ -110,6 +110,84 @@ expect "a dataset is not recorded over" \
   "asp: cannot create the dataset rset: it holds logs already (00000000.asplog): File exists / 1" \
   "$out / $status"
 
+# Hostile input. A header (with a valid CRC) whose table schema puts the time column past the
+# last column: refused by name, not a crash.
+/usr/bin/python3 - quotes.asplog badschema.asplog <<'PY'
+import sys
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+data = open(sys.argv[1], "rb").read()
+at = data.index(b"crc: ")
+header = data[:at].replace(b"ts=ms@0", b"ts=ms@9")
+rest = data[data.index(b"\n", at) + 1:]
+open(sys.argv[2], "wb").write(header + b"crc: %08x\n" % crc32c(header) + rest)
+PY
+schema_error="asp: badschema.asplog: stream 'quotes': the table schema 'table ts=ms@9 symbol:text,bid:f64,ask:f64,size:i64,firm:bool' puts its time column at position 9, past its 6 columns"
+set +e
+out="$("$asp" play badschema.asplog --quiet 2>&1 >/dev/null)"
+status=$?
+set -e
+expect "a schema past its columns: play" "$schema_error / 1" "$out / $status"
+set +e
+out="$("$asp" convert badschema.asplog badschema.csv 2>&1)"
+status=$?
+set -e
+expect "a schema past its columns: convert" "$schema_error / 1" "$out / $status"
+
+# convert never writes over its input: the same file, a hard link, a symbolic link.
+cp quotes.csv same.csv
+ln quotes.asplog hard.asplog
+ln -s quotes.csv soft.csv
+for pair in "same.csv same.csv" "quotes.asplog hard.asplog" "soft.csv quotes.csv" "qset qset/00000001.asplog"; do
+  set -- $pair
+  set +e
+  out="$("$asp" convert "$1" "$2" --epoch ms --overwrite 2>&1)"
+  status=$?
+  set -e
+  input="$1"
+  [ "$1" = qset ] && input=qset/00000001.asplog
+  expect "convert $1 $2 is refused" "asp: $2 is the input $input: convert would destroy it / 2" \
+    "$out / $status"
+done
+set -- "$asp" "$work"
+expect "convert left its inputs whole" "$(cat quotes.csv)" "$(cat same.csv)"
+expect "convert left a log whole" "$("$asp" play quotes.asplog --format json --quiet)" \
+  "$("$asp" play hard.asplog --format json --quiet)"
+
+# A file size limit (a full disk's stand-in) is a write error naming the records acknowledged,
+# and they read back; not a SIGXFSZ.
+set +e
+out="$( (ulimit -f 16; seq 1 100000 | "$asp" record --from stdin --out big.asplog --fsync 100 --quiet) 2>&1)"
+status=$?
+set -e
+acknowledged="$(echo "$out" | sed -n 's/.*(\([0-9]*\) records acknowledged).*/\1/p')"
+event="$(echo "$out" | sed -n "s/^asp: stream 'stdin', event #\([0-9]*\) .*/\1/p")"
+at="$(echo "$out" | sed -n 's/.*at virtual time \([^ ]*\): .*/\1/p')"
+expect "a file size limit is reported, with the record that met it" \
+  "asp: stream 'stdin', event #$event ($at), at virtual time $at: cannot write big.asplog ($acknowledged records acknowledged): File too large / 1" \
+  "$out / $status"
+read_back="$("$asp" play big.asplog --format raw --quiet | wc -l)"
+expect "what was acknowledged under the limit reads back" "yes" \
+  "$([ "$acknowledged" -gt 0 ] && [ "$read_back" -ge "$acknowledged" ] && echo yes || echo "no: $acknowledged acknowledged, $read_back read")"
+
+# Times past 2200 and at the end of the time range replay at once, as fast as possible or paced.
+printf 'time,x\n2250-06-01T00:00:00Z,1\n2250-06-01T00:00:01Z,2\n2262-04-11T23:47:16Z,3\n' > future.csv
+expect "records after 2200 play at once" "1
+2
+3" "$(timeout 20 "$asp" play future.csv --format raw --quiet)"
+printf 'time,x\n2250-06-01T00:00:00Z,1\n2250-06-01T00:00:01Z,2\n' > later.csv
+expect "records after 2200 play paced" "1
+2" "$(timeout 20 "$asp" play later.csv --rate 1000 --format raw --quiet)"
+
+# A long --fsync interval does not outlive the input: the end syncs at once.
+printf 'one\n' | timeout 20 "$asp" record --from stdin --out hour.asplog --fsync 1h --quiet
+expect "--fsync 1h ends with its input" "one" "$("$asp" play hour.asplog --format raw --quiet)"
+
 # A bad row: one line on stderr naming file:line:column, exit status 1.
 printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,oops\n' > bad.csv
 set +e

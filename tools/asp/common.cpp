@@ -247,9 +247,15 @@ void json_string(std::string& out, std::string_view text) {
 
 }  // namespace
 
-formatter::formatter(const std::vector<data::log_stream>& streams) : m_streams(streams) {
-  for (const data::log_stream& s : m_streams)
-    m_tables.push_back(data::table_schema::parse(s.schema));
+formatter::formatter(const std::vector<data::log_stream>& streams, const std::string& path)
+    : m_streams(streams) {
+  for (const data::log_stream& s : m_streams) {
+    try {
+      m_tables.push_back(data::table_schema::parse(s.schema));
+    } catch (const std::invalid_argument& e) {
+      throw input_error(path + ": stream '" + s.name + "': " + e.what());
+    }
+  }
   m_one_table = m_streams.size() == 1 && m_tables.front().has_value();
 }
 

@@ -9,8 +9,24 @@
 
 namespace asp::tool {
 
+namespace {
+
+// Refuses an output that is the input, or one of its files (the same file, also through a link
+// or another name): writing it would destroy what is read.
+void refuse_overwriting_input(const std::string& out, const std::vector<std::string>& in) {
+  std::error_code ec;
+  for (const std::string& file : in) {
+    if (std::filesystem::equivalent(file, out, ec)) {
+      throw usage_error(out + " is the input " + file + ": convert would destroy it");
+    }
+  }
+}
+
+}  // namespace
+
 int run_convert(const convert_options& o) {
   input in = open_input(o.in, o.csv);
+  refuse_overwriting_input(o.out, in.is_log ? in.files : std::vector<std::string>{o.in});
   if (!in.is_log) {
     std::vector<data::log_stream> streams = in.streams;
     if (!o.stream.empty()) streams.front().name = o.stream;
@@ -48,7 +64,7 @@ int run_convert(const convert_options& o) {
   }
   std::ofstream out(o.out, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot create " + o.out);
-  formatter f({in.streams[chosen]});
+  formatter f({in.streams[chosen]}, o.in);
   out << f.csv_header() << '\n';
   std::uint64_t n = 0;
   for (const auto& e : in.records) {

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <exception>
 #include <string_view>
 
@@ -36,6 +37,9 @@ void add_csv_options(CLI::App& command, csv_input_options& csv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (or a full disk) is a write error to report, naming the records
+  // acknowledged, not a signal that kills the tool without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"asp: record, play, inspect and convert timestamped events (ASP's tool)"};
   app.require_subcommand(1);
   app.footer("Run 'asp COMMAND --help' for a command's options and examples.");

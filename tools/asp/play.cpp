@@ -145,13 +145,22 @@ int run_play(const play_options& o) {
   if (!o.end.empty()) end = parse_when(o.end, origin, "--end");
 
   input in = open_input(o.file, o.csv, start, end);
-  formatter f(in.streams);
+  formatter f(in.streams, o.file);
 
   boost::asio::io_context ioc;
   asp::asio::io_context_backend waiting(ioc);
-  // Real time shifted far ahead: every file is the past, replayed at once or paced.
-  asp::system_clock clock(time_point{std::chrono::sys_days{std::chrono::year{2200} / 1 / 1}});
-  asp::loop loop(clock, waiting);
+  // Every file must be the past, whatever its times. As fast as possible to stdout or UDP, where
+  // nothing waits on a timer, a manual clock: it jumps over every gap, from any time to any
+  // time. Paced, or to an output whose acknowledgements have timeouts, real time shifted to a
+  // year before the end of the time range (2261): every record before that is the past.
+  const bool jumps = !rate && (o.to == "stdout" || o.to.starts_with("udp://"));
+  std::unique_ptr<asp::clock> clock;
+  if (jumps) {
+    clock = std::make_unique<asp::manual_clock>(start ? *start : origin.value_or(time_point{}));
+  } else {
+    clock = std::make_unique<asp::system_clock>(time_point::max() - std::chrono::days(366));
+  }
+  asp::loop loop(*clock, waiting);
 
   std::unique_ptr<served> server;
   std::optional<boost::asio::ip::udp::socket> udp;

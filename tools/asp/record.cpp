@@ -19,6 +19,7 @@
 #include <fmt/core.h>
 
 #include <charconv>
+#include <functional>
 
 namespace asp::tool {
 
@@ -151,7 +152,14 @@ int run_record(const record_options& o) {
     last = t;
     shown.event(t);
   };
-  bool ended = false;
+  // A quiet input still gets what it sent acknowledged within the interval: a timer, cancelled
+  // when the input ends (the close syncs at once).
+  asp::timer_handle sync_timer;
+  std::function<void()> sync_tick = [&] {
+    if (out.written() > out.acknowledged()) out.sync();
+    sync_timer = loop.call_later(fsync.every, sync_tick);
+  };
+  if (fsync.every > duration::zero()) sync_timer = loop.call_later(fsync.every, sync_tick);
   auto recording = [&]() -> asp::task<void> {
     asp::stream_handle s;
 #ifdef ASP_TOOL_NATS
@@ -168,20 +176,9 @@ int run_record(const record_options& o) {
           loop, asp::process_stream(on_message, asp::none, std::move(*source), {.name = name}));
     }
     co_await s;
-    ended = true;
+    sync_timer.cancel();
   };
-  // A quiet input still gets what it sent acknowledged within the interval.
-  auto syncing = [&]() -> asp::task<void> {
-    while (!ended) {
-      co_await asp::sleep(fsync.every);
-      if (out.written() > out.acknowledged()) out.sync();
-    }
-  };
-  if (fsync.every > duration::zero()) {
-    loop.run({}, recording(), syncing());
-  } else {
-    loop.run({}, recording());
-  }
+  loop.run({}, recording());
   out.close();
   shown.finish();
   if (!o.quiet) {

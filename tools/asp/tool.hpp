@@ -68,7 +68,8 @@ std::string human(duration d);
 
 /// One record as text: a table row's fields, or the payload itself.
 struct formatter {
-  explicit formatter(const std::vector<data::log_stream>& streams);
+  /// Throws asp::input_error naming `path` and the stream when a stream's table schema is bad.
+  formatter(const std::vector<data::log_stream>& streams, const std::string& path);
   /// The CSV header line for `csv` output (time, then the stream's columns; a `stream` column
   /// when there are several streams; `payload` for streams that are not tables).
   std::string csv_header() const;

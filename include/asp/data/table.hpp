@@ -46,7 +46,9 @@ struct table_schema {
   std::size_t time_position = 0;
 
   std::string to_string() const;
-  /// Parses what to_string() wrote; std::nullopt for another kind of schema string.
+  /// Parses what to_string() wrote; std::nullopt for another kind of schema string (one that
+  /// does not start with "table "). Throws std::invalid_argument, saying what is wrong, for a
+  /// table schema that is not whole (a file's header may hold anything with a valid CRC).
   static std::optional<table_schema> parse(std::string_view text);
   /// Parses a user's `--schema`: `name:type,...` (the time column excluded).
   static std::vector<table_column> parse_columns(std::string_view text);
