@@ -5,7 +5,8 @@
 // Arguments of every benchmark: N records, K streams, zstd level (0: none). Files are written
 // once per (N, K, level) into a temporary directory (ASP_BENCH_DIR to choose it) and removed at
 // the end. N = 10^8 only with ASP_BENCH_HUGE set. `rss_mb` is the process's resident set, sampled
-// while the benchmark reads.
+// while the benchmark reads. Names say warm (the file in the page cache) or cold (dropped from
+// it before each iteration, with POSIX_FADV_DONTNEED: no root needed).
 #include <asp/asp.hpp>
 #include <asp/data/crc32c.hpp>
 #include <asp/data/log.hpp>
@@ -69,6 +70,24 @@ struct rss_probe {
   }
 };
 
+// Drops the file's pages from the page cache (POSIX_FADV_DONTNEED: no root needed for a
+// file's clean pages), so that the next read comes from the disk: a cold read (the floor's
+// read(2) of the bytes then runs at the disk's speed, which shows it).
+bool drop_cache(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool dropped = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+  ::close(fd);
+  return dropped;
+}
+
+// Pauses the timing while the file is dropped from the cache, for a cold iteration.
+void make_cold(benchmark::State& state, const std::string& path) {
+  state.PauseTiming();
+  if (!drop_cache(path)) state.SkipWithError("cannot drop the file from the page cache");
+  state.ResumeTiming();
+}
+
 struct args {
   std::int64_t n;
   std::int64_t streams;
@@ -85,12 +104,13 @@ void finish(benchmark::State& state, const args& a, const rss_probe& rss) {
 // --- The floors ---
 
 // read(2) of the file's bytes, 1 MiB at a time.
-void BM_Floor_Read(benchmark::State& state) {
+void BM_Floor_Read(benchmark::State& state, bool cold) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
   std::vector<char> buffer(std::size_t{1} << 20);
   rss_probe rss;
   for (auto _ : state) {
+    if (cold) make_cold(state, path);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     std::uint64_t total = 0;
     for (ssize_t got; (got = ::read(fd, buffer.data(), buffer.size())) > 0;) {
@@ -123,12 +143,13 @@ bool walk(const char* b, std::size_t size, bool check, F&& on_record) {
 // The CRC-checked walk: read(2) in 1 MiB blocks, walk the frames, check every CRC, read each
 // record's time and payload; for a compressed log, decompress each chunk and walk its records
 // (their times differences, format version 2). No merge, no loop, no decoding beyond a memcpy.
-void BM_Floor_CrcWalk(benchmark::State& state) {
+void BM_Floor_CrcWalk(benchmark::State& state, bool cold) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
   rss_probe rss;
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   for (auto _ : state) {
+    if (cold) make_cold(state, path);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     std::string buffer(std::size_t{1} << 20, '\0');
     std::string inflated;
@@ -221,13 +242,14 @@ asp::loop& fresh_loop(std::optional<asp::manual_clock>& clock, std::optional<asp
 }
 
 // process_stream(cb, log_reader(path)): every stream of the file as one stream of the loop.
-void BM_LoopOneStream(benchmark::State& state) {
+void BM_LoopOneStream(benchmark::State& state, bool cold) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
   rss_probe rss;
   std::optional<asp::manual_clock> clock;
   std::optional<asp::loop> loop;
   for (auto _ : state) {
+    if (cold) make_cold(state, path);
     double sum = 0;
     fresh_loop(clock, loop)
         .run({}, asp::process_stream(
@@ -243,13 +265,14 @@ void BM_LoopOneStream(benchmark::State& state) {
 
 // K process_stream(cb, source(k)), merged by the loop.
 template <class MakeSource>
-void loop_over_streams(benchmark::State& state, MakeSource make_source) {
+void loop_over_streams(benchmark::State& state, MakeSource make_source, bool cold = false) {
   const args a(state);
   const std::string& path = tick_log(a.n, a.streams, a.zstd_level);
   rss_probe rss;
   std::optional<asp::manual_clock> clock;
   std::optional<asp::loop> loop;
   for (auto _ : state) {
+    if (cold) make_cold(state, path);
     double sum = 0;
     asp::loop& l = fresh_loop(clock, loop);
     auto source = make_source(path);
@@ -278,11 +301,14 @@ void BM_LoopLogSources(benchmark::State& state) {
 }
 
 // K file.source<tick>("Sk") of one log_file: one scan.
-void BM_LoopSharedSources(benchmark::State& state) {
-  loop_over_streams(state, [&](const std::string& path) {
-    return [file = std::make_shared<asp::data::log_file>(path, options_of(state))](
-               const std::string& name) { return file->source<tick>(name); };
-  });
+void BM_LoopSharedSources(benchmark::State& state, bool cold) {
+  loop_over_streams(
+      state,
+      [&](const std::string& path) {
+        return [file = std::make_shared<asp::data::log_file>(path, options_of(state))](
+                   const std::string& name) { return file->source<tick>(name); };
+      },
+      cold);
 }
 
 // N, K, zstd level (and for the readers: read-ahead 0 none, 1 thread).
@@ -312,12 +338,18 @@ void readers(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
-BENCHMARK(BM_Floor_Read)->Apply(floors);
-BENCHMARK(BM_Floor_CrcWalk)->Apply(floors);
+// Warm: the file in the page cache (every benchmark writes it, then reads it again and again).
+BENCHMARK_CAPTURE(BM_Floor_Read, warm, false)->Apply(floors);
+BENCHMARK_CAPTURE(BM_Floor_CrcWalk, warm, false)->Apply(floors);
 BENCHMARK(BM_Reader)->Apply(readers);
-BENCHMARK(BM_LoopOneStream)->Apply(readers);
+BENCHMARK_CAPTURE(BM_LoopOneStream, warm, false)->Apply(readers);
 BENCHMARK(BM_LoopLogSources)->Apply(readers);
-BENCHMARK(BM_LoopSharedSources)->Apply(readers);
+BENCHMARK_CAPTURE(BM_LoopSharedSources, warm, false)->Apply(readers);
+// Cold: each iteration from the disk (the file dropped from the page cache first).
+BENCHMARK_CAPTURE(BM_Floor_Read, cold, true)->Apply(floors);
+BENCHMARK_CAPTURE(BM_Floor_CrcWalk, cold, true)->Apply(floors);
+BENCHMARK_CAPTURE(BM_LoopOneStream, cold, true)->Apply(readers);
+BENCHMARK_CAPTURE(BM_LoopSharedSources, cold, true)->Apply(readers);
 
 }  // namespace
 

@@ -335,7 +335,7 @@ struct block_maker::state {
     r.file = plan.file;
     r.size = static_cast<std::uint32_t>(b.problems.size());
     b.problems.push_back(std::move(p));
-    b.recs.push_back(r);
+    b.add(r);
   }
 
   // The index promised that no record of a chunk is earlier than its earliest time: the
@@ -346,6 +346,11 @@ struct block_maker::state {
   std::int64_t chunk_min = std::numeric_limits<std::int64_t>::min();
 
   bool index_holds(block& b, std::uint64_t offset, std::int64_t t) {
+    if (offset < chunk_end && offset >= chunk_begin && t >= chunk_min) return true;  // most
+    return index_holds_slow(b, offset, t);
+  }
+
+  [[gnu::noinline]] bool index_holds_slow(block& b, std::uint64_t offset, std::int64_t t) {
     if (offset >= chunk_end || offset < chunk_begin) find_chunk(offset);
     if (t >= chunk_min) return true;
     add_problem(
@@ -385,7 +390,7 @@ struct block_maker::state {
     out.inner = inner;
     out.stream = plan.ids[r.stream];
     out.file = plan.file;
-    b.recs.push_back(out);
+    b.add(out);
   }
 
   // The records of the compressed chunk at `offset` whose frame is at `p`.
@@ -466,7 +471,7 @@ struct block_maker::state {
   }
 
   void make(block& b) {
-    b.recs.clear();
+    b.count = 0;
     b.problems.clear();
     b.inflated_used = 0;
     b.last = false;
@@ -538,7 +543,7 @@ struct block_maker::state {
     if (done) b.last = true;
     // Every record's bound: the earliest of what follows it in this block and after it.
     std::int64_t running = std::min(done ? no_earlier : file->earliest_from(pos), plan.later_min);
-    for (std::size_t i = b.recs.size(); i-- > 0;) {
+    for (std::size_t i = b.count; i-- > 0;) {
       rec& r = b.recs[i];
       r.rest_min = running;
       if (r.stream != problem_stream) running = std::min(running, r.time);
@@ -594,12 +599,12 @@ void block_stream::produce() {
     try {
       m_maker.make(*b);
     } catch (const std::exception& e) {
-      b->recs.clear();
+      b->count = 0;
       b->problems.clear();
       rec r;
       r.stream = problem_stream;
       b->problems.push_back({problem::kind::fatal, 0, 0, e.what()});
-      b->recs.push_back(r);
+      b->add(r);
       b->last = true;
     }
     const bool last = b->last;

@@ -140,7 +140,15 @@ struct block {
   std::string bytes;
   std::vector<std::string> inflated;
   std::size_t inflated_used = 0;
+  // The records: the first `count` of `recs` (which only grows, so that a block reused costs
+  // no allocation and no initialisation).
   std::vector<rec> recs;
+  std::size_t count = 0;
+
+  void add(const rec& r) {
+    if (count == recs.size()) recs.resize(recs.size() * 2 + 256);
+    recs[count++] = r;
+  }
   std::vector<problem> problems;
   bool last = false;       // nothing follows it
   std::uint32_t refs = 0;  // on the consumer's side: the scan and every retained record
@@ -239,7 +247,7 @@ class record_scan {
   const rec* next() {
     for (;;) {
       if (m_block != nullptr) {
-        if (m_i < m_block->recs.size()) return &m_block->recs[m_i++];
+        if (m_i < m_block->count) return &m_block->recs[m_i++];
         const bool last = m_block->last;
         release(std::exchange(m_block, nullptr));
         if (last) end_file();
