@@ -150,13 +150,15 @@ int run_play(const play_options& o) {
   boost::asio::io_context ioc;
   asp::asio::io_context_backend waiting(ioc);
   // Every file must be the past, whatever its times. As fast as possible to stdout or UDP, where
-  // nothing waits on a timer, a manual clock: it jumps over every gap, from any time to any
-  // time. Paced, or to an output whose acknowledgements have timeouts, real time shifted to a
-  // year before the end of the time range (2261): every record before that is the past.
-  const bool jumps = !rate && (o.to == "stdout" || o.to.starts_with("udp://"));
+  // nothing waits on a timer, a manual clock that reads the end of the time range and never
+  // moves: every record is the past, and none waits (a clock that jumps from record to record
+  // would look for input at each one, a system call a record). Paced, or to an output whose
+  // acknowledgements have timeouts, real time shifted to a year before the end of the time
+  // range (2261): every record before that is the past.
+  const bool at_the_end = !rate && (o.to == "stdout" || o.to.starts_with("udp://"));
   std::unique_ptr<asp::clock> clock;
-  if (jumps) {
-    clock = std::make_unique<asp::manual_clock>(start ? *start : origin.value_or(time_point{}));
+  if (at_the_end) {
+    clock = std::make_unique<asp::manual_clock>(time_point::max());
   } else {
     clock = std::make_unique<asp::system_clock>(time_point::max() - std::chrono::days(366));
   }
