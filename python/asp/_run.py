@@ -3,15 +3,23 @@
 import asyncio
 import inspect
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import (Any, AsyncIterable, Awaitable, Callable, Iterable, Optional, Tuple,
+                    Union)
 
 from . import _engine
 
+#: What a stream's past may be: (time, value) pairs, or a source read in C++ (asp.data).
+Past = Union[Iterable[Tuple[datetime, Any]], _engine.NativeSource, None]
+#: What a stream's future may be: an async iterable of (time, value) pairs, or a live source
+#: read in C++ (asp.io).
+Future = Union[AsyncIterable[Tuple[datetime, Any]], _engine.LiveSource, None]
 
-def process_stream(callback: Callable, past: Any = (), future: Any = None,
-                   on_start: Optional[Callable] = None, on_live_start: Optional[Callable] = None,
+
+def process_stream(callback: Callable[..., Any], past: Past = (), future: Future = None,
+                   on_start: Optional[Callable[[], Any]] = None,
+                   on_live_start: Optional[Callable[[], Any]] = None,
                    unpack_args: bool = False, unpack_kwargs: bool = False, *,
-                   name: Optional[str] = None, out_of_order: str = "fail"):
+                   name: Optional[str] = None, out_of_order: str = "fail") -> _engine.Work:
     """Describes a stream: callback(event_time, value) for each event of `past` (an iterable of
     (datetime, value) pairs, or a source from asp.data), then of `future` (an async iterable of
     such pairs). An `async def` callback is awaited before the stream's next event.
@@ -22,14 +30,17 @@ def process_stream(callback: Callable, past: Any = (), future: Any = None,
     callback's name); `out_of_order` is what an event earlier than its predecessor does:
     'fail' (ValueError from run), 'clamp' (delivered at the previous time) or 'skip'.
 
-    Returns the stream as work for asp.run, or to await from a coroutine of the run.
+    Returns the stream as work for asp.run, or to await from a coroutine of the run. Errors
+    surface from asp.run: an exception of the callback, with a note naming the stream, the
+    event and the virtual time; ValueError for an event out of order (with 'fail') or a
+    malformed (time, value) pair.
     """
     return _engine.process_stream(callback, None if past is None else past, future, on_start,
                                   on_live_start, unpack_args, unpack_kwargs, name=name,
                                   out_of_order=out_of_order)
 
 
-def _takes_time(callback: Callable) -> bool:
+def _takes_time(callback: Callable[..., Any]) -> bool:
     try:
         signature = inspect.signature(callback)
     except (TypeError, ValueError):
@@ -41,8 +52,8 @@ def _takes_time(callback: Callable) -> bool:
         return False
 
 
-def timer(step: timedelta, callback: Callable, start_time: datetime,
-          end_time: Union[datetime, timedelta, None] = None):
+def timer(step: timedelta, callback: Callable[..., Any], start_time: datetime,
+          end_time: Union[datetime, timedelta, None] = None) -> _engine.Work:
     """Calls callback(tick_time) — or callback() when it takes no argument — at start_time +
     step, start_time + 2·step, ...; stops after the first tick at or after end_time (a
     timedelta counts from start_time), or never without one. An `async def` callback is
@@ -50,7 +61,7 @@ def timer(step: timedelta, callback: Callable, start_time: datetime,
     return _engine.timer(step, callback, start_time, end_time, _takes_time(callback))
 
 
-async def run(coroutines: Iterable[Any], start_time: Optional[datetime] = None, *,
+async def run(coroutines: Iterable[Awaitable[Any]], start_time: Optional[datetime] = None, *,
               clock: Optional["_engine.ManualClock"] = None,
               rate: Optional[float] = None) -> None:
     """Runs the coroutines (and streams, timers) on the virtual clock until all are done.
@@ -73,7 +84,7 @@ async def run(coroutines: Iterable[Any], start_time: Optional[datetime] = None, 
     if rate is not None:
         engine.set_rate(rate)
     aloop = asyncio.get_running_loop()
-    waiter: Optional[asyncio.Future] = None
+    waiter: Optional[asyncio.Future[None]] = None
 
     def wake() -> None:
         if waiter is not None and not waiter.done():

@@ -16,7 +16,7 @@ __all__ = ["read_csv", "read_log", "csv_columns"]
 
 
 def read_csv(path: str, *, time_column: str = "", times: str = "iso8601", delimiter: str = ",",
-             schema: str = "", bad_rows: str = "fail"):
+             schema: str = "", bad_rows: str = "fail") -> _engine.NativeSource:
     """A CSV file as a past source. `time_column`: the column of event times (default: the
     first of time, timestamp, ts); `times`: 'iso8601', or epoch 's', 'ms', 'us', 'ns';
     `schema`: the value columns' types, 'bid:f64,size:i64,...' (default: inferred from the
@@ -27,7 +27,7 @@ def read_csv(path: str, *, time_column: str = "", times: str = "iso8601", delimi
 
 
 def read_log(path: str, stream: str, *, start: Optional[datetime] = None,
-             end: Optional[datetime] = None):
+             end: Optional[datetime] = None) -> _engine.NativeSource:
     """One stream of a record log (the `asp record` / `asp convert` format), or of a dataset
     (a directory of logs, as `asp record --split-size/--split-duration` writes it), as a past
     source, from `start` to `end` (found through the logs' time indexes). Rows of a table

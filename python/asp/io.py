@@ -16,20 +16,20 @@ __all__ = ["tcp", "udp", "websocket"]
 
 
 def tcp(host: str, port: int, *, framing: str = "lines", reconnect: bool = False,
-        as_bytes: bool = False):
+        as_bytes: bool = False) -> _engine.LiveSource:
     """A TCP client: one message per line (`framing="lines"`), or per frame with a 4-byte
     big-endian length before it (`"length_prefixed"`). With `reconnect`, a lost or refused
     connection is retried with capped exponential back-off instead of failing the run."""
     return _engine.io_tcp(host, port, framing=framing, reconnect=reconnect, as_bytes=as_bytes)
 
 
-def udp(port: int, *, address: str = "127.0.0.1", as_bytes: bool = False):
+def udp(port: int, *, address: str = "127.0.0.1", as_bytes: bool = False) -> _engine.LiveSource:
     """Datagrams received on ADDRESS:PORT, one message each. Port 0 lets the system choose:
     read `.port` once the stream has started."""
     return _engine.io_udp(port, address=address, as_bytes=as_bytes)
 
 
-def websocket(url: str, *, reconnect: bool = False, as_bytes: bool = False):
+def websocket(url: str, *, reconnect: bool = False, as_bytes: bool = False) -> _engine.LiveSource:
     """A websocket client of ws://HOST[:PORT][/PATH] or wss://... (TLS, the server's
     certificate verified), one message each."""
     return _engine.io_websocket(url, reconnect=reconnect, as_bytes=as_bytes)

@@ -11,6 +11,7 @@ import asyncio
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import asp
 
@@ -20,15 +21,15 @@ HISTORY = Path(__file__).resolve().parents[2] / "examples" / "data" / "acme_quot
 class Mid:
     """Prints each quote's mid price and keeps the last one."""
 
-    def __init__(self):
-        self.last = None
+    def __init__(self) -> None:
+        self.last = 0.0
 
-    def on_quote(self, t, symbol, bid, ask):
+    def on_quote(self, t: datetime, symbol: str, bid: float, ask: float) -> None:
         self.last = (bid + ask) / 2
         print(f"{t:%H:%M:%S} {asp.now():%H:%M:%S} {symbol} {self.last:.3f}")
 
 
-async def main(clock=None):
+async def main(clock: Optional[asp.testing.ManualClock] = None) -> None:
     mid = Mid()
     history = asp.data.read_csv(str(HISTORY))
     live = asp.testing.create_async_generator([("ACME", 10.10, 10.12), ("ACME", 10.11, 10.13)],

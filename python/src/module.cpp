@@ -207,6 +207,7 @@ void asp::python::bind_sleep(py::module_& m) {
 
 PYBIND11_MODULE(_engine, m) {
   m.doc() = "ASP's C++ engine: the virtual-clock loop that the asp package runs on";
+  m.attr("__version__") = ASP_VERSION;  // the C++ project's (CMakeLists.txt)
   init_datetime();
   // Input that breaks a rule (a file that cannot be read, a malformed row) is a ValueError,
   // as Python's own parsers raise; its message names the file, line and column.

@@ -1,0 +1,85 @@
+"""Every public name of asp and async_stream_processing, used as a program would: mypy --strict
+checks this file against the packages' annotations and stubs (ctest python.mypy_strict). It is
+not a test to run."""
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, List, Optional, Tuple
+
+import asp
+import asp.data
+import asp.io
+import asp.processor
+import asp.testing
+import async_stream_processing
+import async_stream_processing.processor
+import async_stream_processing.testing
+from asp import call_later, now, process_stream, run, sleep, timer
+from async_stream_processing.testing import create_async_generator, timestamps
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+version: str = asp.__version__ + async_stream_processing.__version__
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.seen: List[Tuple[datetime, Any]] = []
+
+    def on_event(self, t: datetime, value: Any) -> None:
+        self.seen.append((t, value))
+        call_later(timedelta(seconds=1), self.later, "x")
+        asp.call_later(1.5, self.later, "y")
+
+    def later(self, due: datetime, what: str) -> None:
+        self.seen.append((due, what))
+
+    async def slowly(self, t: datetime, value: Any) -> None:
+        await sleep(timedelta(milliseconds=5))
+        await asp.sleep(0.5)
+        self.seen.append((now(), value))
+
+    def tick(self, t: datetime) -> None:
+        self.seen.append((t, "tick"))
+
+
+async def live() -> AsyncIterator[Tuple[datetime, int]]:
+    for i in range(2):
+        yield asp.testing.real_now(), i
+        await asyncio.sleep(0)
+
+
+async def main(clock: Optional[asp.testing.ManualClock]) -> int:
+    c = Counter()
+    past = list(zip(timestamps(T0, timedelta(seconds=1)), range(3)))
+    columns: List[str] = asp.data.csv_columns("quotes.csv")
+    csv = asp.data.read_csv("quotes.csv", time_column="time", times="iso8601", schema="bid:f64",
+                            bad_rows="skip")
+    log = asp.data.read_log("day.asplog", "quotes", start=T0, end=T0 + timedelta(hours=1))
+    feed = asp.io.tcp("127.0.0.1", 9000, framing="lines", reconnect=True)
+    datagrams = asp.io.udp(0, address="127.0.0.1", as_bytes=True)
+    socket = asp.io.websocket("ws://127.0.0.1:8080/quotes")
+    port: int = datagrams.port
+    feed.close()
+    await run([process_stream(c.on_event, past, live(), on_start=lambda: None,
+                              on_live_start=lambda: None, name="events"),
+               asp.process_stream(c.slowly, csv, socket, unpack_args=True, out_of_order="skip"),
+               asp.processor.process_stream(c.on_event, log),
+               async_stream_processing.process_stream(c.on_event, future=datagrams),
+               async_stream_processing.processor.process_stream(
+                   c.on_event, future=create_async_generator([1, 2], delay=0.1)),
+               timer(timedelta(seconds=1), c.tick, T0, end_time=timedelta(seconds=3)),
+               asp.timer(timedelta(seconds=1), c.tick, T0, T0 + timedelta(seconds=2))],
+              T0, clock=clock, rate=None)
+    await asp.processor.run([], T0)
+    await async_stream_processing.run([c.slowly(T0, 0)], T0)
+    _ = (asp.processor.call_later, asp.processor.now, asp.processor.sleep, asp.processor.timer,
+         async_stream_processing.call_later, async_stream_processing.sleep,
+         async_stream_processing.timer, async_stream_processing.testing.timestamps,
+         async_stream_processing.processor.call_later, async_stream_processing.processor.now,
+         async_stream_processing.processor.run, async_stream_processing.processor.sleep,
+         async_stream_processing.processor.timer, asp.testing.create_async_generator)
+    return len(c.seen) + len(columns) + port
+
+
+if __name__ == "__main__":
+    asyncio.run(main(asp.testing.ManualClock(T0)))
