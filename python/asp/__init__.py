@@ -6,7 +6,8 @@ the same run. See README.md ("Python") and python-api documentation in docs/pyth
 """
 
 from . import data, io, processor, testing
-from ._engine import __version__, call_later, now, sleep
+from ._engine import __version__ as __version__
+from ._engine import call_later, now, sleep
 from ._run import process_stream, run, timer
 
 __all__ = ["call_later", "now", "run", "sleep", "testing", "process_stream", "timer"]

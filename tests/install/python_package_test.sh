@@ -31,8 +31,9 @@ if ! "$python" -m build --wheel --no-isolation --outdir "$work/dist" "$src/pytho
   exit 1
 fi
 wheel="$(ls "$work"/dist/*.whl)"
-expect "the wheel is named with the project's version" \
-  "asp_stream_processing-$version-cp" "$(basename "$wheel" | cut -d- -f1-3)"
+tag="$("$python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+expect "the wheel is named with the project's version, for this interpreter" \
+  "asp_stream_processing-$version-$tag-$tag" "$(basename "$wheel" | cut -d- -f1-4)"
 
 # A fresh environment of its own, the wheel installed from the file (no index), used from a
 # directory away from the sources.
