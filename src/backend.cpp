@@ -19,12 +19,18 @@ eventfd_backend::~eventfd_backend() {
 }
 
 void eventfd_backend::wake() noexcept {
+  m_pending.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   // EAGAIN means the counter is saturated, so a wake-up is pending anyway.
   [[maybe_unused]] const auto written = ::write(m_fd, &one, sizeof one);
 }
 
 bool eventfd_backend::wait(std::optional<duration> timeout) {
+  const bool at_once = timeout && timeout->count() <= 0;
+  if (at_once && !m_pending.load(std::memory_order_acquire)) return false;
+  // Cleared before the eventfd is read: a wake-up after this point sets it again (at worst a
+  // later wait asks the eventfd once for nothing), and none is missed.
+  m_pending.store(false, std::memory_order_relaxed);
   ::pollfd pfd{m_fd, POLLIN, 0};
   ::timespec ts{};
   if (timeout) {

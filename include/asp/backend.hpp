@@ -2,6 +2,7 @@
 
 #include <asp/time.hpp>
 
+#include <atomic>
 #include <optional>
 
 namespace asp {
@@ -47,6 +48,10 @@ class eventfd_backend final : public backend {
 
  private:
   int m_fd;
+  // Set by wake() before it writes the eventfd: a wait that must not block (a manual clock
+  // looking for input before it jumps, at every event of a replay) asks the eventfd only when
+  // a wake-up may be pending, not with a system call each time.
+  std::atomic<bool> m_pending{false};
 };
 
 }  // namespace asp
