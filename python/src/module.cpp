@@ -309,6 +309,7 @@ flight, the clock stands still.)doc")
   bind_streams(m);
   bind_data(m);
   bind_io(m);
+  bind_arrays(m);
 
   m.def(
       "now",

@@ -32,6 +32,9 @@ any_past_source<py_event> take_native_past(py::handle o, engine& e);
 /// io_websocket.
 void bind_io(py::module_& m);
 
+/// Registers asp._engine.from_arrays (arrays as a past source: python/src/arrays.cpp).
+void bind_arrays(py::module_& m);
+
 bool is_native_future(py::handle o);
 
 /// Opens the live source for a stream on `l`: starts its bridge thread. Raises ValueError if

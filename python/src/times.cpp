@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <ctime>
 #include <string>
 #include <unordered_map>
 
@@ -116,6 +118,34 @@ struct utc_to_local_cache {
 local_to_utc_cache g_to_utc;
 utc_to_local_cache g_to_local;
 
+// The local zone the caches were filled in: a program (or a test) that changes TZ and calls
+// time.tzset() changes what C's tzset leaves in tzname and timezone, and the caches start
+// again.
+struct zone_stamp {
+  std::string names[2];
+  long offset = 0;
+  int daylight = 0;
+  bool operator==(const zone_stamp&) const = default;
+
+  static zone_stamp now() {
+    return {{tzname[0] != nullptr ? tzname[0] : "", tzname[1] != nullptr ? tzname[1] : ""},
+            ::timezone,
+            ::daylight};
+  }
+};
+zone_stamp g_zone = zone_stamp::now();
+
+void check_zone() {
+  if (std::strcmp(g_zone.names[0].c_str(), tzname[0] != nullptr ? tzname[0] : "") == 0 &&
+      std::strcmp(g_zone.names[1].c_str(), tzname[1] != nullptr ? tzname[1] : "") == 0 &&
+      g_zone.offset == ::timezone && g_zone.daylight == ::daylight) {
+    return;
+  }
+  g_zone = zone_stamp::now();
+  g_to_utc.offsets.clear();
+  g_to_local.entries.clear();
+}
+
 // One fixed-offset tzinfo seen last (datetime.timezone): its offset in microseconds.
 PyObject* g_last_fixed_tz = nullptr;
 std::int64_t g_last_fixed_offset_us = 0;
@@ -176,6 +206,7 @@ time_point to_time(PyObject* o, std::string_view what) {
   std::int64_t offset_us = 0;
   PyObject* tz = PyDateTime_DATE_GET_TZINFO(o);
   if (tz == Py_None) {
+    check_zone();
     offset_us = g_to_utc.offset(wall_s, PyDateTime_DATE_GET_FOLD(o)) * 1'000'000;
   } else {
     offset_us = utcoffset_us(o, tz);
@@ -189,6 +220,12 @@ time_point to_time(PyObject* o, std::string_view what) {
     out_of_range(what);
   }
   return time_point{duration{ns}};
+}
+
+time_point from_local_wall(std::int64_t wall_ns) {
+  const std::int64_t wall_s = floor_div(wall_ns, 1'000'000'000);
+  check_zone();
+  return time_point{duration{wall_ns - g_to_utc.offset(wall_s, 0) * 1'000'000'000}};
 }
 
 duration to_duration(PyObject* o, std::string_view what) {
@@ -253,6 +290,7 @@ py::object time_kind::to_datetime(time_point t) const {
   const std::int64_t utc_s = floor_div(ns, ns_per_s);
   const auto microsecond = static_cast<int>((ns - utc_s * ns_per_s) / 1000);
   if (m_tz.is_none()) {
+    check_zone();
     const auto local = g_to_local.at(utc_s);
     return naive_datetime(utc_s + local.offset, microsecond, local.fold);
   }

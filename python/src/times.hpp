@@ -37,6 +37,10 @@ bool is_datetime(PyObject* o) noexcept;
 /// `o` is not a datetime.
 time_point to_time(PyObject* o, std::string_view what);
 
+/// A naive local wall time in nanoseconds (a numpy datetime64 without a zone) as the instant
+/// it names, by the rules of a naive datetime (the earlier of an ambiguous hour).
+time_point from_local_wall(std::int64_t wall_ns);
+
 /// A duration from a timedelta or a number of seconds (int or float; a float is rounded to the
 /// nearest nanosecond). Throws py::type_error naming `what` otherwise.
 duration to_duration(PyObject* o, std::string_view what);
