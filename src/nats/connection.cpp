@@ -178,7 +178,7 @@ void connection::add_stream(const stream_config& config) {
   cfg.SubjectsLen = static_cast<int>(subjects.size());
   cfg.Replicas = static_cast<int64_t>(config.replicas);
   cfg.Storage = config.file_storage ? js_FileStorage : js_MemoryStorage;
-  cfg.AllowDirect = true;
+  cfg.AllowDirect = config.allow_direct;
   cfg.Duplicates = config.duplicate_window.count();
   jsOptions o = st.api_options();
   jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -223,6 +223,7 @@ stream_state connection::stream_info(const std::string& name) const {
   stream_state out{info->State.Msgs, info->State.FirstSeq, info->State.LastSeq, {}};
   if (info->Cluster != nullptr && info->Cluster->Leader != nullptr)
     out.leader = info->Cluster->Leader;
+  out.allow_direct = info->Config != nullptr && info->Config->AllowDirect;
   jsStreamInfo_Destroy(info);
   return out;
 }

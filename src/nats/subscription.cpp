@@ -1,5 +1,6 @@
-// A JetStream subject read from a start: the start sequence found by binary search over
-// direct gets, one ordered consumer from it (a synchronous subscription), whose messages the
+// A JetStream subject read from a start: the start sequence found by binary search over single
+// messages (direct gets where the stream allows them, the stream's message-get API where it
+// does not), one ordered consumer from it (a synchronous subscription), whose messages the
 // past takes on the loop's thread until replay has caught up, and a receiver thread after
 // that, into the live source's channel.
 
@@ -73,6 +74,8 @@ struct subscription_core::impl {
   std::string where;
   std::uint64_t start_seq = 1;
   std::optional<time_point> start_time;  // messages before it are dropped from the past
+  bool direct = true;                    // the stream answers direct gets
+  std::uint64_t last_sequence = 0;       // the stream's, when the source was made
   natsSubscription* sub = nullptr;       // synchronous: its messages are taken with NextMsg
   channel<raw_message> live;
   std::thread receiver;  // takes the live messages into `live`, once the past is over
@@ -155,8 +158,43 @@ struct subscription_core::impl {
                       ": no server time stamp " + why);
   }
 
-  // The first message matching the filter at or after `seq`: its sequence and time.
+  // The time of a message got from the stream's message-get API: its Asp-Time header, or the
+  // time the server stored it.
+  time_point stored_message_time(natsMsg* msg, std::uint64_t seq) const {
+    if (options.times == time_source::header) return direct_time(msg, seq);
+    return from_ns(natsMsg_GetTime(msg));
+  }
+
+  // Without direct gets: the first message of the stream (of any subject) at or after `seq`,
+  // by the stream's message-get API ($JS.API.STREAM.MSG.GET, which every stream answers, from
+  // its leader), stepping over deleted sequences. The search it serves then needs times that
+  // do not decrease in the stream's sequence order, not only the subject's.
+  std::optional<std::pair<std::uint64_t, time_point>> next_stored(std::uint64_t seq) {
+    for (; seq <= last_sequence; ++seq) {
+      jsOptions o = conn->api_options();
+      natsMsg* msg = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      const natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
+        return js_GetMsg(&msg, conn->js, options.stream.c_str(), seq, &o, &e);
+      });
+      if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) continue;  // deleted
+      if (s != NATS_OK) {
+        throw input_error("asp::nats: " + where + ": cannot read the message at sequence " +
+                          std::to_string(seq) +
+                          " with the stream's message-get API (the stream does not allow "
+                          "direct gets): " +
+                          error_text(s, jerr));
+      }
+      const std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owner(msg, natsMsg_Destroy);
+      return std::pair{seq, stored_message_time(msg, seq)};
+    }
+    return std::nullopt;
+  }
+
+  // The first message matching the filter at or after `seq`: its sequence and time (without
+  // direct gets, of any subject: see next_stored).
   std::optional<std::pair<std::uint64_t, time_point>> next_matching(std::uint64_t seq) {
+    if (!direct) return next_stored(seq);
     jsDirectGetMsgOptions dg;
     jsDirectGetMsgOptions_Init(&dg);
     dg.Sequence = seq;
@@ -170,7 +208,7 @@ struct subscription_core::impl {
     if (s == NATS_NOT_FOUND) return std::nullopt;
     if (s != NATS_OK) {
       throw input_error("asp::nats: " + where + ": cannot read the message at sequence " +
-                        std::to_string(seq) + ": " + error_text(s, jerr));
+                        std::to_string(seq) + " with a direct get: " + error_text(s, jerr));
     }
     const std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owner(msg, natsMsg_Destroy);
     const std::uint64_t found = natsMsg_GetSequence(msg);
@@ -195,6 +233,24 @@ struct subscription_core::impl {
     if (lo > state.last_sequence) return lo;
     const auto first = next_matching(lo);
     return first ? first->first : state.last_sequence + 1;
+  }
+
+  // Without direct gets, whether the new consumer has any message to deliver (delivered or
+  // pending): its server counts what matches the subject from the start sequence.
+  bool consumer_has_history() {
+    jsOptions o = conn->api_options();
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
+      return natsSubscription_GetConsumerInfo(&ci, sub, &o, &e);
+    });
+    if (s != NATS_OK) {
+      throw input_error("asp::nats: " + where + ": cannot ask the consumer from sequence " +
+                        std::to_string(start_seq) + " what it holds: " + error_text(s, jerr));
+    }
+    const bool any = ci->NumPending + ci->Delivered.Consumer > 0;
+    jsConsumerInfo_Destroy(ci);
+    return any;
   }
 
   void subscribe() {
@@ -247,6 +303,8 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
     throw input_error("asp::nats: " + self.where + ": live_capacity must be positive");
   }
   const stream_state state = c.stream_info(self.options.stream);
+  self.direct = state.allow_direct;
+  self.last_sequence = state.last_sequence;
   if (const auto* seq = std::get_if<from_sequence>(&self.options.start)) {
     self.start_seq = std::max<std::uint64_t>(seq->sequence, 1);
   } else if (std::holds_alternative<new_only_t>(self.options.start)) {
@@ -258,8 +316,15 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
   }
   // Whether any history follows the start: without it, the first message is live. (One that
   // is stored between this look and the subscription comes as live too.)
-  self.nothing_pending_at_start = !self.next_matching(self.start_seq);
-  self.subscribe();
+  if (self.direct) {
+    self.nothing_pending_at_start = !self.next_matching(self.start_seq);
+    self.subscribe();
+  } else {
+    // Without direct gets a message can be looked up by sequence only, not by subject: the
+    // consumer says whether the subject has any.
+    self.subscribe();
+    self.nothing_pending_at_start = !self.consumer_has_history();
+  }
 }
 
 subscription_core::~subscription_core() {

@@ -41,6 +41,9 @@ struct stream_config {
   /// The window in which JetStream drops a message whose Nats-Msg-Id it has seen (the sinks
   /// set one): zero leaves the server's default (2 minutes).
   std::chrono::nanoseconds duplicate_window{0};
+  /// Let clients read single messages with direct gets (any replica answers). Streams made by
+  /// other clients often do not (JetStream's default is false); subject_source reads both.
+  bool allow_direct = true;
 };
 
 /// Where a stream stands.
@@ -50,6 +53,8 @@ struct stream_state {
   std::uint64_t last_sequence = 0;
   /// The server that leads the stream in a cluster ("" for a single server).
   std::string leader;
+  /// Whether the stream answers direct gets (its AllowDirect).
+  bool allow_direct = false;
 };
 
 namespace detail {

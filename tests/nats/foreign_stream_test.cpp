@@ -1,0 +1,199 @@
+// Streams that ASP did not make: created and filled by nats.c's own API (as another service, or
+// another client library, makes them), with JetStream's defaults — no direct gets — and with
+// direct gets, with one subject, a wildcard, and as a mirror. subject_source reads each of them
+// from every kind of start: direct gets where the stream allows them, the stream's message-get
+// API where it does not.
+
+#include <asp/nats/source.hpp>
+#include <asp/run.hpp>
+#include <asp/testing/fixture.hpp>
+
+#include "nats/nats_fixture.hpp"
+
+#include <nats/nats.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace asp::testing;
+using namespace std::chrono_literals;
+namespace nats = asp::nats;
+
+// nats.c's plain API, no ASP code: what a service written with another client does.
+class plain_client {
+ public:
+  explicit plain_client(const std::string& url) {
+    EXPECT_EQ(natsConnection_ConnectTo(&m_nc, url.c_str()), NATS_OK);
+    EXPECT_EQ(natsConnection_JetStream(&m_js, m_nc, nullptr), NATS_OK);
+  }
+  ~plain_client() {
+    jsCtx_Destroy(m_js);
+    natsConnection_Destroy(m_nc);
+  }
+  plain_client(const plain_client&) = delete;
+  plain_client& operator=(const plain_client&) = delete;
+
+  // A stream with JetStream's defaults but for the subjects, the storage and AllowDirect; or a
+  // mirror of another stream.
+  void add_stream(const std::string& name, const std::vector<const char*>& subjects,
+                  bool allow_direct, const char* mirror_of = nullptr) {
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name.c_str();
+    cfg.Subjects = const_cast<const char**>(subjects.data());
+    cfg.SubjectsLen = static_cast<int>(subjects.size());
+    cfg.Storage = js_MemoryStorage;
+    cfg.AllowDirect = allow_direct;
+    jsStreamSource source;
+    if (mirror_of != nullptr) {
+      jsStreamSource_Init(&source);
+      source.Name = mirror_of;
+      cfg.Mirror = &source;
+      cfg.SubjectsLen = 0;
+      cfg.Subjects = nullptr;
+    }
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    ASSERT_EQ(js_AddStream(&info, m_js, &cfg, nullptr, &jerr), NATS_OK) << name << " " << jerr;
+    EXPECT_EQ(info->Config->AllowDirect, allow_direct);
+    jsStreamInfo_Destroy(info);
+  }
+
+  // Message i on `subject` with the Asp-Time header t0 + i ms, payload "v<i>".
+  void publish(const std::string& subject, int i) {
+    natsMsg* m = nullptr;
+    const std::string payload = "v" + std::to_string(i);
+    ASSERT_EQ(natsMsg_Create(&m, subject.c_str(), nullptr, payload.data(),
+                             static_cast<int>(payload.size())),
+              NATS_OK);
+    const auto ns = (t0 + std::chrono::milliseconds(i)).time_since_epoch().count();
+    ASSERT_EQ(natsMsgHeader_Set(m, "Asp-Time", std::to_string(ns).c_str()), NATS_OK);
+    jsPubAck* ack = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    ASSERT_EQ(js_PublishMsg(&ack, m_js, m, nullptr, &jerr), NATS_OK) << jerr;
+    jsPubAck_Destroy(ack);
+    natsMsg_Destroy(m);
+  }
+
+  // Waits (up to ten seconds) until `stream` holds `n` messages: a mirror copies in the
+  // background.
+  void wait_for(const std::string& stream, std::uint64_t n) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      jsStreamInfo* info = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      ASSERT_EQ(js_GetStreamInfo(&info, m_js, stream.c_str(), nullptr, &jerr), NATS_OK);
+      const std::uint64_t have = info->State.Msgs;
+      jsStreamInfo_Destroy(info);
+      if (have >= n) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << stream << " never held " << n << " messages";
+  }
+
+ private:
+  natsConnection* m_nc = nullptr;
+  jsCtx* m_js = nullptr;
+};
+
+struct read {
+  std::vector<std::uint64_t> sequences;
+  std::vector<std::int64_t> ms;  // each event's time, in ms after t0
+  std::uint64_t start_sequence = 0;
+};
+
+read replay(nats::connection& c, const std::string& stream, const std::string& subject,
+            nats::start_position start) {
+  manual_loop m;
+  read out;
+  nats::subject_source<std::string> source(
+      m.loop, c, {.stream = stream, .subject = subject, .start = start, .follow_live = false});
+  out.start_sequence = source.start_sequence();
+  m.loop.run({}, asp::process_stream(
+                     [&](asp::time_point t, const nats::message<std::string>& msg) {
+                       out.sequences.push_back(msg.sequence);
+                       out.ms.push_back((t - t0) / 1ms);
+                       EXPECT_EQ(msg.value, "v" + std::to_string((t - t0) / 1ms));
+                     },
+                     source.past(), source.live()));
+  return out;
+}
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last, std::uint64_t step = 1) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t s = first; s <= last; s += step) out.push_back(s);
+  return out;
+}
+
+using NatsForeignStream = nats_test;
+
+// 600 messages on one subject, as the stream made by the Node.js client held them.
+TEST_F(NatsForeignStream, OneSubjectWithAndWithoutDirectGetsFromEveryKindOfStart) {
+  plain_client other(m_server.url());
+  other.add_stream("PLAIN", {"plain.x"}, false);
+  other.add_stream("DIRECT", {"direct.x"}, true);
+  for (int i = 0; i < 600; ++i) {
+    other.publish("plain.x", i);
+    other.publish("direct.x", i);
+  }
+  nats::connection c = connect();
+  EXPECT_FALSE(c.stream_info("PLAIN").allow_direct);
+  EXPECT_TRUE(c.stream_info("DIRECT").allow_direct);
+  for (const auto& [stream, subject] : {std::pair{"PLAIN", "plain.x"}, {"DIRECT", "direct.x"}}) {
+    SCOPED_TRACE(stream);
+    const read all = replay(c, stream, subject, nats::from_sequence{1});
+    EXPECT_EQ(all.sequences, range(1, 600));
+    EXPECT_EQ(all.ms.front(), 0);
+    EXPECT_EQ(all.ms.back(), 599);
+    const read half = replay(c, stream, subject, t0 + 300ms);
+    EXPECT_EQ(half.start_sequence, 301u);
+    EXPECT_EQ(half.sequences, range(301, 600));
+    const read later = replay(c, stream, subject, t0 + 300ms + 1ns);
+    EXPECT_EQ(later.sequences, range(302, 600));
+    EXPECT_TRUE(replay(c, stream, subject, t0 + 1h).sequences.empty());
+    const read from_seq = replay(c, stream, subject, nats::from_sequence{599});
+    EXPECT_EQ(from_seq.sequences, range(599, 600));
+    const read none = replay(c, stream, subject, nats::new_only);
+    EXPECT_EQ(none.start_sequence, 601u);
+    EXPECT_TRUE(none.sequences.empty());
+  }
+}
+
+// A wildcard stream without direct gets, read one subject at a time: the start search looks at
+// messages of any subject (their times rise across the stream), the consumer takes the subject.
+TEST_F(NatsForeignStream, AWildcardStreamWithoutDirectGetsReadsEachSubject) {
+  plain_client other(m_server.url());
+  other.add_stream("WILD", {"wild.>"}, false);
+  for (int i = 0; i < 400; ++i) other.publish(i % 2 == 0 ? "wild.A" : "wild.B", i);
+  nats::connection c = connect();
+  EXPECT_EQ(replay(c, "WILD", "wild.A", nats::from_sequence{1}).sequences, range(1, 399, 2));
+  const read b = replay(c, "WILD", "wild.B", t0 + 200ms);
+  EXPECT_EQ(b.sequences, range(202, 400, 2));
+  EXPECT_EQ(b.ms.front(), 201);
+  EXPECT_EQ(replay(c, "WILD", "wild.>", t0 + 399ms).sequences, range(400, 400));
+  // A subject with no message: the past is empty at once (no stall waiting for one).
+  EXPECT_TRUE(replay(c, "WILD", "wild.C", nats::from_sequence{1}).sequences.empty());
+  EXPECT_TRUE(replay(c, "WILD", "wild.C", t0 + 100ms).sequences.empty());
+}
+
+// A mirror (no subjects of its own, no direct gets) of a stream, read by time.
+TEST_F(NatsForeignStream, AMirrorWithoutDirectGetsIsReadLikeItsSource) {
+  plain_client other(m_server.url());
+  other.add_stream("ORIGIN", {"origin.x"}, false);
+  for (int i = 0; i < 300; ++i) other.publish("origin.x", i);
+  other.add_stream("COPY", {}, false, "ORIGIN");
+  other.wait_for("COPY", 300);
+  nats::connection c = connect();
+  EXPECT_EQ(replay(c, "COPY", "origin.x", nats::from_sequence{1}).sequences, range(1, 300));
+  const read late = replay(c, "COPY", "origin.x", t0 + 250ms);
+  EXPECT_EQ(late.start_sequence, 251u);
+  EXPECT_EQ(late.sequences, range(251, 300));
+}
+
+}  // namespace
