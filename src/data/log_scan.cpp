@@ -154,16 +154,6 @@ std::uint64_t log_layout::start_offset(std::optional<std::int64_t> start) const 
   return chunks[static_cast<std::size_t>(it - prefix_max.begin())].offset;
 }
 
-std::uint16_t log_layout::stream_id(std::string_view name) const {
-  for (std::size_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].name == name) return static_cast<std::uint16_t>(i);
-  }
-  std::string names;
-  for (const log_stream& s : streams) names += (names.empty() ? "'" : ", '") + s.name + "'";
-  throw input_error(path + ": no stream '" + std::string(name) + "' (the file has " +
-                    (names.empty() ? std::string("none") : names) + ")");
-}
-
 std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   auto f = std::make_shared<log_layout>();
   log_layout& l = *f;

@@ -43,8 +43,6 @@ struct log_layout {
   /// Opens `path`, reads its header and its index (or rebuilds the index by scanning).
   static std::shared_ptr<const log_layout> open(std::string path);
 
-  /// The id of the stream named `name`; throws asp::input_error naming the file's streams.
-  std::uint16_t stream_id(std::string_view name) const;
   /// Where reading starts for `start`: the first chunk that may hold a record at or after it.
   std::uint64_t start_offset(std::optional<std::int64_t> start) const;
   /// Reads up to `n` bytes at `offset`; returns how many it read (fewer at the end of the file,

@@ -11,6 +11,16 @@ mkdir -p "$work"
 cd "$work"
 failures=0
 
+# outcome COMMAND...: what the command writes on stderr, then " / " and its exit status.
+outcome() {
+  local out status
+  set +e
+  out="$("$@" 2>&1 >/dev/null)"
+  status=$?
+  set -e
+  echo "$out / $status"
+}
+
 # expect NAME EXPECTED ACTUAL
 expect() {
   if [ "$2" != "$3" ]; then
@@ -128,16 +138,10 @@ rest = data[data.index(b"\n", at) + 1:]
 open(sys.argv[2], "wb").write(header + b"crc: %08x\n" % crc32c(header) + rest)
 PY
 schema_error="asp: badschema.asplog: stream 'quotes': the table schema 'table ts=ms@9 symbol:text,bid:f64,ask:f64,size:i64,firm:bool' puts its time column at position 9, past its 6 columns"
-set +e
-out="$("$asp" play badschema.asplog --quiet 2>&1 >/dev/null)"
-status=$?
-set -e
-expect "a schema past its columns: play" "$schema_error / 1" "$out / $status"
-set +e
-out="$("$asp" convert badschema.asplog badschema.csv 2>&1)"
-status=$?
-set -e
-expect "a schema past its columns: convert" "$schema_error / 1" "$out / $status"
+expect "a schema past its columns: play" "$schema_error / 1" \
+  "$(outcome "$asp" play badschema.asplog --quiet)"
+expect "a schema past its columns: convert" "$schema_error / 1" \
+  "$(outcome "$asp" convert badschema.asplog badschema.csv)"
 
 # convert never writes over its input: the same file, a hard link, a symbolic link.
 cp quotes.csv same.csv
@@ -145,14 +149,10 @@ ln quotes.asplog hard.asplog
 ln -s quotes.csv soft.csv
 for pair in "same.csv same.csv" "quotes.asplog hard.asplog" "soft.csv quotes.csv" "qset qset/00000001.asplog"; do
   set -- $pair
-  set +e
-  out="$("$asp" convert "$1" "$2" --epoch ms --overwrite 2>&1)"
-  status=$?
-  set -e
   input="$1"
   [ "$1" = qset ] && input=qset/00000001.asplog
   expect "convert $1 $2 is refused" "asp: $2 is the input $input: convert would destroy it / 2" \
-    "$out / $status"
+    "$(outcome "$asp" convert "$1" "$2" --epoch ms --overwrite)"
 done
 set -- "$asp" "$work"
 expect "convert left its inputs whole" "$(cat quotes.csv)" "$(cat same.csv)"
