@@ -174,8 +174,9 @@ struct log_writer::state {
   // dataset is never seen without its header.
   void open_file(bool in_dataset) {
     const std::string made = in_dataset ? path + ".partial" : path;
-    const int create =
-        O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite || in_dataset ? O_TRUNC : O_EXCL);
+    // Never through a symbolic link someone planted where the file goes.
+    const int create = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+                       (options.overwrite || in_dataset ? O_TRUNC : O_EXCL);
     fd = ::open(made.c_str(), create, 0644);
     if (fd < 0) fail("create", errno);
     const std::string header = header_text(options.creator, streams, options.zstd_level);
@@ -188,8 +189,23 @@ struct log_writer::state {
       ::unlink(made.c_str());
     }
     const std::string index_path = path + ".idx";
-    index_fd = ::open(index_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // An index left from before is replaced, but only a regular file, never through a link
+    // (and a FIFO planted there must not block the open).
+    auto refuse = [&] {
+      failed = true;
+      throw std::system_error(EEXIST, std::generic_category(),
+                              "cannot create the index of " + path + ": " + index_path +
+                                  " is not a regular file (" + std::to_string(acknowledged) +
+                                  " records acknowledged)");
+    };
+    struct stat st {};
+    if (::lstat(index_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) refuse();
+    index_fd =
+        ::open(index_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (index_fd < 0) fail("create the index of", errno);
+    if (::fstat(index_fd, &st) != 0) fail("create the index of", errno);
+    if (!S_ISREG(st.st_mode)) refuse();
+    if (::ftruncate(index_fd, 0) != 0) fail("create the index of", errno);
     write_all(index_fd, index_magic, "write the index of");
     const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
     const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -273,6 +275,33 @@ TEST_F(Log, CreatingFailsClearly) {
     ADD_FAILURE() << "two streams of one name";
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()), "asp::data::log_writer: two streams are named 'x'");
+  }
+  // A symbolic link planted where the index (or, replacing, the log) goes is not followed, and
+  // what it points to is untouched; an index that is not a regular file is refused.
+  dir.write("target.txt", "precious");
+  std::filesystem::create_symlink(dir.path("target.txt"), dir.path("linked.asplog.idx"));
+  try {
+    log_writer linked(dir.path("linked.asplog"), {{"x"}});
+    ADD_FAILURE() << "wrote through a link";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot create the index of " + dir.path("linked.asplog") +
+                                         ": " + dir.path("linked.asplog.idx") +
+                                         " is not a regular file (0 records acknowledged): File "
+                                         "exists");
+  }
+  std::filesystem::create_symlink(dir.path("target.txt"), dir.path("over.asplog"));
+  EXPECT_THROW(log_writer(dir.path("over.asplog"), {{"x"}}, {.overwrite = true}),
+               std::system_error);
+  EXPECT_EQ(dir.read("target.txt"), "precious");
+  ASSERT_EQ(::mkfifo(dir.path("fifo.asplog.idx").c_str(), 0644), 0);
+  try {
+    log_writer fifo(dir.path("fifo.asplog"), {{"x"}});
+    ADD_FAILURE() << "wrote an index into a FIFO";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot create the index of " + dir.path("fifo.asplog") +
+                                         ": " + dir.path("fifo.asplog.idx") +
+                                         " is not a regular file (0 records acknowledged): File "
+                                         "exists");
   }
   log_writer replaced(path, {{"y"}}, {.overwrite = true});
   replaced.close();

@@ -171,9 +171,20 @@ at="$(echo "$out" | sed -n 's/.*at virtual time \([^ ]*\): .*/\1/p')"
 expect "a file size limit is reported, with the record that met it" \
   "asp: stream 'stdin', event #$event ($at), at virtual time $at: cannot write big.asplog ($acknowledged records acknowledged): File too large / 1" \
   "$out / $status"
-read_back="$("$asp" play big.asplog --format raw --quiet | wc -l)"
+read_back="$("$asp" play big.asplog --format raw --quiet 2> /dev/null | wc -l)"
 expect "what was acknowledged under the limit reads back" "yes" \
   "$([ "$acknowledged" -gt 0 ] && [ "$read_back" -ge "$acknowledged" ] && echo yes || echo "no: $acknowledged acknowledged, $read_back read")"
+
+# A torn tail: everything before it plays and converts, and both say so on stderr, exit 0.
+cp quotes.asplog torn.asplog
+truncate -s -3 torn.asplog
+torn_offset="$("$asp" inspect torn.asplog | sed -n 's/^torn tail: \([0-9]*\) bytes at offset \([0-9]*\)$/\1 \2/p')"
+torn_note="asp: torn.asplog: a torn tail of ${torn_offset% *} bytes at offset ${torn_offset#* } was not read (a writer stopped in the middle of a record); every record before it was"
+expect "a torn tail is said by play" "$torn_note / 0" "$(outcome "$asp" play torn.asplog --quiet)"
+expect "what comes before a torn tail plays" "$("$asp" play quotes.asplog --format raw --quiet | head -3)" \
+  "$("$asp" play torn.asplog --format raw --quiet 2> /dev/null)"
+expect "a torn tail is said by convert" "wrote 3 rows to torn.csv
+$torn_note / 0" "$(outcome "$asp" convert torn.asplog torn.csv)"
 
 # Times past 2200 and at the end of the time range replay at once, as fast as possible or paced.
 printf 'time,x\n2250-06-01T00:00:00Z,1\n2250-06-01T00:00:01Z,2\n2262-04-11T23:47:16Z,3\n' > future.csv

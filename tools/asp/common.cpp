@@ -86,6 +86,15 @@ input open_input(const std::string& path, const csv_input_options& csv,
   return in;
 }
 
+void report_torn_tail(const input& in) {
+  if (!in.is_log || !in.log_report || !in.log_report->torn) return;
+  const data::torn_tail& t = *in.log_report->torn;
+  fmt::print(stderr,
+             "asp: {}: a torn tail of {} bytes at offset {} was not read (a writer stopped in "
+             "the middle of a record); every record before it was\n",
+             t.file.empty() ? in.path : t.file, t.bytes, t.offset);
+}
+
 std::optional<time_point> first_time(const std::string& path, const csv_input_options& csv) {
   input in = open_input(path, csv);
   for (const auto& e : in.records) return e.time;

@@ -77,6 +77,7 @@ int run_convert(const convert_options& o) {
   out.close();
   if (!out) throw std::runtime_error("cannot write " + o.out);
   fmt::print(stderr, "wrote {} rows to {}\n", n, o.out);
+  report_torn_tail(in);
   return 0;
 }
 

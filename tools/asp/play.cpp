@@ -264,6 +264,7 @@ int run_play(const play_options& o) {
   published();
   std::fflush(stdout);
   shown.finish();
+  report_torn_tail(in);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (!o.quiet) {

@@ -50,6 +50,10 @@ input open_input(const std::string& path, const csv_input_options& csv,
                  std::optional<time_point> start = {}, std::optional<time_point> end = {},
                  bool skip_bad = false);
 
+/// Says on stderr what a log's reader found and left (a torn tail), whatever --quiet says: the
+/// exit status stays 0, the data up to it was all read.
+void report_torn_tail(const input& in);
+
 /// The time of a file's first record, or std::nullopt when it has none.
 std::optional<time_point> first_time(const std::string& path, const csv_input_options& csv);
 
