@@ -105,6 +105,11 @@ files:
   qset/00000002.asplog: $(stat -c %s qset/00000002.asplog) bytes, 1 records, 2025-01-01T09:32:00.250000000Z .. 2025-01-01T09:32:00.250000000Z
 creator: asp convert
 index: complete, 3 chunks" "$("$asp" inspect qset | head -7)"
+mkdir -p qone && cp quotes.asplog qone/
+expect "inspect a directory of one log" "qone: dataset of 1 record logs, $(stat -c %s quotes.asplog) bytes
+files:
+  qone/quotes.asplog: $(stat -c %s quotes.asplog) bytes, 4 records, 2025-01-01T09:30:00.000000000Z .. 2025-01-01T09:32:00.250000000Z" \
+  "$("$asp" inspect qone | head -3)"
 expect "inspect a dataset: the whole" "$("$asp" inspect quotes.asplog | tail -n +4)" \
   "$("$asp" inspect qset | tail -n +8)"
 seq 1 500 | "$asp" record --from stdin --out rset --split-size 1K --fsync every --quiet

@@ -59,7 +59,7 @@ int run_inspect(const inspect_options& o) {
       });
       if (gaps.size() > o.gaps) gaps.pop_back();
     }
-    if (in.files.size() > 1) {
+    if (!files.empty()) {
       stream_stats& f = files[e.value.file];
       if (f.count == 0) f.first = e.time;
       if (f.count > 0 && e.time < f.last) ++f.out_of_order;
@@ -85,7 +85,7 @@ int run_inspect(const inspect_options& o) {
     fmt::print("{}: dataset of {} record logs, {} bytes\n", o.file, in.files.size(), all);
     fmt::print("files:\n");
     for (std::size_t k = 0; k < in.files.size(); ++k) {
-      const stream_stats& f = files.size() > k ? files[k] : total;
+      const stream_stats& f = files[k];
       fmt::print("  {}: {} bytes, {} records", in.files[k], sizes[k], f.count);
       if (f.count > 0) {
         fmt::print(", {} .. {}", asp::to_string(f.first), asp::to_string(f.last));
