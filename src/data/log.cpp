@@ -810,9 +810,7 @@ struct shared_scan {
 };
 
 std::shared_ptr<shared_scan> open_shared(std::vector<std::string> paths, log_read_options options) {
-  auto set =
-      paths.size() == 1 ? log_set::open(std::move(paths.front())) : log_set::open(std::move(paths));
-  return std::make_shared<shared_scan>(std::move(set), std::move(options));
+  return std::make_shared<shared_scan>(log_set::open(std::move(paths)), std::move(options));
 }
 std::uint16_t shared_add(shared_scan& scan, std::string_view stream) {
   return scan.add(stream);
@@ -841,10 +839,9 @@ std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcep
 log_reader::log_reader(std::string path, log_read_options options)
     : log_reader(std::vector<std::string>{std::move(path)}, std::move(options)) {}
 
-log_reader::log_reader(std::vector<std::string> paths, log_read_options options) {
-  auto set = paths.size() == 1 ? detail::log_set::open(std::move(paths.front()))
-                               : detail::log_set::open(std::move(paths));
-  m_file = std::make_unique<detail::reader_impl>(std::move(set), std::move(options));
+log_reader::log_reader(std::vector<std::string> paths, log_read_options options)
+    : m_file(std::make_unique<detail::reader_impl>(detail::log_set::open(std::move(paths)),
+                                                   std::move(options))) {
   detail::reader_state& st = m_file->state;
   for (detail::lane& l : st.lanes) l.selected = st.options.streams.empty();
   for (const std::string& name : st.options.streams) st.lanes[stream_id(name)].selected = true;

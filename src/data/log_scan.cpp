@@ -679,13 +679,6 @@ std::vector<std::string> logs_of(const std::string& path) {
 
 }  // namespace
 
-std::shared_ptr<const log_set> log_set::open(std::string path) {
-  std::vector<std::string> paths = logs_of(path);
-  std::shared_ptr<const log_set> set = open(std::move(paths));
-  const_cast<log_set&>(*set).name = std::move(path);
-  return set;
-}
-
 std::shared_ptr<const log_set> log_set::open(std::vector<std::string> paths) {
   auto set = std::make_shared<log_set>();
   std::vector<std::string> all;
@@ -695,7 +688,7 @@ std::shared_ptr<const log_set> log_set::open(std::vector<std::string> paths) {
                std::make_move_iterator(logs.end()));
   }
   if (all.empty()) throw input_error("asp::data: no record logs to read");
-  set->name = paths.empty() ? all.front() : paths.front();
+  set->name = paths.front();  // not empty: all is not
   if (all.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw input_error(set->name + ": too many files");
   }

@@ -88,9 +88,8 @@ struct log_set {
     mutable std::weak_ptr<const log_layout> open;  // while a scan reads it
   };
 
-  /// One file, or the files of a directory (its *.asplog files in the order of their names).
-  static std::shared_ptr<const log_set> open(std::string path);
-  /// The given files in the given order (a directory stands for its files).
+  /// The given files in the given order; a directory stands for its *.asplog files in the
+  /// order of their names.
   static std::shared_ptr<const log_set> open(std::vector<std::string> paths);
 
   /// The layout of file `k`, opened if no scan holds it.
@@ -98,7 +97,7 @@ struct log_set {
   /// The id of the stream named `name`; throws asp::input_error naming the set's streams.
   std::uint16_t stream_id(std::string_view name) const;
 
-  std::string name;  // the file or directory given; for a list, its first file
+  std::string name;  // the file or directory given; for a list, its first entry
   std::vector<member> files;
   std::vector<log_stream> streams;     // by name across the files, in order of appearance
   std::string creator;                 // the first file's
