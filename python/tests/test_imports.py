@@ -74,3 +74,15 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
+
+
+def test_every_public_name_says_what_it_does():
+    import asp
+    import asp.data
+    import asp.io
+    import asp.testing
+    modules = [asp, asp.data, asp.io, asp.testing, asp.processor]
+    undocumented = [f"{m.__name__}.{name}" for m in modules for name in m.__all__
+                    if not (getattr(m, name).__doc__ or "").strip()]
+    assert undocumented == []
+    assert "past" in asp.process_stream.__doc__ and "Errors" in asp.process_stream.__doc__
