@@ -83,6 +83,17 @@ bool csv_cursor::next(std::vector<csv_field>& fields) {
     while (p < size && b[p] != m_delimiter && b[p] != '\n') ++p;
     std::size_t end = p;
     if (end > start && b[end - 1] == '\r' && (p == size || b[p] == '\n')) --end;
+    // A carriage return that ends no line: a file whose lines end in CR alone would otherwise
+    // read as one header row that swallows every line after it.
+    if (const void* cr = std::memchr(b + start, '\r', end - start); cr != nullptr) {
+      const std::string message =
+          where(static_cast<std::size_t>(static_cast<const char*>(cr) - b)) +
+          ": a carriage return (CR) inside a row: lines that end in CR alone are not read "
+          "(end them with LF or CRLF; a CR inside a field must be quoted)";
+      m_pos = p;
+      skip_line();
+      throw input_error(message);
+    }
     fields.push_back({std::string_view(b + start, end - start), start, false});
     if (p >= size) {
       m_pos = size;

@@ -377,6 +377,10 @@ std::shared_ptr<const csv_report> csv_table::report() const noexcept {
   return m_state->report;
 }
 
+std::string csv_table::where_row() const {
+  return m_state->cursor.where_row();
+}
+
 csv_table::iterator csv_table::begin() {
   if (!m_state->begun) {
     m_state->begun = true;

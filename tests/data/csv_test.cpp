@@ -151,6 +151,51 @@ TEST_F(Csv, EveryKindOfBadRowIsNamed) {
             ":3:12: a quoted field is not closed before the end of the file");
 }
 
+// Lines that end in CR alone (classic Mac OS) would read as one header that swallows every
+// row: the header is refused by its place, and so is a bare CR inside a later row, whether the
+// row is read in place or by the tokenizer; CRLF and a CR inside quotes stay fine.
+TEST_F(Csv, ACarriageReturnThatEndsNoLineIsNamedNeverSwallowsRows) {
+  const std::string mac = dir.write("mac.csv",
+                                    "time,symbol,bid,ask,size,firm\r"
+                                    "2025-01-01T00:00:01Z,A,1,2,3,1\r"
+                                    "2025-01-01T00:00:02Z,B,1,2,3,1\r");
+  const std::string cr_message =
+      ": a carriage return (CR) inside a row: lines that end in CR alone are not read (end "
+      "them with LF or CRLF; a CR inside a field must be quoted)";
+  EXPECT_EQ(input_error_of([&] { quotes(mac); }), mac + ":1:30" + cr_message);
+  EXPECT_EQ(input_error_of([&] { asp::data::read_csv_tuple<std::string>(mac, {"symbol"}); }),
+            mac + ":1:30" + cr_message);
+
+  auto first_error = [&](const std::string& body) {
+    const std::string path = dir.write("e.csv", "time,symbol,bid,ask,size,firm\n" + body);
+    auto source = quotes(path);
+    return input_error_of([&] { all_of(source); }).substr(path.size());
+  };
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,3,1\r2025-01-02,B,1,2,3,1\n"), ":2:21" + cr_message);
+  EXPECT_EQ(first_error("2025-01-01,A\rB,1,2,3,1\n"), ":2:13" + cr_message);
+
+  const std::string fine = dir.write("fine.csv",
+                                     "time,symbol,bid,ask,size,firm\r\n"
+                                     "2025-01-01T00:00:01Z,\"A\rB\",1,2,3,1\r\n");
+  auto source = quotes(fine);
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].value.symbol, "A\rB");
+
+  // Skipped under bad_rows::skip like any bad row: counted, and the rows around it kept.
+  const std::string mixed = dir.write("mixed.csv",
+                                      "time,symbol,bid,ask,size,firm\n"
+                                      "2025-01-01T00:00:01Z,A,1,2,3,1\n"
+                                      "2025-01-01T00:00:02Z,B\r,1,2,3,1\n"
+                                      "2025-01-01T00:00:03Z,C,1,2,3,1\n");
+  auto skipping = quotes(mixed, {.on_bad_row = asp::data::bad_rows::skip});
+  const auto kept = all_of(skipping);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[1].value.symbol, "C");
+  EXPECT_EQ(skipping.report()->skipped, 1u);
+  EXPECT_EQ(skipping.report()->first_skipped.at(0), mixed + ":3:23" + cr_message);
+}
+
 TEST_F(Csv, AMissingColumnOrFileIsNamedAtOnce) {
   const std::string path = dir.write("h.csv", "time,symbol,bid\n");
   EXPECT_EQ(input_error_of([&] { quotes(path); }),

@@ -121,6 +121,16 @@ TEST(Table, GivenColumnsAreCheckedRowByRowWithTheirPlace) {
   }
 }
 
+// A file whose lines end in CR alone is refused at its header, not read as one row.
+TEST(Table, LinesEndingInCarriageReturnsAloneAreRefusedAtTheHeader) {
+  temp_dir dir;
+  const std::string path = dir.write("mac.csv", "time,bid\r2025-01-01,1\r2025-01-02,2\r");
+  EXPECT_EQ(input_error_of([&] { asp::data::csv_table table(path); }),
+            path +
+                ":1:9: a carriage return (CR) inside a row: lines that end in CR alone are not "
+                "read (end them with LF or CRLF; a CR inside a field must be quoted)");
+}
+
 TEST(Table, CsvFieldsAreQuotedOnlyWhenTheyMustBe) {
   std::string line;
   asp::data::append_csv_field(line, "plain");

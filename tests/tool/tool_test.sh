@@ -148,6 +148,35 @@ expect "a schema past its columns: play" "$schema_error / 1" \
 expect "a schema past its columns: convert" "$schema_error / 1" \
   "$(outcome "$asp" convert badschema.asplog badschema.csv)"
 
+# A CSV whose lines end in CR alone is refused at its header, not read as one row.
+printf 'time,x\r2025-01-01T00:00:00Z,1\r2025-01-01T00:00:01Z,2\r' > mac.csv
+expect "a CSV with CR line ends is refused" "asp: mac.csv:1:7: a carriage return (CR) inside a row: lines that end in CR alone are not read (end them with LF or CRLF; a CR inside a field must be quoted) / 1" \
+  "$(outcome "$asp" convert mac.csv mac.asplog)"
+
+# A CSV whose times go back: convert stops at the row, naming it, with the rows before it
+# written (a log that plays); --sort writes every row in time order, ties in the file's order.
+printf 'time,x\n2025-01-01T00:00:02Z,1\n2025-01-01T00:00:03Z,2\n2025-01-01T00:00:01Z,3\n2025-01-01T00:00:02Z,4\n' > back.csv
+expect "a CSV going back in time is refused at its row" "asp: back.csv:4: time 2025-01-01T00:00:01.000000000Z is before the previous row's 2025-01-01T00:00:03.000000000Z: a log must be in time order (--sort sorts the rows by time, in memory); the 2 rows before it are in back.asplog / 1" \
+  "$(outcome "$asp" convert back.csv back.asplog)"
+expect "the rows before it play" "1
+2" "$("$asp" play back.asplog --format raw --quiet)"
+"$asp" convert back.csv sorted.asplog --sort 2> /dev/null
+expect "--sort writes every row in time order" "3
+1
+4
+2" "$("$asp" play sorted.asplog --format raw --quiet)"
+
+# --gaps N keeps the N largest, largest first, earliest first among equals.
+printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:05Z,2\n2025-01-01T00:00:06Z,3\n2025-01-01T00:00:11Z,4\n2025-01-01T00:00:13Z,5\n' > gaps.csv
+expect "--gaps 2" "largest gaps:
+  5s after 2025-01-01T00:00:00.000000000Z
+  5s after 2025-01-01T00:00:06.000000000Z" "$("$asp" inspect gaps.csv --gaps 2 | sed -n '/^largest/,/^bad/p' | grep -v '^bad')"
+expect "--gaps more than there are" "largest gaps:
+  5s after 2025-01-01T00:00:00.000000000Z
+  5s after 2025-01-01T00:00:06.000000000Z
+  2s after 2025-01-01T00:00:11.000000000Z
+  1s after 2025-01-01T00:00:05.000000000Z" "$("$asp" inspect gaps.csv --gaps 100000 | sed -n '/^largest/,/^bad/p' | grep -v '^bad')"
+
 # convert never writes over its input: the same file, a hard link, a symbolic link.
 cp quotes.csv same.csv
 ln quotes.asplog hard.asplog

@@ -50,10 +50,10 @@ asp::generator<const event<data::log_record>&> log_records(data::log_reader read
   for (const event<data::log_record>& e : reader) co_yield e;
 }
 
-asp::generator<const event<data::log_record>&> csv_records(data::csv_table table,
-                                                           std::optional<time_point> start,
-                                                           std::optional<time_point> end) {
-  for (const event<std::string>& e : table) {
+asp::generator<const event<data::log_record>&> csv_records(
+    std::shared_ptr<data::csv_table> table, std::optional<time_point> start,
+    std::optional<time_point> end) {
+  for (const event<std::string>& e : *table) {
     if (start && e.time < *start) continue;
     if (end && e.time > *end) break;
     co_yield event<data::log_record>{e.time, data::log_record{0, e.value, 0}};
@@ -78,9 +78,10 @@ input open_input(const std::string& path, const csv_input_options& csv,
     in.log_report = reader.report();
     in.records = log_records(std::move(reader));
   } else {
-    data::csv_table table(path, table_options_of(csv, skip_bad));
-    in.streams = {{std::filesystem::path(path).stem().string(), table.schema().to_string()}};
-    in.csv_report = table.report();
+    auto table = std::make_shared<data::csv_table>(path, table_options_of(csv, skip_bad));
+    in.streams = {{std::filesystem::path(path).stem().string(), table->schema().to_string()}};
+    in.csv_report = table->report();
+    in.where = [table] { return table->where_row(); };
     in.records = csv_records(std::move(table), start, end);
   }
   return in;

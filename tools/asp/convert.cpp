@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,14 +36,36 @@ int run_convert(const convert_options& o) {
                           .overwrite = o.overwrite,
                           .zstd_level = o.zstd,
                           .split = parse_split(o.split_size, o.split_duration)});
-    for (const auto& e : in.records) out.write(0, e.time, e.value.payload);
+    if (o.sort) {
+      // In memory, then stably by time: rows at the same time keep the file's order.
+      std::vector<event<std::string>> rows;
+      for (const auto& e : in.records) rows.push_back(event<std::string>{e.time, std::string(e.value.payload)});
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const auto& a, const auto& b) { return a.time < b.time; });
+      for (const auto& e : rows) out.write(0, e.time, e.value);
+    } else {
+      // A log plays only in time order: a row that goes back in time stops the conversion
+      // here (what came before it is written), rather than make a log that play refuses.
+      std::optional<time_point> last;
+      for (const auto& e : in.records) {
+        if (last && e.time < *last) {
+          out.close();
+          throw input_error(fmt::format(
+              "{}: time {} is before the previous row's {}: a log must be in time order "
+              "(--sort sorts the rows by time, in memory); the {} rows before it are in {}",
+              in.where(), asp::to_string(e.time), asp::to_string(*last), out.written(), o.out));
+        }
+        last = e.time;
+        out.write(0, e.time, e.value.payload);
+      }
+    }
     out.close();
     fmt::print(stderr, "wrote {} records to {}{}\n", out.written(), o.out,
                out.files() > 1 ? fmt::format(" ({} files)", out.files()) : std::string());
     return 0;
   }
-  if (!o.split_size.empty() || !o.split_duration.empty()) {
-    throw usage_error("--split-size and --split-duration are for writing a log");
+  if (!o.split_size.empty() || !o.split_duration.empty() || o.sort) {
+    throw usage_error("--split-size, --split-duration and --sort are for writing a log");
   }
 
   // A log: one stream of it, as CSV.

@@ -46,6 +46,10 @@ int run_inspect(const inspect_options& o) {
     duration length;
     time_point after;
   };
+  // The o.gaps largest gaps, in a heap whose top is the smallest kept (the first to go).
+  const auto larger = [](const gap& a, const gap& b) {
+    return a.length > b.length || (a.length == b.length && a.after < b.after);
+  };
   std::vector<gap> gaps;
   for (const auto& e : in.records) {
     stream_stats& s = streams[e.value.stream];
@@ -53,11 +57,15 @@ int run_inspect(const inspect_options& o) {
     if (s.count > 0 && e.time < s.last) ++s.out_of_order;
     s.last = std::max(s.last, e.time);
     if (total.count > 0 && e.time > total.last) {
-      gaps.push_back({e.time - total.last, total.last});
-      std::sort(gaps.begin(), gaps.end(), [](const gap& a, const gap& b) {
-        return a.length > b.length || (a.length == b.length && a.after < b.after);
-      });
-      if (gaps.size() > o.gaps) gaps.pop_back();
+      const gap g{e.time - total.last, total.last};
+      if (gaps.size() < o.gaps) {
+        gaps.push_back(g);
+        std::push_heap(gaps.begin(), gaps.end(), larger);
+      } else if (!gaps.empty() && larger(g, gaps.front())) {
+        std::pop_heap(gaps.begin(), gaps.end(), larger);
+        gaps.back() = g;
+        std::push_heap(gaps.begin(), gaps.end(), larger);
+      }
     }
     if (!files.empty()) {
       stream_stats& f = files[e.value.file];
@@ -117,6 +125,7 @@ int run_inspect(const inspect_options& o) {
                human(total.last - total.first), rate_of(total.count, total.first, total.last));
   }
   fmt::print(", out of order: {}\n", total.out_of_order);
+  std::sort(gaps.begin(), gaps.end(), larger);
   if (!gaps.empty()) {
     fmt::print("largest gaps:\n");
     for (const gap& g : gaps)

@@ -11,6 +11,7 @@
 #include <asp/time.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,8 @@ struct input {
   asp::generator<const event<data::log_record>&> records;
   std::shared_ptr<const data::log_report> log_report{};
   std::shared_ptr<const data::csv_report> csv_report{};
+  /// "FILE:LINE" of a CSV file's record last read (empty for a log).
+  std::function<std::string()> where{};
 };
 
 /// Opens `path` (a log if it starts like one, else CSV), reading records from `start` to `end`.
@@ -163,6 +166,7 @@ struct convert_options {
   std::string split_size{};  // CSV → log: a dataset, split as `asp record` splits
   std::string split_duration{};
   csv_input_options csv{};
+  bool sort = false;  // CSV → log: sort the rows by time (in memory) instead of refusing
   bool overwrite = false;
 };
 int run_convert(const convert_options& options);

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <iterator>
 #include <memory>
@@ -64,7 +65,9 @@ struct csv_field {
 
 /// The RFC 4180 tokenizer under every CSV reader: rows of fields from a buffer, with the
 /// positions errors need. Quoted fields may hold delimiters, newlines and doubled quotes; lines
-/// end with `\n` or `\r\n`; empty lines are skipped; a UTF-8 byte-order mark is ignored.
+/// end with `\n` or `\r\n`; empty lines are skipped; a UTF-8 byte-order mark is ignored. A
+/// carriage return that ends no line outside quotes (a file whose lines end in CR alone) is an
+/// error naming its place, never a row that swallows the lines after it.
 class csv_cursor {
  public:
   csv_cursor(std::string_view bytes, char delimiter, std::string file);
@@ -347,6 +350,8 @@ class csv_source {
       if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
         if (p != end && *p == '"') return nullptr;  // quoted: the tokenizer unquotes it
         const char* e = find_field(p, end, delimiter);
+        // A carriage return that ends no line: the tokenizer says where.
+        if (std::memchr(p, '\r', static_cast<std::size_t>(e - p)) != nullptr) return nullptr;
         out = T(p, static_cast<std::size_t>(e - p));
         return e;
       } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, time_point>) {

@@ -93,6 +93,8 @@ class csv_table {
 
   const table_schema& schema() const noexcept;
   std::shared_ptr<const csv_report> report() const noexcept;
+  /// "FILE:LINE" of the row last delivered, for messages about it.
+  std::string where_row() const;
 
   class iterator {
    public:
