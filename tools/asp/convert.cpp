@@ -39,7 +39,8 @@ int run_convert(const convert_options& o) {
     if (o.sort) {
       // In memory, then stably by time: rows at the same time keep the file's order.
       std::vector<event<std::string>> rows;
-      for (const auto& e : in.records) rows.push_back(event<std::string>{e.time, std::string(e.value.payload)});
+      for (const auto& e : in.records)
+        rows.push_back(event<std::string>{e.time, std::string(e.value.payload)});
       std::stable_sort(rows.begin(), rows.end(),
                        [](const auto& a, const auto& b) { return a.time < b.time; });
       for (const auto& e : rows) out.write(0, e.time, e.value);
