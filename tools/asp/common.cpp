@@ -50,9 +50,9 @@ asp::generator<const event<data::log_record>&> log_records(data::log_reader read
   for (const event<data::log_record>& e : reader) co_yield e;
 }
 
-asp::generator<const event<data::log_record>&> csv_records(
-    std::shared_ptr<data::csv_table> table, std::optional<time_point> start,
-    std::optional<time_point> end) {
+asp::generator<const event<data::log_record>&> csv_records(std::shared_ptr<data::csv_table> table,
+                                                           std::optional<time_point> start,
+                                                           std::optional<time_point> end) {
   for (const event<std::string>& e : *table) {
     if (start && e.time < *start) continue;
     if (end && e.time > *end) break;
