@@ -60,6 +60,7 @@ std::string index_entry(const chunk& c) {
   put(out, c.min_time);
   put(out, c.max_time);
   put(out, c.records);
+  put(out, c.first_crc);
   put(out, crc32c(out));
   return out;
 }
@@ -147,6 +148,7 @@ struct log_writer::state {
     buffer.append(compressed.data(), n);
     const std::uint32_t crc = crc32c(buffer.data() + at + frame_bytes, body);
     std::memcpy(buffer.data() + at + 4, &crc, 4);
+    current.first_crc = crc;
     size += frame_bytes + body;
     pending.clear();
     pending_last = 0;
@@ -206,7 +208,10 @@ struct log_writer::state {
     if (::fstat(index_fd, &st) != 0) fail("create the index of", errno);
     if (!S_ISREG(st.st_mode)) refuse();
     if (::ftruncate(index_fd, 0) != 0) fail("create the index of", errno);
-    write_all(index_fd, index_magic, "write the index of");
+    // Bound to this file's header: an index left beside another log is not taken for its.
+    std::string index_head(index_magic);
+    put(index_head, crc32c(std::string_view(header).substr(0, header.rfind("crc: "))));
+    write_all(index_fd, index_head, "write the index of");
     const std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
     const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
@@ -356,6 +361,7 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
   if (s.options.split.splits() && s.splits_before(t, frame_bytes + body_size)) s.rotate();
   if (s.file_records++ == 0) s.file_first = t;
   const bool compressing = s.options.zstd_level > 0;
+  std::uint32_t crc = 0;
   if (compressing) {
     // Inside a compressed chunk (format version 2): the time from the previous record's, and
     // no CRC of its own.
@@ -375,13 +381,14 @@ void log_writer::write(std::uint16_t stream, time_point time, std::string_view p
     put(into, t);
     put(into, stream);
     into.append(payload);
-    const std::uint32_t crc = crc32c(into.data() + at + frame_bytes, body_size);
+    crc = crc32c(into.data() + at + frame_bytes, body_size);
     std::memcpy(into.data() + at + 4, &crc, 4);
   }
 
   chunk& c = s.current;
   if (c.records == 0) {
     c.offset = s.size;
+    c.first_crc = crc;  // compressed: the chunk's own record's, when it is sealed
     c.min_time = t;
     c.max_time = t;
   } else {

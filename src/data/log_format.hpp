@@ -34,9 +34,16 @@ constexpr std::size_t chunk_head = 16;
 // for the next valid record after a bad one). In version 2 their CRC field is zero.
 constexpr std::uint32_t inner_crc_mask = 0xA282EAD8u;
 
-constexpr std::string_view index_magic = "ASPIDX1\n";
-// u64 offset, u64 end, i64 min, i64 max, u32 n, u32 crc
-constexpr std::size_t index_entry_bytes = 40;
+// The time index, version 2: the magic, then the CRC-32C of the log's header (as its `crc:`
+// line writes it), which binds the index to its log; then per chunk: u64 offset, u64 end,
+// i64 min, i64 max, u32 n, u32 the CRC field of the chunk's first record (binding the entry to
+// its chunk), u32 crc of the 40 bytes before it.
+constexpr std::string_view index_magic = "ASPIDX2\n";
+constexpr std::size_t index_binding_bytes = 4;
+constexpr std::size_t index_entry_bytes = 44;
+// Version 1 (still read): no binding; entries without the first record's CRC.
+constexpr std::string_view index_magic_v1 = "ASPIDX1\n";
+constexpr std::size_t index_entry_bytes_v1 = 40;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -59,6 +66,8 @@ struct chunk {
   std::int64_t min_time = 0;
   std::int64_t max_time = 0;
   std::uint32_t records = 0;
+  std::uint32_t first_crc = 0;  // the CRC field of its first record
+  bool bound = false;           // first_crc is from a version-2 index: a reader checks it
 };
 
 }  // namespace asp::data::detail

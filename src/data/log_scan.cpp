@@ -199,14 +199,15 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
                       std::to_string(format_version_compact));
   }
   l.version = version;
+  std::uint32_t header_crc = 0;
   for (;;) {
     const std::size_t line_start = pos;
     const auto text = line();
     if (!text) throw input_error(l.path + ": the header is incomplete");
     if (text->starts_with("crc: ")) {
       char expected[16];
-      std::snprintf(expected, sizeof expected, "%08x",
-                    crc32c(std::string_view(b).substr(0, line_start)));
+      header_crc = crc32c(std::string_view(b).substr(0, line_start));
+      std::snprintf(expected, sizeof expected, "%08x", header_crc);
       if (text->substr(5) != expected) {
         throw input_error(l.path + ": the header is corrupt (its CRC does not match)");
       }
@@ -226,6 +227,7 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   // The index: its entries while each is whole, checksummed and follows the previous one.
   std::uint64_t at = l.first_record;
   bool had_index = false;
+  bool stale = false;
   const std::string index_path = l.path + ".idx";
   if (const int ifd = ::open(index_path.c_str(), O_RDONLY | O_CLOEXEC); ifd >= 0) {
     std::string ib;
@@ -237,19 +239,49 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
       ib.append(piece, static_cast<std::size_t>(n));
     }
     ::close(ifd);
-    if (std::string_view(ib).starts_with(index_magic)) {
+    const std::string_view index(ib);
+    const bool v2 =
+        index.starts_with(index_magic) && index.size() >= index_magic.size() + index_binding_bytes;
+    if (v2 || index.starts_with(index_magic_v1)) {
       had_index = true;
-      for (std::size_t e = index_magic.size(); e + index_entry_bytes <= ib.size();
-           e += index_entry_bytes) {
+      const std::size_t entry_bytes = v2 ? index_entry_bytes : index_entry_bytes_v1;
+      std::size_t e = index_magic.size();
+      if (v2) {
+        stale = get<std::uint32_t>(ib.data() + e) != header_crc;  // another log's header
+        e += index_binding_bytes;
+      }
+      for (; !stale && e + entry_bytes <= ib.size(); e += entry_bytes) {
         const char* p = ib.data() + e;
-        if (crc32c(p, index_entry_bytes - 4) != get<std::uint32_t>(p + 36)) break;
-        const chunk c{get<std::uint64_t>(p), get<std::uint64_t>(p + 8), get<std::int64_t>(p + 16),
-                      get<std::int64_t>(p + 24), get<std::uint32_t>(p + 32)};
+        if (crc32c(p, entry_bytes - 4) != get<std::uint32_t>(p + entry_bytes - 4)) break;
+        chunk c{get<std::uint64_t>(p), get<std::uint64_t>(p + 8), get<std::int64_t>(p + 16),
+                get<std::int64_t>(p + 24), get<std::uint32_t>(p + 32)};
+        if (v2) {
+          c.first_crc = get<std::uint32_t>(p + 36);
+          c.bound = true;
+        }
         if (c.offset != at || c.end <= c.offset || c.end > l.size || c.min_time > c.max_time) {
           break;
         }
         l.chunks.push_back(c);
         at = c.end;
+      }
+      // An index beside another log of the same layout (a log copied over this one, its index
+      // left): its first and last chunks must begin with their own records. The chunks between
+      // are checked as they are read.
+      if (!stale && !l.chunks.empty()) {
+        file_window window{l};
+        auto begins_its_chunk = [&](const chunk& c) {
+          parsed r;
+          if (window.record(c.offset, r) != check::ok) return false;
+          if (c.bound)
+            return get<std::uint32_t>(window.at(c.offset, frame_bytes).data() + 4) == c.first_crc;
+          return r.time >= c.min_time && r.time <= c.max_time;  // a version-1 entry
+        };
+        stale = !begins_its_chunk(l.chunks.front()) || !begins_its_chunk(l.chunks.back());
+      }
+      if (stale) {
+        l.chunks.clear();
+        at = l.first_record;
       }
     }
   }
@@ -285,9 +317,10 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   }
   if (c.records > 0) l.chunks.push_back(c);
   l.indexed_end = at;
-  l.index = !had_index ? index_state::missing
-            : scanned  ? index_state::partial
-                       : index_state::complete;
+  l.index = stale        ? index_state::stale
+            : !had_index ? index_state::missing
+            : scanned    ? index_state::partial
+                         : index_state::complete;
   std::int64_t running = std::numeric_limits<std::int64_t>::min();
   for (const chunk& k : l.chunks) {
     running = std::max(running, k.max_time);
@@ -368,6 +401,33 @@ struct block_maker::state {
     chunk_begin = chunks[k].offset;
     chunk_end = chunks[k].end;
     chunk_min = chunks[k].min_time;
+  }
+
+  // A version-2 index binds each chunk to its first record: the next bound chunk's offset,
+  // whose record's CRC is compared with the entry's as the scan passes it.
+  std::size_t check_chunk = 0;
+  std::uint64_t check_offset = std::numeric_limits<std::uint64_t>::max();
+
+  void aim_check(std::size_t k) {
+    const std::vector<detail::chunk>& chunks = file->chunks;
+    check_chunk = k;
+    check_offset = k < chunks.size() && chunks[k].bound ? chunks[k].offset
+                                                        : std::numeric_limits<std::uint64_t>::max();
+  }
+
+  [[gnu::noinline]] bool chunk_is_bound(block& b, const char* frame, std::uint64_t offset) {
+    if (get<std::uint32_t>(frame + 4) == file->chunks[check_chunk].first_crc) {
+      aim_check(check_chunk + 1);
+      return true;
+    }
+    add_problem(b,
+                {problem::kind::fatal, offset, 0,
+                 file->path + ": its time index " + file->path +
+                     ".idx belongs to another log: its chunk at offset " + std::to_string(offset) +
+                     " begins with another record (delete the index: it is rebuilt by scanning)"},
+                offset);
+    done = true;
+    return false;
   }
 
   void add_record(block& b, const parsed& r, const char* payload, std::uint64_t offset,
@@ -485,6 +545,11 @@ struct block_maker::state {
       end = std::min<std::uint64_t>(file->size, pos + piece_bytes);
     }
     const std::uint64_t base = pos;
+    {
+      std::size_t k = file->chunk_from(pos);
+      if (k < chunks.size() && chunks[k].offset < pos) ++k;
+      aim_check(k);
+    }
     b.bytes.resize(static_cast<std::size_t>(end - base));
     b.bytes.resize(file->read(base, b.bytes.data(), b.bytes.size()));
     std::size_t p = 0;
@@ -522,6 +587,7 @@ struct block_maker::state {
         break;
       }
       const char* frame = b.bytes.data() + p;
+      if (offset == check_offset && !chunk_is_bound(b, frame, offset)) break;
       if (r.stream == chunk_stream) {
         if (!add_chunk(b, frame, r, offset)) break;
       } else if (selected(r.stream, r.time) && !already_yielded(offset, 0)) {

@@ -307,11 +307,11 @@ TEST_F(LogScan, AnIndexThatContradictsItsRecordsStopsTheRead) {
     index.assign(std::istreambuf_iterator<char>(in), {});
   }
   // The third chunk (records 20 to 29) now claims to start at 25 ns.
-  char* entry = index.data() + 8 + 2 * 40;
+  char* entry = index.data() + 12 + 2 * 44;
   const std::int64_t claimed = (t0 + 25ns).time_since_epoch().count();
   std::memcpy(entry + 16, &claimed, 8);
-  const std::uint32_t crc = asp::data::crc32c(entry, 36);
-  std::memcpy(entry + 36, &crc, 4);
+  const std::uint32_t crc = asp::data::crc32c(entry, 40);
+  std::memcpy(entry + 40, &crc, 4);
   std::ofstream(path + ".idx", std::ios::binary | std::ios::trunc) << index;
   log_reader reader(path, {.ahead = read_ahead::none});
   std::size_t delivered = 0;

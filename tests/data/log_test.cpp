@@ -113,9 +113,10 @@ TEST_F(Log, AMissingOrTornIndexIsRebuiltByScanning) {
     for (int i = 0; i < 95; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
   }
   const std::string index = dir.read("r.asplog.idx");
-  ASSERT_EQ(index.size(), 8u + 10u * 40u);  // 9 full chunks and the last one, at close
+  // The magic and the header's CRC, then 9 full chunks and the last one, at close.
+  ASSERT_EQ(index.size(), 12u + 10u * 44u);
 
-  dir.write("r.asplog.idx", index.substr(0, 8 + 4 * 40 + 17));  // torn in its fifth entry
+  dir.write("r.asplog.idx", index.substr(0, 12 + 4 * 44 + 17));  // torn in its fifth entry
   log_reader partial(path, {.start = t0 + 90s});
   EXPECT_EQ(lines_of(partial).front(), "x@90=90");
   EXPECT_EQ(partial.report()->index, asp::data::index_state::partial);
@@ -128,11 +129,102 @@ TEST_F(Log, AMissingOrTornIndexIsRebuiltByScanning) {
   EXPECT_EQ(missing.report()->index, asp::data::index_state::missing);
 
   std::string garbage = index;
-  garbage[8 + 2 * 40 + 3] ^= 0x40;  // the third entry's CRC fails: the rest is scanned
+  garbage[12 + 2 * 44 + 3] ^= 0x40;  // the third entry's CRC fails: the rest is scanned
   dir.write("r.asplog.idx", garbage);
   log_reader bad(path, {.start = t0 + 50s});
   EXPECT_EQ(lines_of(bad).size(), 45u);
   EXPECT_EQ(bad.report()->index, asp::data::index_state::partial);
+}
+
+// An index is bound to its log: `cp new.asplog old.asplog` leaves old's index beside records of
+// the same layout at other times. Taken as complete, a seek found nothing; now the index is
+// found stale at opening (its header's CRC, its first and last chunks' first records) and
+// rebuilt by scanning, and a chunk between them that begins with another record stops the read
+// by name rather than skip what the index misplaces.
+TEST_F(Log, AnIndexLeftBesideAnotherLogIsNotTakenForItsOwn) {
+  auto write_log = [&](const std::string& to, std::chrono::seconds shift,
+                       std::vector<asp::data::log_stream> streams) {
+    std::filesystem::remove(to);
+    log_writer w(to, std::move(streams), {.chunk_records = 10});
+    for (int i = 0; i < 95; ++i)
+      w.write(0, t0 + shift + std::chrono::seconds(i), std::to_string(i));
+  };
+  const std::string newer = dir.path("new.asplog");
+  write_log(path, 0s, {{"x"}});
+  write_log(newer, 10000s, {{"x"}});
+  const std::string old_index = dir.read("r.asplog.idx");
+  std::filesystem::copy_file(newer, path, std::filesystem::copy_options::overwrite_existing);
+  ASSERT_EQ(dir.read("r.asplog.idx"), old_index);  // same layout, other times
+
+  log_reader copied(path, {.start = t0 + 10042s});
+  const auto lines = lines_of(copied);
+  ASSERT_EQ(lines.size(), 53u);
+  EXPECT_EQ(lines.front(), "x@10042=42");
+  EXPECT_EQ(copied.report()->index, asp::data::index_state::stale);
+
+  // Another header (a stream of another name): stale by the index's binding alone.
+  write_log(newer, 0s, {{"y"}});
+  std::filesystem::copy_file(newer, path, std::filesystem::copy_options::overwrite_existing);
+  dir.write("r.asplog.idx", old_index);
+  log_reader renamed(path, {.start = t0 + 90s});
+  EXPECT_EQ(lines_of(renamed).front(), "y@90=90");
+  EXPECT_EQ(renamed.report()->index, asp::data::index_state::stale);
+
+  // The same first and last chunks, another record opening the fifth (a record rewritten with
+  // a valid CRC): the read stops there, naming the index and the chunk.
+  write_log(path, 0s, {{"x"}});
+  std::string bytes = dir.read("r.asplog");
+  // After the header: records 0 to 9 of 19 bytes, 10 to 39 of 20; record 40 opens the fifth.
+  const std::size_t fifth = bytes.find('\n', bytes.find("crc: ")) + 1 + 10 * 19 + 30 * 20;
+  ASSERT_EQ(bytes.substr(fifth + 8 + 10, 2), "40");
+  bytes.replace(fifth + 8 + 10, 2, "99");
+  const std::uint32_t crc = asp::data::crc32c(bytes.data() + fifth + 8, 12);
+  std::memcpy(bytes.data() + fifth + 4, &crc, 4);
+  dir.write("r.asplog", bytes);
+  log_reader rewritten(path);
+  std::size_t delivered = 0;
+  const std::string error = input_error_of([&] {
+    for (const auto& e : rewritten) {
+      (void)e;
+      ++delivered;
+    }
+  });
+  EXPECT_EQ(delivered, 40u);
+  EXPECT_EQ(error, path + ": its time index " + path +
+                       ".idx belongs to another log: its chunk at offset " + std::to_string(fifth) +
+                       " begins with another record (delete the index: it is rebuilt by scanning)");
+  EXPECT_EQ(rewritten.report()->index, asp::data::index_state::complete);
+}
+
+// Indexes of format version 1 (no binding; 40-byte entries) are still read, and checked at
+// their first and last chunks' records' times.
+TEST_F(Log, AnIndexOfVersionOneStillSeeksAndIsCheckedByTimes) {
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 10});
+    for (int i = 0; i < 95; ++i) w.write(0, t0 + std::chrono::seconds(i), std::to_string(i));
+  }
+  const std::string v2 = dir.read("r.asplog.idx");
+  std::string v1 = "ASPIDX1\n";
+  for (std::size_t e = 12; e + 44 <= v2.size(); e += 44) {
+    std::string entry = v2.substr(e, 36);
+    const std::uint32_t crc = asp::data::crc32c(entry);
+    entry.append(reinterpret_cast<const char*>(&crc), 4);
+    v1 += entry;
+  }
+  dir.write("r.asplog.idx", v1);
+  log_reader seeking(path, {.start = t0 + 90s});
+  EXPECT_EQ(lines_of(seeking).front(), "x@90=90");
+  EXPECT_EQ(seeking.report()->index, asp::data::index_state::complete);
+
+  {
+    log_writer w(path, {{"x"}}, {.chunk_records = 10, .overwrite = true});
+    for (int i = 0; i < 95; ++i)
+      w.write(0, t0 + 10000s + std::chrono::seconds(i), std::to_string(i));
+  }
+  dir.write("r.asplog.idx", v1);
+  log_reader copied(path, {.start = t0 + 10090s});
+  EXPECT_EQ(lines_of(copied).front(), "x@10090=90");
+  EXPECT_EQ(copied.report()->index, asp::data::index_state::stale);
 }
 
 TEST_F(Log, ATornTailIsReportedAndEveryCompleteRecordBeforeItIsRead) {
@@ -453,6 +545,8 @@ TEST_F(Log, ACompressedChunkWhoseClaimedSizeItsFrameContradictsIsCorrupt) {
   const std::uint32_t crc = asp::data::crc32c(bytes.data() + second_chunk + 8, body);
   std::memcpy(bytes.data() + second_chunk + 4, &crc, 4);
   dir.write("r.asplog", bytes);
+  // Without its index, whose entry binds the chunk to the record as it was written.
+  std::filesystem::remove(path + ".idx");
   log_reader strict(path);
   const std::string error = input_error_of([&] { lines_of(strict); });
   EXPECT_TRUE(error.starts_with(path + ": corrupt record at offset " +

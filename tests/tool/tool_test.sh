@@ -148,6 +148,18 @@ expect "a schema past its columns: play" "$schema_error / 1" \
 expect "a schema past its columns: convert" "$schema_error / 1" \
   "$(outcome "$asp" convert badschema.asplog badschema.csv)"
 
+# An index left beside another log (cp over the log) is not taken as its: play from a time
+# finds the rows, inspect says the index is stale.
+printf 'time,x\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,2\n' > early.csv
+printf 'time,x\n2025-06-01T00:00:00Z,3\n2025-06-01T00:00:01Z,4\n' > late.csv
+"$asp" convert early.csv stale.asplog --stream s 2> /dev/null
+"$asp" convert late.csv fresh.asplog --stream s 2> /dev/null
+cp fresh.asplog stale.asplog
+expect "a copied-over log plays from a time" "4" \
+  "$("$asp" play stale.asplog --start 2025-06-01T00:00:01Z --format raw --quiet)"
+expect "inspect says the index is stale" "index: stale: it belongs to another log (rebuilt by scanning), 1 chunks" \
+  "$("$asp" inspect stale.asplog | grep '^index')"
+
 # A CSV whose lines end in CR alone is refused at its header, not read as one row.
 printf 'time,x\r2025-01-01T00:00:00Z,1\r2025-01-01T00:00:01Z,2\r' > mac.csv
 expect "a CSV with CR line ends is refused" "asp: mac.csv:1:7: a carriage return (CR) inside a row: lines that end in CR alone are not read (end them with LF or CRLF; a CR inside a field must be quoted) / 1" \

@@ -31,6 +31,8 @@ const char* index_text(data::index_state s) {
       return "partial (the rest rebuilt by scanning)";
     case data::index_state::missing:
       return "missing (rebuilt by scanning)";
+    case data::index_state::stale:
+      return "stale: it belongs to another log (rebuilt by scanning)";
   }
   return "?";
 }

@@ -178,6 +178,8 @@ enum class index_state {
   complete,  ///< FILE.idx covered the whole file
   partial,   ///< FILE.idx was torn or behind: the rest was found by scanning
   missing,   ///< no usable FILE.idx: the index was rebuilt by scanning
+  stale,     ///< FILE.idx belongs to another log (a header or a first record differs): ignored,
+             ///< the index rebuilt by scanning
 };
 
 /// The end of a file cut in the middle of a record (a writer killed mid-write).
