@@ -1,5 +1,7 @@
 #include <asp/data/csv.hpp>
 
+#include <asp/data/shown.hpp>
+
 #include <fast_float/fast_float.h>
 
 #include <algorithm>
@@ -74,8 +76,8 @@ bool csv_cursor::next(std::vector<csv_field>& fields) {
       }
       const std::string message = where(m_pos) +
                                   ": expected a delimiter or the end of the line after a "
-                                  "closing quote, found '" +
-                                  std::string(1, c) + "'";
+                                  "closing quote, found " +
+                                  shown(std::string_view(&c, 1));
       skip_line();
       throw input_error(message);
     }
@@ -295,12 +297,7 @@ bool parse_field(std::string_view text, bool& out) noexcept {
 std::string found(std::string_view expected, std::string_view text) {
   std::string out = "expected " + std::string(expected) + ", found ";
   if (text.empty()) return out + "an empty field";
-  constexpr std::size_t shown = 40;
-  out += '\'';
-  out += text.substr(0, shown);
-  if (text.size() > shown) out += "...";
-  out += '\'';
-  return out;
+  return out + shown(text, 40);
 }
 
 time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fields,
@@ -316,8 +313,8 @@ time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fiel
   const std::optional<time_point> when = parse_time(t.text, format, &why);
   if (!when) {
     throw input_error(
-        cursor.where(t.offset) + ": column '" + time_name +
-        "': " + found("a time (" + std::string(to_string(format)) + "; " + why + ")", t.text));
+        cursor.where(t.offset) + ": column " + shown(time_name) + ": " +
+        found("a time (" + std::string(to_string(format)) + "; " + why + ")", t.text));
   }
   return *when;
 }
@@ -329,20 +326,9 @@ std::optional<std::size_t> find_column(const std::vector<std::string>& header,
   return static_cast<std::size_t>(it - header.begin());
 }
 
-namespace {
-std::string list(const std::vector<std::string>& header) {
-  std::string out;
-  for (const std::string& name : header) {
-    if (!out.empty()) out += ", ";
-    out += "'" + name + "'";
-  }
-  return out;
-}
-}  // namespace
-
 std::string missing_column(const std::vector<std::string>& header, std::string_view name,
                            const std::string& file) {
-  return file + ":1: no column '" + std::string(name) + "' in the header (" + list(header) + ")";
+  return file + ":1: no column " + shown(name) + " in the header (" + shown_list(header) + ")";
 }
 
 std::size_t find_time_column(const std::vector<std::string>& header, const csv_options& options,
@@ -355,7 +341,7 @@ std::size_t find_time_column(const std::vector<std::string>& header, const csv_o
     if (const auto at = find_column(header, name)) return *at;
   }
   throw input_error(file + ":1: no time column: none of 'time', 'timestamp', 'ts' in the header (" +
-                    list(header) + "); name it with csv_options::time_column");
+                    shown_list(header) + "); name it with csv_options::time_column");
 }
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 #include "readable_file.hpp"
 
 #include <asp/data/crc32c.hpp>
+#include <asp/data/shown.hpp>
 #include <asp/error.hpp>
 
 #include <zstd.h>
@@ -105,6 +106,31 @@ struct file_window {
 // ---------------------------------------------------------------------------------------------
 // The file
 
+}  // namespace asp::data::detail
+
+namespace asp::data {
+
+file_kind sniff(std::string_view first_bytes) noexcept {
+  using detail::header_magic;
+  if (first_bytes.starts_with(header_magic)) return file_kind::record_log;
+  // A magic with a byte or three changed, or a header's lines after a magic gone entirely.
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < header_magic.size() && i < first_bytes.size(); ++i) {
+    if (first_bytes[i] == header_magic[i]) ++same;
+  }
+  const std::string_view head = first_bytes.substr(0, 4096);
+  if (same >= 4 || (head.find("\ncreator: ") != std::string_view::npos &&
+                    head.find("\ncrc: ") != std::string_view::npos)) {
+    return file_kind::damaged_record_log;
+  }
+  if (first_bytes.find('\0') != std::string_view::npos) return file_kind::binary;
+  return file_kind::text;
+}
+
+}  // namespace asp::data
+
+namespace asp::data::detail {
+
 log_layout::~log_layout() {
   if (fd >= 0) ::close(fd);
 }
@@ -184,6 +210,11 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
   b.resize(std::min<std::uint64_t>(want, l.size));
   b.resize(l.read(0, b.data(), b.size()));
   if (!std::string_view(b).starts_with(header_magic)) {
+    if (sniff(b) == file_kind::damaged_record_log) {
+      throw input_error(l.path + ": looks like a damaged record log: it begins with " +
+                        shown(std::string_view(b).substr(0, header_magic.size())) + ", not " +
+                        shown(header_magic));
+    }
     throw input_error(l.path + ": not a record log (it does not start with 'ASPLOG')");
   }
   const auto first = line();
@@ -775,11 +806,12 @@ std::shared_ptr<const log_set> log_set::open(std::vector<std::string> paths) {
       }
       const auto id = static_cast<std::size_t>(it - set->streams.begin());
       if (it->schema != s.schema) {
-        throw input_error(m.path + ": stream '" + s.name + "' has the schema '" + s.schema +
-                          "', but in " + owner[id] + " it has '" + it->schema + "'");
+        throw input_error(m.path + ": stream " + shown(s.name) + " has the schema " +
+                          shown(s.schema, 200) + ", but in " + owner[id] + " it has " +
+                          shown(it->schema, 200));
       }
       if (std::find(m.ids.begin(), m.ids.end(), id) != m.ids.end()) {
-        throw input_error(m.path + ": two streams are named '" + s.name + "'");
+        throw input_error(m.path + ": two streams are named " + shown(s.name));
       }
       m.ids.push_back(static_cast<std::uint16_t>(id));
     }
@@ -820,9 +852,10 @@ std::uint16_t log_set::stream_id(std::string_view stream) const {
   for (std::size_t i = 0; i < streams.size(); ++i) {
     if (streams[i].name == stream) return static_cast<std::uint16_t>(i);
   }
-  std::string names;
-  for (const log_stream& s : streams) names += (names.empty() ? "'" : ", '") + s.name + "'";
-  throw input_error(name + ": no stream '" + std::string(stream) + "' (" +
+  std::vector<std::string> all;
+  for (const log_stream& s : streams) all.push_back(s.name);
+  const std::string names = shown_list(all);
+  throw input_error(name + ": no stream " + shown(stream) + " (" +
                     (files.size() == 1 ? "the file has " : "the dataset has ") +
                     (names.empty() ? std::string("none") : names) + ")");
 }

@@ -1,5 +1,6 @@
 #include <asp/data/table.hpp>
 
+#include <asp/data/shown.hpp>
 #include <asp/error.hpp>
 
 #include <charconv>
@@ -99,7 +100,7 @@ std::string table_schema::to_string() const {
 std::optional<table_schema> table_schema::parse(std::string_view whole) {
   if (!whole.starts_with("table ")) return std::nullopt;
   auto bad = [&](const std::string& why) {
-    return std::invalid_argument("the table schema '" + std::string(whole) + "' " + why);
+    return std::invalid_argument("the table schema " + shown(whole, 200) + " " + why);
   };
   std::string_view text = whole.substr(6);
   const std::size_t space = text.find(' ');
@@ -148,8 +149,8 @@ std::vector<table_column> table_schema::parse_columns(std::string_view text) {
     if (!type || colon == 0) {
       throw std::invalid_argument(
           "a schema is NAME:TYPE,... with TYPE one of i64, f64, bool, "
-          "text; not '" +
-          std::string(column) + "'");
+          "text; not " +
+          shown(column));
     }
     out.push_back({std::string(column.substr(0, colon)), *type});
   }
@@ -163,7 +164,7 @@ void encode_row(const table_schema& schema, const std::vector<std::string_view>&
     const std::string_view f = fields[i];
     auto bad = [&](std::string_view expected) {
       if (failed != nullptr) *failed = i;
-      return input_error("column '" + c.name + "': " + detail::found(expected, f));
+      return input_error("column " + shown(c.name) + ": " + detail::found(expected, f));
     };
     switch (c.type) {
       case column_type::integer: {
@@ -199,7 +200,7 @@ void decode_row(const table_schema& schema, std::string_view payload,
   auto take = [&](std::size_t n, const table_column& c) {
     if (pos + n > payload.size()) {
       throw input_error("a payload of " + std::to_string(payload.size()) +
-                        " bytes is too short for column '" + c.name + "' of its schema");
+                        " bytes is too short for column " + shown(c.name) + " of its schema");
     }
     const char* p = payload.data() + pos;
     pos += n;

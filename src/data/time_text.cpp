@@ -1,5 +1,7 @@
 #include <asp/data/time_text.hpp>
 
+#include <asp/data/shown.hpp>
+
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -28,7 +30,7 @@ struct cursor {
       if (at_end()) {
         *why += ", found the end";
       } else {
-        *why += ", found '" + std::string(1, text[pos]) + "'";
+        *why += ", found " + shown(text.substr(pos, 1));
       }
     }
     return std::nullopt;

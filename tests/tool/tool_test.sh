@@ -189,6 +189,22 @@ expect "--gaps more than there are" "largest gaps:
   2s after 2025-01-01T00:00:11.000000000Z
   1s after 2025-01-01T00:00:05.000000000Z" "$("$asp" inspect gaps.csv --gaps 100000 | sed -n '/^largest/,/^bad/p' | grep -v '^bad')"
 
+# Untrusted bytes in messages: binary input is named as such, a damaged magic as a damaged log,
+# a huge header's names are cut, and a stream name's escape codes are escaped.
+printf 'PK\003\004\000\000junk' > archive.zip
+expect "binary input is neither a log nor CSV" "asp: archive.zip: not a record log or CSV file (it holds binary bytes: a NUL at offset 4) / 1" \
+  "$(outcome "$asp" inspect archive.zip)"
+{ printf 'ASPLXG'; tail -c +7 quotes.asplog; } > damaged.asplog
+expect "a damaged magic is a damaged log" "asp: damaged.asplog: looks like a damaged record log: it begins with 'ASPLXG ', not 'ASPLOG ' / 1" \
+  "$(outcome "$asp" play damaged.asplog --quiet)"
+head -c 5000000 /dev/zero | tr '\0' 'x' > wide.csv
+printf ',y\n1,2\n' >> wide.csv
+expect "a 5 MB header makes a short message" "asp: wide.csv:1: no time column: none of 'time', 'timestamp', 'ts' in the header ('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (5000000 bytes), 'y'); name it with csv_options::time_column / 1" \
+  "$(outcome "$asp" inspect wide.csv)"
+"$asp" convert early.csv painted.asplog --stream "$(printf '\033[31mred')" 2> /dev/null
+expect "a stream name's escape codes are escaped" '  \x1b[31mred: 2 records' \
+  "$("$asp" inspect painted.asplog | grep 'red:' | sed 's/, 2025.*//')"
+
 # convert never writes over its input: the same file, a hard link, a symbolic link.
 cp quotes.csv same.csv
 ln quotes.asplog hard.asplog

@@ -20,14 +20,26 @@ namespace asp::tool {
 
 namespace {
 
-// A record log, or a dataset's directory of them.
+// A record log (also a damaged one: the reader says how), or a dataset's directory of them;
+// false for what may be CSV. Binary bytes are neither.
 bool looks_like_log(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return true;
   std::ifstream in(path, std::ios::binary);
-  char magic[7] = {};
-  in.read(magic, sizeof magic);
-  return in.gcount() == 7 && std::string_view(magic, 7) == "ASPLOG ";
+  std::string head(65536, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  switch (data::sniff(head)) {
+    case data::file_kind::record_log:
+    case data::file_kind::damaged_record_log:
+      return true;
+    case data::file_kind::binary:
+      throw input_error(path + ": not a record log or CSV file (it holds binary bytes: a NUL at " +
+                        "offset " + std::to_string(head.find('\0')) + ")");
+    case data::file_kind::text:
+      break;
+  }
+  return false;
 }
 
 data::table_options table_options_of(const csv_input_options& csv, bool skip_bad) {
@@ -263,7 +275,7 @@ formatter::formatter(const std::vector<data::log_stream>& streams, const std::st
     try {
       m_tables.push_back(data::table_schema::parse(s.schema));
     } catch (const std::invalid_argument& e) {
-      throw input_error(path + ": stream '" + s.name + "': " + e.what());
+      throw input_error(path + ": stream " + data::shown(s.name) + ": " + e.what());
     }
   }
   m_one_table = m_streams.size() == 1 && m_tables.front().has_value();

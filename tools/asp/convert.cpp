@@ -75,11 +75,12 @@ int run_convert(const convert_options& o) {
     const auto it = std::find_if(in.streams.begin(), in.streams.end(),
                                  [&](const data::log_stream& s) { return s.name == o.stream; });
     if (it == in.streams.end())
-      throw usage_error("--stream: " + o.in + " has no stream '" + o.stream + "'");
+      throw usage_error("--stream: " + o.in + " has no stream " + data::shown(o.stream));
     chosen = static_cast<std::size_t>(it - in.streams.begin());
   } else if (in.streams.size() != 1) {
-    std::string names;
-    for (const auto& s : in.streams) names += (names.empty() ? "" : ", ") + s.name;
+    std::vector<std::string> all;
+    for (const auto& s : in.streams) all.push_back(s.name);
+    const std::string names = data::shown_list(all);
     throw usage_error(o.in + " has " + std::to_string(in.streams.size()) + " streams (" + names +
                       "): choose one with --stream");
   }

@@ -107,19 +107,20 @@ int run_inspect(const inspect_options& o) {
     fmt::print("{}: {}, {} bytes\n", o.file, in.is_log ? "record log" : "CSV file", ec ? 0 : bytes);
   }
   if (in.is_log) {
-    fmt::print("creator: {}\n", in.creator);
+    fmt::print("creator: {}\n", data::escaped(in.creator));
     fmt::print("index: {}, {} chunks\n", index_text(in.log_report->index), in.log_report->chunks);
   }
   fmt::print("streams:\n");
   for (std::size_t i = 0; i < streams.size(); ++i) {
     const stream_stats& s = streams[i];
-    fmt::print("  {}: {} records", in.streams[i].name, s.count);
+    fmt::print("  {}: {} records", data::escaped(in.streams[i].name), s.count);
     if (s.count > 0) {
       fmt::print(", {} .. {}, {}", asp::to_string(s.first), asp::to_string(s.last),
                  rate_of(s.count, s.first, s.last));
     }
     fmt::print(", out of order: {}\n", s.out_of_order);
-    fmt::print("    schema: {}\n", in.streams[i].schema.empty() ? "-" : in.streams[i].schema);
+    fmt::print("    schema: {}\n",
+               in.streams[i].schema.empty() ? "-" : data::escaped(in.streams[i].schema, 1000));
   }
   fmt::print("total: {} records", total.count);
   if (total.count > 0) {

@@ -5,6 +5,7 @@
 // this header has what they share.
 
 #include <asp/data/log.hpp>
+#include <asp/data/shown.hpp>
 #include <asp/data/table.hpp>
 #include <asp/data/time_text.hpp>
 #include <asp/generator.hpp>

@@ -137,6 +137,16 @@ class log_writer {
   std::string m_scratch;
 };
 
+/// What a file's first bytes say it is, for a tool that takes a log or a CSV file.
+enum class file_kind {
+  record_log,          ///< it starts with the log's magic, `ASPLOG `
+  damaged_record_log,  ///< a log's header with its magic damaged (most of it, or its lines)
+  binary,              ///< a NUL byte: neither a log nor a CSV file
+  text,                ///< anything else: perhaps CSV
+};
+/// Looks at the first bytes of a file (64 KiB are plenty).
+file_kind sniff(std::string_view first_bytes) noexcept;
+
 /// What a reader does with a corrupt record in the middle of a file (a torn tail is never an
 /// error: it is reported, and every complete record before it is delivered).
 enum class corrupt_records {
