@@ -63,7 +63,11 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
   void accept() {
     m_acceptor.async_accept(
         [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-          if (ec || self->m_core->closed()) return;
+          if (ec) {
+            self->m_core->accept_failed(ec, [self] { self->accept(); });
+            return;
+          }
+          if (self->m_core->closed()) return;
           auto c = std::make_shared<tcp_client_connection>(std::move(socket));
           boost::system::error_code ignored;
           const auto remote = c->socket.remote_endpoint(ignored);
@@ -77,6 +81,12 @@ struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_
     boost::system::error_code ignored;
     m_acceptor.close(ignored);
     m_core->close();
+  }
+
+  void abort() {
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    m_core->abort();
   }
 
   tcp::acceptor m_acceptor;
@@ -114,6 +124,14 @@ std::size_t tcp_broadcast_server::queued() const noexcept {
 task<void> tcp_broadcast_server::publish(std::string frame) {
   return detail::broadcast_core::publish(m_state->m_core,
                                          frame_bytes(m_state->m_frames, std::move(frame)));
+}
+
+task<void> tcp_broadcast_server::drained() {
+  return detail::broadcast_core::drained(m_state->m_core);
+}
+
+void tcp_broadcast_server::abort() {
+  m_state->abort();
 }
 
 }  // namespace asp::asio

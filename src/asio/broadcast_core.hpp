@@ -9,8 +9,13 @@
 #include <asp/loop.hpp>
 #include <asp/task.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <chrono>
 
 #include <coroutine>
 #include <deque>
@@ -35,6 +40,7 @@ struct broadcast_client {
   virtual void abort() = 0;
 
   std::string peer;
+  std::uint64_t delivered = 0;  // frames written whole
   std::deque<std::shared_ptr<const std::string>> queue;
   bool writing = false;
   bool gone = false;
@@ -84,7 +90,34 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
       return;
     }
     m_clients.push_back(c);
+    m_accept_pause = duration::zero();  // the next failure to accept is said again
     if (m_options.on_client) m_options.on_client(c->peer);
+  }
+
+  /// Accepting failed with `ec`: `again` accepts again — at once when that one connection
+  /// failed (reset before it was accepted), after a pause when the process lacks resources
+  /// (descriptors, memory), which on_error says once until an accept succeeds.
+  void accept_failed(const boost::system::error_code& ec, std::function<void()> again) {
+    namespace errc = boost::system::errc;
+    if (m_closed || ec == boost::asio::error::operation_aborted) return;
+    const bool starved = ec == errc::too_many_files_open ||
+                         ec == errc::too_many_files_open_in_system || ec == errc::no_buffer_space ||
+                         ec == errc::not_enough_memory;
+    if (!starved) {
+      again();
+      return;
+    }
+    using namespace std::chrono_literals;
+    if (m_accept_pause == duration::zero()) {
+      m_accept_pause = 50ms;
+      if (m_options.on_error) {
+        m_options.on_error("cannot accept a client: " + ec.message() +
+                           "; trying again after 50 ms, then up to every second, until it can");
+      }
+    } else {
+      m_accept_pause = std::min<duration>(m_accept_pause * 2, 1s);
+    }
+    m_accept_retry = m_loop->call_later(m_accept_pause, std::move(again));
   }
 
   /// A client is gone, or is to be: its queue is dropped.
@@ -97,6 +130,7 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
     m_closing.remove(c);
     if (m_options.on_drop && !c->closing) m_options.on_drop(c->peer, reason);
     wake_publishers();
+    wake_drained();
   }
 
   /// Queues `frame` (framed for the wire) for every client: publish's work. The task holds the
@@ -138,11 +172,62 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
         m_closing.push_back(c);
       }
     }
+    m_accept_retry.cancel();
     wake_publishers();
+    wake_drained();
     m_guard.reset();
   }
 
+  /// Ends every connection now, whatever is queued: on_drop says what each client was sent.
+  void abort() {
+    m_closed = true;
+    m_accept_retry.cancel();
+    std::list<client_ptr> all;
+    all.splice(all.end(), m_clients);
+    all.splice(all.end(), m_closing);
+    for (const client_ptr& c : all) {
+      if (c->gone) continue;
+      const std::size_t lost = c->queue.size();
+      c->gone = true;
+      c->abort();
+      c->queue.clear();
+      if (m_options.on_drop) {
+        m_options.on_drop(c->peer, "stopped: " + std::to_string(c->delivered) +
+                                       " frames delivered, " + std::to_string(lost) + " not");
+      }
+    }
+    wake_publishers();
+    wake_drained();
+    m_guard.reset();
+  }
+
+  /// Completes once closed and every client has what was queued for it, or was dropped.
+  static task<void> drained(std::shared_ptr<broadcast_core> self) {
+    broadcast_core& core = *self;
+    struct until_drained {
+      broadcast_core& core;
+      std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+      bool await_ready() const { return core.is_drained(); }
+      void await_suspend(std::coroutine_handle<> h) { core.m_draining.push_back({h, alive}); }
+      void await_resume() const noexcept {}
+    };
+    while (!core.is_drained()) co_await until_drained{core};
+  }
+
  private:
+  bool is_drained() const noexcept { return m_closed && m_closing.empty(); }
+
+  void wake_drained() {
+    if (m_draining.empty() || !is_drained()) return;
+    std::vector<blocked> waiting;
+    waiting.swap(m_draining);
+    for (const blocked& b : waiting) {
+      m_loop->call_soon([b] {
+        if (b.alive.lock()) b.publisher.resume();
+      });
+    }
+  }
+
   bool has_room() const {
     for (const client_ptr& c : m_clients) {
       if (c->queue.size() >= m_options.queue_limit) return false;
@@ -174,10 +259,12 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
                  return;
                }
                c->queue.pop_front();
+               ++c->delivered;
                if (c->closing && c->queue.empty()) {
                  c->gone = true;
                  c->finish();
                  self->m_closing.remove(c);
+                 self->wake_drained();
                  return;
                }
                self->write(c);
@@ -208,7 +295,10 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
   std::list<client_ptr> m_clients;
   std::list<client_ptr> m_closing;  // of a closed server, queue still being written
   std::vector<blocked> m_blocked;
+  std::vector<blocked> m_draining;  // awaiting drained()
   work_guard m_guard;
+  duration m_accept_pause{};  // zero: accepting works (or its failure is not yet said)
+  timer_handle m_accept_retry;
   bool m_closed = false;
 };
 

@@ -351,7 +351,11 @@ struct websocket_broadcast_server::state
   void accept() {
     m_acceptor.async_accept(
         [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-          if (ec || self->m_core->closed()) return;
+          if (ec) {
+            self->m_core->accept_failed(ec, [self] { self->accept(); });
+            return;
+          }
+          if (self->m_core->closed()) return;
           auto c = std::make_shared<websocket_client_connection>(std::move(socket));
           boost::system::error_code ignored;
           const auto remote = beast::get_lowest_layer(c->ws).socket().remote_endpoint(ignored);
@@ -388,6 +392,12 @@ struct websocket_broadcast_server::state
     m_core->close();
   }
 
+  void abort() {
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    m_core->abort();
+  }
+
   tcp::acceptor m_acceptor;
   std::shared_ptr<detail::broadcast_core> m_core;
 };
@@ -422,6 +432,14 @@ task<void> websocket_broadcast_server::publish(std::string message) {
 
 void websocket_broadcast_server::close() {
   m_state->close();
+}
+
+task<void> websocket_broadcast_server::drained() {
+  return detail::broadcast_core::drained(m_state->m_core);
+}
+
+void websocket_broadcast_server::abort() {
+  m_state->abort();
 }
 
 }  // namespace asp::asio

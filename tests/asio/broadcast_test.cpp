@@ -12,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -112,6 +115,107 @@ TEST_F(Broadcast, UnderTheBlockPolicyPublishWaitsForTheSlowClient) {
   loop.run({}, reader(), publisher());
   EXPECT_EQ(log, (std::vector<std::string>{"reader starts", "published all"}));
   EXPECT_EQ(read, (frame.size() + 1) * frames);
+}
+
+// A stop must not wait on a client that stopped reading: abort() ends every connection now, a
+// publisher blocked on the client goes on, and on_drop says what the client was sent. Frames of
+// 32 MiB outgrow any socket buffer here (tcp_wmem's most is 4 MiB), so none is sent whole.
+TEST_F(Broadcast, AbortEndsEveryConnectionAtOnceAndSaysWhatEachClientWasSent) {
+  std::vector<std::string> dropped;
+  asp::asio::tcp_broadcast_server server(
+      ioc, loop, "127.0.0.1", 0,
+      {.queue_limit = 2,
+       .policy = asp::asio::slow_client::block,
+       .on_drop = [&](const std::string&, const std::string& reason) {
+         dropped.push_back(reason);
+       }});
+  tcp::socket slow = idle_client(server.port());
+  const std::string frame(32 << 20, 'x');
+  auto publisher = [&]() -> asp::task<void> {
+    while (server.clients() < 1) co_await asp::sleep(1ms);
+    for (int i = 0; i < 3; ++i) {
+      co_await server.publish(frame);
+      log.push_back("published " + std::to_string(i));
+    }
+  };
+  auto stopper = [&]() -> asp::task<void> {
+    co_await asp::sleep(10s);
+    log.push_back("abort");
+    server.abort();
+    co_await server.drained();
+    log.push_back("drained");
+  };
+  loop.run({}, publisher(), stopper());
+  // The blocked publisher goes on through the loop's queue; drained() is done at once.
+  EXPECT_EQ(log, (std::vector<std::string>{"published 0", "published 1", "abort", "drained",
+                                           "published 2"}));
+  EXPECT_EQ(dropped, std::vector<std::string>{"stopped: 0 frames delivered, 2 not"});
+  EXPECT_EQ(server.clients(), 0u);
+  EXPECT_EQ(server.queued(), 0u);
+}
+
+// drained() completes once a closed server's clients have what was queued for them: 8 MiB,
+// more than the socket buffers hold (tcp_wmem's most is 4 MiB), so not before the reader reads.
+TEST_F(Broadcast, DrainedCompletesOnceEveryClientHasItAll) {
+  asp::asio::tcp_broadcast_server server(ioc, loop, "127.0.0.1", 0);
+  tcp::socket reader = idle_client(server.port());
+  const std::string frame(1 << 20, 'x');
+  std::size_t read = 0;
+  auto reading = [&]() -> asp::task<void> {
+    co_await asp::sleep(10s);
+    log.push_back("reads");
+    std::vector<char> all((frame.size() + 1) * 8);
+    read = co_await boost::asio::async_read(reader, boost::asio::buffer(all), asp::asio::use_task);
+  };
+  auto publisher = [&]() -> asp::task<void> {
+    while (server.clients() < 1) co_await asp::sleep(1ms);
+    for (int i = 0; i < 8; ++i) co_await server.publish(frame);
+    server.close();
+    co_await server.drained();
+    log.push_back("drained");
+  };
+  loop.run({}, reading(), publisher());
+  EXPECT_EQ(log, (std::vector<std::string>{"reads", "drained"}));
+  EXPECT_EQ(read, (frame.size() + 1) * 8);
+}
+
+// Out of file descriptors (the process's limit lowered under the next free one), accepting
+// fails with EMFILE: said once through on_error, tried again after pauses on the loop's clock,
+// and every waiting client is accepted once descriptors are free again.
+TEST_F(Broadcast, AcceptingGoesOnAfterRunningOutOfDescriptors) {
+  std::vector<std::string> errors;
+  std::vector<asp::time_point> accepted_at;
+  asp::asio::tcp_broadcast_server server(
+      ioc, loop, "127.0.0.1", 0,
+      {.on_client = [&](const std::string&) { accepted_at.push_back(loop.now()); },
+       .on_error = [&](const std::string& what) { errors.push_back(what); }});
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(idle_client(server.port()));
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int next_free = ::dup(0);
+  ASSERT_GE(next_free, 0);
+  ::close(next_free);
+  rlimit starved = saved;
+  starved.rlim_cur = static_cast<rlim_t>(next_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &starved), 0);
+  const asp::time_point began = loop.now();
+  auto freeing = [&]() -> asp::task<void> {
+    co_await asp::sleep(5s);
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    while (server.clients() < 3) co_await asp::sleep(1ms);
+    server.close();
+  };
+  loop.run({}, freeing());
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(errors, std::vector<std::string>{
+                        "cannot accept a client: Too many open files; trying again after 50 ms, "
+                        "then up to every second, until it can"});
+  ASSERT_EQ(accepted_at.size(), 3u);
+  // Pauses of 50, 100, 200, 400, 800 ms, then a second: tries at 0.05, 0.15, 0.35, 0.75, 1.55,
+  // 2.55, 3.55, 4.55 and 5.55 s, the first after the limit went at 5 s.
+  EXPECT_EQ(accepted_at[0] - began, 5550ms);
+  EXPECT_EQ(accepted_at[2], accepted_at[0]);
 }
 
 TEST_F(Broadcast, AnAddressItCannotListenOnIsReported) {

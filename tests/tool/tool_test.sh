@@ -310,6 +310,46 @@ expect "what a websocket server played was recorded, in order" \
   "$("$asp" play quotes.asplog --format json --quiet)" \
   "$("$asp" play ws.asplog --format raw --quiet)"
 
+# A server without an address listens on loopback only.
+mkfifo served_lo
+"$asp" play quotes.asplog --to tcp-server://:0 --clients 1 --format raw 2> served_lo &
+player=$!
+exec 8< served_lo
+read -r line <&8
+expect "a server without an address serves loopback" "serving on 127.0.0.1" "${line%:*}"
+port="${line##*:}"
+"$asp" record --from "tcp://127.0.0.1:$port" --out lo.asplog --quiet
+wait "$player"
+exec 8<&-
+
+# A client that stops reading holds a --slow-client block play; SIGINT ends it at once, and
+# says what the client was sent. The client reads the first line (so the play runs and its
+# signal handler is in place), then nothing.
+# 30 MB: more than the queue (100,000 records) and the socket buffers hold.
+seq -f '%0100g' 1 300000 | "$asp" record --from stdin --out many.asplog --quiet
+mkfifo served_stall
+"$asp" play many.asplog --to tcp-server://127.0.0.1:0 --clients 1 --slow-client block --format raw 2> served_stall &
+player=$!
+exec 9< served_stall
+read -r line <&9
+port="${line##*:}"
+exec 7<> "/dev/tcp/127.0.0.1/$port"
+read -r first <&7
+kill -INT "$player"
+set +e
+timeout 20 tail --pid="$player" -f /dev/null
+stopped=$?
+wait "$player"
+status=$?
+set -e
+report="$(cat <&9)"
+exec 9<&- 7<&-
+expect "a stalled client does not hold a stop" "1 0 0" "$((10#$first)) $stopped $status"
+expect "the stop says what the client was sent" "yes" \
+  "$(echo "$report" | grep -Eq '^asp: client 127\.0\.0\.1:[0-9]+: stopped: [0-9]+ frames delivered, [1-9][0-9]* not$' && echo yes || echo "no: $report")"
+expect "the summary says the stop" "yes" \
+  "$(echo "$report" | grep -q 'stopped by a signal$' && echo yes || echo "no: $report")"
+
 # SIGINT stops a recorder cleanly: exit 0, a valid file.
 mkfifo input ready
 exec 3<> input

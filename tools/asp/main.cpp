@@ -100,10 +100,14 @@ int main(int argc, char** argv) {
       "--to", play.to,
       "stdout (default), tcp-server://[ADDRESS]:PORT, ws-server://[ADDRESS]:PORT, "
       "udp://HOST:PORT, or nats://HOST:PORT/STREAM/SUBJECT (published with each record's time; "
-      "the stream is created if missing)");
+      "the stream is created if missing). A server without an ADDRESS listens on loopback "
+      "(127.0.0.1) only: name 0.0.0.0 to serve every interface");
   play_command->add_option("--format", play.format, "csv (default), json or raw");
   play_command->add_option("--clients", play.clients,
                            "tcp-server, ws-server: wait until this many clients are connected");
+  play_command->add_option("--slow-client", play.slow_client,
+                           "tcp-server, ws-server: a client 100,000 records behind is dropped "
+                           "(drop, the default) or makes the play wait (block)");
   play_command->add_flag("-q,--quiet", play.quiet, "no progress line, no summary");
   add_csv_options(*play_command, play.csv);
   play_command->footer(

@@ -54,11 +54,15 @@ struct served {
         clients([s = server.get()] { return s->clients(); }),
         publish([s = server.get()](std::string line) { return s->publish(std::move(line)); }),
         close([s = server.get()] { s->close(); }),
+        drained([s = server.get()] { return s->drained(); }),
+        abort([s = server.get()] { s->abort(); }),
         owner(std::move(server)) {}
   std::function<std::uint16_t()> port;
   std::function<std::size_t()> clients;
   std::function<asp::task<void>(std::string)> publish;
   std::function<void()> close;
+  std::function<asp::task<void>()> drained;
+  std::function<void()> abort;
   std::shared_ptr<void> owner;
 };
 
@@ -177,10 +181,24 @@ int run_play(const play_options& o) {
     };
   } else if (o.to.starts_with("tcp-server://") || o.to.starts_with("ws-server://")) {
     const bool websocket = o.to.starts_with("ws-server://");
+    // Loopback unless an address is given: recorded data is served without authentication.
     const auto [host, port] =
-        host_port(std::string_view(o.to).substr(websocket ? 12 : 13), "0.0.0.0", "--to", true);
-    const asp::asio::broadcast_options options{.queue_limit = 100'000,
-                                               .policy = asp::asio::slow_client::block};
+        host_port(std::string_view(o.to).substr(websocket ? 12 : 13), "127.0.0.1", "--to", true);
+    if (o.slow_client != "drop" && o.slow_client != "block") {
+      throw usage_error("--slow-client: expected drop or block, found " +
+                        data::shown(o.slow_client));
+    }
+    const asp::asio::broadcast_options options{
+        .queue_limit = 100'000,
+        .policy =
+            o.slow_client == "block" ? asp::asio::slow_client::block : asp::asio::slow_client::drop,
+        .on_drop =
+            [](const std::string& client, const std::string& reason) {
+              // A client that leaves after the end is no news; one dropped or stopped is.
+              if (reason == "the server closed") return;
+              fmt::print(stderr, "asp: client {}: {}\n", client, reason);
+            },
+        .on_error = [](const std::string& what) { fmt::print(stderr, "asp: {}\n", what); }};
     if (websocket) {
       server = std::make_unique<served>(
           std::make_unique<asp::asio::websocket_broadcast_server>(ioc, loop, host, port, options));
@@ -239,9 +257,11 @@ int run_play(const play_options& o) {
   };
   keys controls(loop, rate);
   asp::asio::stop_on_signals signals(loop);
+  // A stop ends the run at once, also when a client that stopped reading holds the publisher:
+  // every connection ends, and each client's line says what it was sent.
   signals.on_stop([&] {
     controls.restore();
-    if (server) server->close();
+    if (server) server->abort();
   });
   auto play = [&]() -> asp::task<void> {
     if (server) {
@@ -250,6 +270,7 @@ int run_play(const play_options& o) {
                                                {.name = o.file}));
       co_await s;
       server->close();
+      co_await server->drained();  // every client has what was queued for it
     } else {
       asp::stream_handle s = asp::start(
           loop, asp::process_stream(on_record, std::move(in.records), asp::none, {.name = o.file}));
@@ -260,7 +281,7 @@ int run_play(const play_options& o) {
   loop.run({.start = start ? start : origin, .rate = rate}, play());
   controls.restore();
   if (server) server->close();  // stopped early (q): the clients still get what was queued
-  waiting.finish();             // what the server's clients still have queued
+  waiting.finish();             // what the server's clients still have queued; a close handshake
   published();
   std::fflush(stdout);
   shown.finish();

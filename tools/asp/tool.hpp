@@ -147,6 +147,7 @@ struct play_options {
   std::string to = "stdout";  // stdout | tcp-server://[ADDRESS]:PORT | udp://HOST:PORT | nats://...
   std::string format{};       // csv | json | raw; default csv
   std::size_t clients = 0;    // tcp-server: wait for this many clients first
+  std::string slow_client = "drop";  // tcp-server, ws-server: drop | block
   csv_input_options csv{};
   bool quiet = false;
 };

@@ -30,8 +30,13 @@ struct broadcast_options {
   slow_client policy = slow_client::drop;
   /// Called on the loop's thread when a client connects, with its address.
   std::function<void(const std::string& client)> on_client{};
-  /// Called on the loop's thread when a client is dropped or goes, with the reason.
+  /// Called on the loop's thread when a client is dropped or goes, with the reason (after
+  /// `close()`: "the server closed"; after `abort()`: "stopped: N frames delivered, M not").
   std::function<void(const std::string& client, const std::string& reason)> on_drop{};
+  /// Called on the loop's thread when accepting fails for want of resources (file descriptors,
+  /// memory), once until an accept succeeds again. The server keeps accepting: again after
+  /// 50 ms, then at pauses that double up to a second (on the loop's clock).
+  std::function<void(const std::string& what)> on_error{};
 };
 
 /// A TCP server that sends every published frame to every connected client: a sink for
@@ -67,6 +72,16 @@ class tcp_broadcast_server {
   /// writes go on while the io_context runs — until the run returns, or afterwards in
   /// `ioc.run()` — and a client that fails meanwhile is simply disconnected. Idempotent.
   void close();
+
+  /// Completes once the server is closed and every client has received what was queued for it
+  /// (or was dropped): a publisher that must not end before its clients have it all awaits it.
+  task<void> drained();
+
+  /// Stops at once: every connection ends now, whatever is queued for it, and `on_drop` says
+  /// for each client how many frames it was sent and how many it was not. For a stop (a
+  /// signal) that must not wait on a client that stopped reading. Idempotent; after `close()`
+  /// too.
+  void abort();
 
  private:
   struct state;

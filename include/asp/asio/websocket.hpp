@@ -101,6 +101,10 @@ class websocket_broadcast_server {
   /// Stops accepting; every client receives what was queued for it, then the close handshake.
   /// Idempotent.
   void close();
+  /// Completes once closed and every client has what was queued for it (or was dropped).
+  task<void> drained();
+  /// Ends every connection at once (see tcp_broadcast_server::abort).
+  void abort();
 
  private:
   struct state;
