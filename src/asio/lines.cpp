@@ -43,6 +43,7 @@ struct lines::state {
   void close() {
     if (m_closed) return;
     m_closed = true;
+    if (m_ended.empty()) m_ended = "closed";
     boost::system::error_code ignored;
     m_desc.close(ignored);
     if (m_fd >= 0) {
@@ -70,6 +71,7 @@ struct lines::state {
   bool m_eof = false;
   bool m_closed = false;
   std::size_t m_count = 0;
+  std::string m_ended;
   std::string m_buffer;
   time_point m_arrival{};
   char m_chunk[65536];
@@ -84,6 +86,14 @@ void lines::close() {
 
 std::size_t lines::count() const noexcept {
   return m_state->m_count;
+}
+
+const std::string& lines::ended() const noexcept {
+  return m_state->m_ended;
+}
+
+std::size_t lines::partial() const noexcept {
+  return m_state->m_buffer.size();
 }
 
 task<std::optional<event<std::string>>> lines::next() {
@@ -101,11 +111,14 @@ task<std::optional<event<std::string>>> lines::next() {
     }
     if (s.m_eof) {
       if (s.m_buffer.empty()) {
+        if (s.m_ended.empty()) s.m_ended = "end of input";
         s.close();
         co_return std::nullopt;
       }
       std::string line = std::move(s.m_buffer);
       s.m_buffer.clear();
+      s.m_ended = "end of input, after a last line without a newline (" +
+                  std::to_string(line.size()) + " bytes), kept as a line";
       co_return s.make_event(std::move(line));
     }
     std::size_t got = 0;

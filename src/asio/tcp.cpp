@@ -45,6 +45,7 @@ struct tcp_client::state {
   void close() {
     if (m_closed) return;
     m_closed = true;
+    if (m_ended.empty()) m_ended = "closed";
     m_resolver.cancel();
     boost::system::error_code ignored;
     if (m_sending > 0) {
@@ -116,6 +117,8 @@ struct tcp_client::state {
   std::size_t m_sending = 0;
   std::size_t m_connections = 0;
   std::size_t m_frames = 0;
+  std::string m_ended;
+  bool m_pending_end = false;  // a last line was delivered; the peer closed after it
   time_point m_arrival{};
   char m_chunk[65536];
 };
@@ -132,12 +135,28 @@ std::size_t tcp_client::connections() const noexcept {
   return m_state->m_connections;
 }
 
+const std::string& tcp_client::ended() const noexcept {
+  return m_state->m_ended;
+}
+
+std::size_t tcp_client::partial() const noexcept {
+  return m_state->m_framer.pending();
+}
+
 task<std::optional<event<std::string>>> tcp_client::next() {
   // Holds the state: a copy of the client may be destroyed while this waits.
   const std::shared_ptr<state> keep = m_state;
   state& s = *keep;
   for (;;) {
     if (s.m_closed) co_return std::nullopt;
+    if (s.m_pending_end) {  // the last line was delivered: the peer's close comes now
+      s.m_pending_end = false;
+      s.lose("closed by the peer");
+      if (!s.m_options.reconnect.enabled) {
+        s.close();
+        co_return std::nullopt;
+      }
+    }
     if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
     if (std::optional<std::string> frame = s.m_framer.pop(s.where())) {
       co_return s.make_event(std::move(*frame));
@@ -156,15 +175,32 @@ task<std::optional<event<std::string>>> tcp_client::next() {
       s.m_framer.append(s.m_chunk, got);
       continue;
     }
+    const bool orderly = failure == boost::asio::error::eof;
     std::string reason =
-        failure == boost::asio::error::eof ? "closed by the peer" : failure.message();
+        orderly ? "closed by the peer" : "reset by the peer (" + failure.message() + ")";
     const std::size_t partial = s.m_framer.pending();
+    // The peer ended its output: a last line without a newline is a line.
+    if (orderly && partial > 0 && s.m_options.frames == framing::lines) {
+      std::string line = s.m_framer.take_rest();
+      if (line.size() > s.m_options.max_frame) {
+        throw input_error(s.where() + ": a frame of " + std::to_string(line.size()) +
+                          " bytes is over the maximum of " + std::to_string(s.m_options.max_frame));
+      }
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!s.m_options.reconnect.enabled) {
+        s.m_ended = reason + ", after a last line without a newline (" + std::to_string(partial) +
+                    " bytes), kept as a line";
+      }
+      s.m_pending_end = true;
+      co_return s.make_event(std::move(line));
+    }
     if (partial > 0) {
       reason += " in the middle of a frame (" + std::to_string(partial) + " bytes received)";
     }
     s.lose(reason);
     if (s.m_options.reconnect.enabled) continue;
     if (partial > 0) throw input_error(s.where() + ": connection " + reason);
+    s.m_ended = reason;
     s.close();
     co_return std::nullopt;
   }

@@ -47,9 +47,16 @@ struct connection {
 
 template <class Stream>
 void configure(websocket::stream<Stream>& ws, const websocket_options& options) {
+  // Beast's suggested client timeouts have no idle timeout at all: a peer that stopped
+  // answering after the handshake was kept for ever.
+  websocket::stream_base::timeout timeout =
+      websocket::stream_base::timeout::suggested(beast::role_type::client);
   if (options.keep_alive) {
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    timeout.idle_timeout =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.idle_timeout);
+    timeout.keep_alive_pings = true;
   }
+  ws.set_option(timeout);
   ws.read_message_max(options.max_message);
 }
 
@@ -287,9 +294,17 @@ task<std::optional<event<std::string>>> websocket_client::next() {
       throw input_error(s.where() + ", message " + std::to_string(s.m_messages + 1) + ": " +
                         failure.message());
     }
-    s.lose(failure.message());
+    const std::string reason =
+        failure == beast::error::timeout
+            ? "the server stopped answering: no frame for " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     s.m_options.idle_timeout)
+                                     .count()) +
+                  " ms, a ping unanswered"
+            : failure.message();
+    s.lose(reason);
     if (s.m_options.reconnect.enabled) continue;
-    throw input_error(s.where() + ": connection lost: " + failure.message());
+    throw input_error(s.where() + ": connection lost: " + reason);
   }
 }
 

@@ -50,9 +50,34 @@ TEST_F(Lines, LinesArriveStampedAndTheEndOfInputEndsTheStream) {
   write("first\nsecond\r\nlast without newline");
   end_input();
   asp::asio::lines source(ioc, loop, fds[0], {.name = "stdin"});
-  loop.run({}, asp::process_stream(record(), asp::none, std::move(source)));
+  loop.run({}, asp::process_stream(record(), asp::none, source));
   EXPECT_EQ(seen, (std::vector<std::string>{"first @86400.000000", "second @86400.000000",
                                             "last without newline @86400.000000"}));
+  EXPECT_EQ(source.ended(),
+            "end of input, after a last line without a newline (20 bytes), kept as a line");
+  EXPECT_EQ(source.partial(), 0u);
+}
+
+TEST_F(Lines, AnInputThatEndsWithANewlineSaysSo) {
+  write("one\n");
+  end_input();
+  asp::asio::lines source(ioc, loop, fds[0]);
+  EXPECT_EQ(source.ended(), "");
+  loop.run({}, asp::process_stream(record(), asp::none, source));
+  EXPECT_EQ(seen, std::vector<std::string>{"one @86400.000000"});
+  EXPECT_EQ(source.ended(), "end of input");
+}
+
+// A stop (close) in the middle of a line: the line is not delivered, and partial() says how
+// much of it had come.
+TEST_F(Lines, AStopInTheMiddleOfALineLeavesItOutAndSaysItsSize) {
+  write("whole\npart of a");
+  asp::asio::lines source(ioc, loop, fds[0]);
+  loop.call_at(clock.now() + 1s, [&] { source.close(); });
+  loop.run({}, asp::process_stream(record(), asp::none, source));
+  EXPECT_EQ(seen, std::vector<std::string>{"whole @86400.000000"});
+  EXPECT_EQ(source.ended(), "closed");
+  EXPECT_EQ(source.partial(), 9u);
 }
 
 TEST_F(Lines, HistoryFirstThenLinesFromAnotherThread) {

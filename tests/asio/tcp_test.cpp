@@ -30,6 +30,7 @@ struct server {
   struct script {
     std::string bytes;
     bool close_after = true;
+    bool reset = false;  // close with a reset (RST), not an orderly close
   };
 
   explicit server(boost::asio::io_context& ioc)
@@ -49,7 +50,10 @@ struct server {
       boost::asio::async_write(
           *conn, boost::asio::buffer(*bytes),
           [this, conn, bytes, next](const boost::system::error_code&, std::size_t) {
-            if (next.close_after) {
+            if (next.reset) {
+              conn->set_option(boost::asio::socket_base::linger(true, 0));
+              conn->close();
+            } else if (next.close_after) {
               conn->close();
             } else {
               m_open.push_back(conn);
@@ -124,14 +128,48 @@ TEST_F(Tcp, AFrameOverTheMaximumFailsTheSource) {
       << e.what();
 }
 
-TEST_F(Tcp, APeerClosingInTheMiddleOfAFrameIsAnError) {
-  srv.m_scripts.push_back({"whole\npart"});
+// The end of input, as for every line input: a peer that closes after a line without a
+// newline sent a line; a length-prefixed frame cut short is an error.
+TEST_F(Tcp, APeerClosingAfterALineWithoutANewlineSentALine) {
+  srv.m_scripts.push_back({"whole\npart\r"});
   asp::asio::tcp_client client(ioc, loop, "127.0.0.1", srv.port());
+  loop.run({}, asp::process_stream(record(), asp::none, client));
+  EXPECT_EQ(seen, (std::vector<std::string>{"whole @86400.000000", "part @86400.000000"}));
+  EXPECT_EQ(client.ended(),
+            "closed by the peer, after a last line without a newline (5 bytes), kept as a line");
+  EXPECT_EQ(client.partial(), 0u);
+}
+
+TEST_F(Tcp, APeerClosingInTheMiddleOfALengthPrefixedFrameIsAnError) {
+  srv.m_scripts.push_back({prefixed("whole") + prefixed("part").substr(0, 6)});
+  asp::asio::tcp_client client(ioc, loop, "127.0.0.1", srv.port(),
+                               {.frames = asp::asio::framing::length_prefixed});
   const asp::run_error e =
       run_error_of([&] { loop.run({}, asp::process_stream(record(), asp::none, client)); });
   EXPECT_EQ(seen, (std::vector<std::string>{"whole @86400.000000"}));
   EXPECT_TRUE(std::string(e.what()).ends_with(
-      "connection closed by the peer in the middle of a frame (4 bytes received)"))
+      "connection closed by the peer in the middle of a frame (6 bytes received)"))
+      << e.what();
+}
+
+// A reset after whole lines ends the source and says so; in the middle of a line, the line is
+// lost, and that fails the source.
+TEST_F(Tcp, AResetEndsTheSourceAndSaysHowAndACutLineIsAnError) {
+  srv.m_scripts.push_back({"a\nb\n", true, true});
+  asp::asio::tcp_client client(ioc, loop, "127.0.0.1", srv.port());
+  loop.run({}, asp::process_stream(record(), asp::none, client));
+  EXPECT_EQ(seen, (std::vector<std::string>{"a @86400.000000", "b @86400.000000"}));
+  EXPECT_EQ(client.ended(), "reset by the peer (Connection reset by peer)");
+
+  seen.clear();
+  srv.m_scripts.push_back({"c\nd", true, true});
+  asp::asio::tcp_client cut(ioc, loop, "127.0.0.1", srv.port());
+  const asp::run_error e =
+      run_error_of([&] { loop.run({}, asp::process_stream(record(), asp::none, cut)); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"c @86400.000000"}));
+  EXPECT_TRUE(std::string(e.what()).ends_with(
+      "connection reset by the peer (Connection reset by peer) in the middle of a frame (1 bytes "
+      "received)"))
       << e.what();
 }
 

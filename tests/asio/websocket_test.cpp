@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,31 @@ TEST_F(Websocket, AMessageOverTheMaximumFailsTheSource) {
   });
   EXPECT_NE(std::string(e.what()).find("asp: websocket source 'feed', message 1: "),
             std::string::npos)
+      << e.what();
+}
+
+// A server that shook hands and then stopped answering (it never reads again, so pings go
+// unanswered) is dropped after the idle timeout: a ping at half of it, the drop at its end.
+// Beast's timers run in real time (the peer's silence is real): this test takes 200 ms.
+TEST_F(Websocket, KeepAliveDropsAServerThatStopsAnswering) {
+  std::optional<websocket::stream<beast::tcp_stream>> silent;
+  auto serve_silently = [&]() -> asp::task<void> {
+    tcp::socket socket = co_await acceptor.async_accept(use_task);
+    silent.emplace(std::move(socket));
+    co_await silent->async_accept(use_task);
+  };
+  std::vector<std::string> lost;
+  asp::asio::websocket_client client(
+      ioc, loop, url(),
+      {.name = "feed", .idle_timeout = 200ms, .on_disconnect = [&](const std::string& reason) {
+         lost.push_back(reason);
+       }});
+  const asp::run_error e = run_error_of(
+      [&] { loop.run({}, serve_silently(), asp::process_stream(record(), asp::none, client)); });
+  const std::string reason = "the server stopped answering: no frame for 200 ms, a ping unanswered";
+  EXPECT_EQ(lost, std::vector<std::string>{reason});
+  EXPECT_TRUE(
+      std::string(e.what()).ends_with("asp: websocket source 'feed': connection lost: " + reason))
       << e.what();
 }
 

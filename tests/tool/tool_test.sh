@@ -350,6 +350,36 @@ expect "the stop says what the client was sent" "yes" \
 expect "the summary says the stop" "yes" \
   "$(echo "$report" | grep -q 'stopped by a signal$' && echo yes || echo "no: $report")"
 
+# The end of a line input, the same for stdin and TCP: a last line without a newline is kept
+# and said; a reset after whole lines is said; a stop in the middle of a line says what it left.
+expect "stdin: a last line without a newline is kept, and said" "asp: stdin: end of input, after a last line without a newline (1 bytes), kept as a line / 0" \
+  "$(printf 'a\nb' | outcome "$asp" record --from stdin --out partial.asplog --quiet)"
+expect "stdin: the last line was recorded" "a
+b" "$("$asp" play partial.asplog --format raw --quiet)"
+# serve BYTES RESET: a one-connection TCP server that sends BYTES, then closes (with a reset
+# when RESET is 1); prints its port first.
+serve() {
+  /usr/bin/python3 -c '
+import socket, struct, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.sendall(sys.argv[1].encode())
+if sys.argv[2] == "1": c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()' "$1" "$2"
+}
+coproc SERVER { serve $'a\r\nb\r' 0; }
+read -r port <&"${SERVER[0]}"
+expect "tcp: a last line without a newline is kept, and said" "asp: tcp://127.0.0.1:$port: closed by the peer, after a last line without a newline (2 bytes), kept as a line / 0" \
+  "$(outcome "$asp" record --from "tcp://127.0.0.1:$port" --out tcplast.asplog --quiet)"
+wait "${SERVER_PID:-}" 2> /dev/null || true
+expect "tcp: the last line was recorded" "a
+b" "$("$asp" play tcplast.asplog --format raw --quiet)"
+coproc SERVER { serve $'a\nb\n' 1; }
+read -r port <&"${SERVER[0]}"
+expect "tcp: a reset after whole lines is said" "asp: tcp://127.0.0.1:$port: reset by the peer (Connection reset by peer) / 0" \
+  "$(outcome "$asp" record --from "tcp://127.0.0.1:$port" --out tcpreset.asplog --quiet)"
+wait "${SERVER_PID:-}" 2> /dev/null || true
+
 # SIGINT stops a recorder cleanly: exit 0, a valid file.
 mkfifo input ready
 exec 3<> input

@@ -82,6 +82,9 @@ int run_record(const record_options& o) {
   std::string kind;
   std::optional<asp::any_live_source<event<std::string>>> source;
   std::function<void()> close_source;
+  // For line inputs: how the input ended, and the bytes of a line a stop left undelivered.
+  std::function<std::string()> ended;
+  std::function<std::size_t()> partial;
   const std::string& from = o.from;
   if (!from.starts_with("nats://") && (!o.start.empty() || o.history)) {
     throw usage_error("--start and --history are for nats:// inputs");
@@ -108,12 +111,16 @@ int run_record(const record_options& o) {
     kind = "stdin";
     asp::asio::lines in(ioc, loop, 0, {.name = "stdin"});
     close_source = [in]() mutable { in.close(); };
+    ended = [in] { return in.ended(); };
+    partial = [in] { return in.partial(); };
     source.emplace(std::move(in));
   } else if (from.starts_with("tcp://")) {
     kind = "tcp";
     const auto [host, port] = split_host_port(std::string_view(from).substr(6), "127.0.0.1", from);
     asp::asio::tcp_client in(ioc, loop, host, port);
     close_source = [in]() mutable { in.close(); };
+    ended = [in] { return in.ended(); };
+    partial = [in] { return in.partial(); };
     source.emplace(std::move(in));
   } else if (from.starts_with("udp://")) {
     kind = "udp";
@@ -181,6 +188,19 @@ int run_record(const record_options& o) {
   loop.run({}, recording());
   out.close();
   shown.finish();
+  // What became of the input's end, whatever --quiet says when a line was cut or kept.
+  if (ended) {
+    const std::string how = ended();
+    if (const std::size_t cut = partial(); cut > 0) {
+      fmt::print(stderr,
+                 "asp: {}: stopped in the middle of a line: the {} bytes received of it were not "
+                 "recorded\n",
+                 from, cut);
+    } else if (!how.empty() && how != "closed" &&
+               (!o.quiet || (how != "end of input" && how != "closed by the peer"))) {
+      fmt::print(stderr, "asp: {}: {}\n", from, how);
+    }
+  }
   if (!o.quiet) {
     fmt::print(stderr, "wrote {} records", out.written());
     if (first) fmt::print(stderr, " ({} .. {})", asp::to_string(*first), asp::to_string(last));

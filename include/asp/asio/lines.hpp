@@ -31,10 +31,12 @@ struct line_options {
 /// Lines from a file descriptor — stdin by default — as a live source of
 /// `asp::event<std::string>`, so `tail -f file | program` feeds a stream. Lines end with `\n`
 /// (a `\r` before it is dropped); a last line without one is delivered at the end of input,
-/// which ends the source. A pipe, terminal or socket is read through the io_context; a regular
-/// file is read directly. The source duplicates the descriptor, holds the run open while it is
-/// open, and is closable: `close()` ends it, and a pending `next()` sees the end. Copies share
-/// one source (keep one to close the source a stream reads); the last copy closes it.
+/// which ends the source, and `ended()` says so; a line begun when the source is closed (a
+/// stop) is not delivered, and `partial()` says its size (as `tcp_client` does). A pipe, terminal
+/// or socket is read through the io_context; a regular file is read directly. The source duplicates
+/// the descriptor, holds the run open while it is open, and is closable: `close()` ends it, and a
+/// pending `next()` sees the end. Copies share one source (keep one to close the source a stream
+/// reads); the last copy closes it.
 ///
 /// Errors (asp::input_error) name the source and the line number: a line over `max_line`, a
 /// failed read, a line `time_of` rejects.
@@ -52,6 +54,13 @@ class lines {
 
   /// Lines delivered so far.
   std::size_t count() const noexcept;
+
+  /// How the input ended, once it has: "end of input", "end of input, after a last line without
+  /// a newline (N bytes), kept as a line", or "closed" (by `close()`); empty while it goes on.
+  const std::string& ended() const noexcept;
+
+  /// Bytes of a line begun and not ended (after a close: what it left undelivered).
+  std::size_t partial() const noexcept;
 
  private:
   struct state;

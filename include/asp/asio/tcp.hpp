@@ -58,7 +58,13 @@ struct tcp_options {
 /// (`send`). It connects when first read, holds the run open while it is open, and is
 /// closable; copies share one connection. Errors are asp::input_error naming the source:
 /// "asp: tcp source 'HOST:PORT': cannot connect to HOST:PORT: Connection refused", a frame over
-/// the maximum, a connection closed in the middle of a frame.
+/// the maximum, a connection broken in the middle of a frame.
+///
+/// The end of its input, the same for every line input (`lines` too): when the peer closes the
+/// connection, a last line without a newline is a line, delivered (a length-prefixed frame cut
+/// short is an error); when the connection breaks (a reset) in the middle of a frame, the
+/// source fails, naming the bytes lost; a frame begun when the source is closed (a stop) is not
+/// delivered, and `partial()` says its size. `ended()` says how the input ended.
 class tcp_client {
  public:
   /// A client of HOST:PORT on `loop`, through `ioc`, which must run on the loop's thread
@@ -80,6 +86,14 @@ class tcp_client {
 
   /// Connections made so far (reconnections included).
   std::size_t connections() const noexcept;
+
+  /// How the input ended, once it has: "closed by the peer", "closed by the peer, after a last
+  /// line without a newline (N bytes), kept as a line", "reset by the peer (REASON)", or
+  /// "closed" (by `close()`); empty while it goes on.
+  const std::string& ended() const noexcept;
+
+  /// Bytes received of a frame not yet complete (after a close: what it left undelivered).
+  std::size_t partial() const noexcept;
 
  private:
   struct state;

@@ -23,9 +23,13 @@ struct websocket_options {
   std::string name{};
   /// A message longer than this fails the source (asp::input_error naming it).
   std::size_t max_message = std::size_t{1} << 20;
-  /// Keep-alive: pings when the connection is idle, and the connection is dropped when the
-  /// peer stops answering (Beast's suggested client timeouts). On by default.
+  /// Keep-alive, on by default: a ping once half of `idle_timeout` passes without a frame from
+  /// the peer, and the connection dropped when a whole `idle_timeout` passes without one (the
+  /// source then fails, "the server stopped answering", or reconnects as `reconnect` says).
+  /// Real time, whatever the loop's clock: it is the peer's silence that is measured (Beast's
+  /// timers; a manual clock jumps whenever the loop waits, and would drop peers that answer).
   bool keep_alive = true;
+  duration idle_timeout = std::chrono::seconds(30);
   /// For wss://: whether the server's certificate must verify (and carry the URL's host name),
   /// and the file of certificate authorities to verify it with (PEM); empty: the system's.
   bool verify_peer = true;
