@@ -181,12 +181,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     const std::size_t partial = s.m_framer.pending();
     // The peer ended its output: a last line without a newline is a line.
     if (orderly && partial > 0 && s.m_options.frames == framing::lines) {
-      std::string line = s.m_framer.take_rest();
-      if (line.size() > s.m_options.max_frame) {
-        throw input_error(s.where() + ": a frame of " + std::to_string(line.size()) +
-                          " bytes is over the maximum of " + std::to_string(s.m_options.max_frame));
-      }
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::string line = s.m_framer.take_last_line(s.where());
       if (!s.m_options.reconnect.enabled) {
         s.m_ended = reason + ", after a last line without a newline (" + std::to_string(partial) +
                     " bytes), kept as a line";

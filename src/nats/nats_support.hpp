@@ -7,6 +7,8 @@
 
 #include <nats/nats.h>
 
+#include "ack_reply.hpp"
+
 #include <string>
 
 namespace asp::nats::detail {
@@ -44,12 +46,6 @@ natsStatus with_retry(const connect_options& options, jsErrCode& jerr, Call call
     nats_Sleep(200);
   }
 }
-
-/// Parses the metadata a JetStream delivery carries in its reply subject,
-/// "$JS.ACK[.domain.account].stream.consumer.delivered.sseq.dseq.ns.pending[.token]", without
-/// allocating. False when `reply` has not that form.
-bool parse_ack_reply(const char* reply, std::uint64_t& sequence, std::int64_t& stored_ns,
-                     std::uint64_t& pending) noexcept;
 
 /// Reads the event time of a message from its Asp-Time header; "" or why not.
 std::string read_time_header(natsMsg* msg, std::int64_t& ns);

@@ -30,22 +30,6 @@ namespace asp::tool {
 
 namespace {
 
-// "ADDRESS:PORT" or ":PORT" after a scheme.
-std::pair<std::string, std::uint16_t> host_port(std::string_view rest, std::string_view dflt_host,
-                                                const std::string& option, bool any_port) {
-  const std::size_t colon = rest.rfind(':');
-  std::uint16_t port = 0;
-  if (colon == std::string_view::npos ||
-      std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port).ec != std::errc() ||
-      (port == 0 && !any_port)) {
-    throw usage_error(option + ": expected HOST:PORT after the scheme, found '" +
-                      std::string(rest) + "'");
-  }
-  std::string host(rest.substr(0, colon));
-  if (host.empty()) host = dflt_host;
-  return {host, port};
-}
-
 // The clients of a TCP or a websocket server, whichever --to named.
 struct served {
   template <class Server>

@@ -25,33 +25,6 @@ namespace asp::tool {
 
 namespace {
 
-data::fsync_policy fsync_of(const std::string& text) {
-  if (text == "close") return {};
-  if (text == "every") return {.every_records = 1};
-  std::size_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec == std::errc() && end == text.data() + text.size() && n > 0) return {.every_records = n};
-  if (const std::optional<duration> d = parse_duration(text); d && *d > duration::zero()) {
-    return {.every = *d};
-  }
-  throw usage_error(
-      "--fsync: expected every, close, a number of records or a duration (100ms, "
-      "1s), found '" +
-      text + "'");
-}
-
-std::pair<std::string, std::uint16_t> split_host_port(std::string_view rest, std::string_view dflt,
-                                                      const std::string& from) {
-  const std::size_t colon = rest.rfind(':');
-  std::uint16_t port = 0;
-  if (colon == std::string_view::npos ||
-      std::from_chars(rest.data() + colon + 1, rest.data() + rest.size(), port).ec != std::errc()) {
-    throw usage_error("--from: expected HOST:PORT in '" + from + "'");
-  }
-  std::string host(rest.substr(0, colon));
-  return {host.empty() ? std::string(dflt) : host, port};
-}
-
 #ifdef ASP_TOOL_NATS
 // --start for a JetStream subject: TIME, seq:N or new.
 nats::start_position nats_start(const std::string& text) {
@@ -116,7 +89,8 @@ int run_record(const record_options& o) {
     source.emplace(std::move(in));
   } else if (from.starts_with("tcp://")) {
     kind = "tcp";
-    const auto [host, port] = split_host_port(std::string_view(from).substr(6), "127.0.0.1", from);
+    const auto [host, port] =
+        host_port(std::string_view(from).substr(6), "127.0.0.1", "--from", false);
     asp::asio::tcp_client in(ioc, loop, host, port);
     close_source = [in]() mutable { in.close(); };
     ended = [in] { return in.ended(); };
@@ -124,7 +98,8 @@ int run_record(const record_options& o) {
     source.emplace(std::move(in));
   } else if (from.starts_with("udp://")) {
     kind = "udp";
-    const auto [host, port] = split_host_port(std::string_view(from).substr(6), "0.0.0.0", from);
+    const auto [host, port] =
+        host_port(std::string_view(from).substr(6), "0.0.0.0", "--from", true);
     asp::asio::udp_source in(ioc, loop, host, port);
     close_source = [in]() mutable { in.close(); };
     source.emplace(std::move(in));

@@ -4,6 +4,8 @@
 // through the loop, inspect a file, convert between CSV and logs. Each command has its file;
 // this header has what they share.
 
+#include "arguments.hpp"
+
 #include <asp/data/log.hpp>
 #include <asp/data/shown.hpp>
 #include <asp/data/table.hpp>
@@ -20,11 +22,6 @@
 #include <vector>
 
 namespace asp::tool {
-
-/// A mistake in the command line: reported with the usage hint, exit status 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 /// How a CSV file given to the tool is read (no code: names, formats and types from options).
 struct csv_input_options {
@@ -60,16 +57,6 @@ void report_torn_tail(const input& in);
 
 /// The time of a file's first record, or std::nullopt when it has none.
 std::optional<time_point> first_time(const std::string& path, const csv_input_options& csv);
-
-/// `TIME` (ISO 8601) or `+OFFSET` after `origin` (e.g. `+90s`, `+1h30m`, `+250ms`).
-time_point parse_when(const std::string& text, std::optional<time_point> origin,
-                      const std::string& option);
-
-/// A duration like `1h30m`, `90s`, `250ms`, `10us`, `5ns`.
-std::optional<duration> parse_duration(std::string_view text);
-
-/// --split-size and --split-duration as a writer's split policy (`option` names them in errors).
-data::split_policy parse_split(const std::string& size, const std::string& every);
 
 /// `3723.5s` as `1h02m03.5s`, for people.
 std::string human(duration d);
@@ -114,14 +101,6 @@ class progress {
 };
 
 // The commands, each in its own file; they return the process's exit status.
-
-/// A JetStream subject named on the command line: nats://HOST:PORT[,HOST:PORT...]/STREAM/SUBJECT.
-struct nats_address {
-  std::string servers;  // comma-separated URLs
-  std::string stream;
-  std::string subject;
-};
-nats_address parse_nats_address(const std::string& url, const std::string& option);
 
 struct record_options {
   std::string
