@@ -82,6 +82,18 @@ class plain_client {
     natsMsg_Destroy(m);
   }
 
+  // Message i on `subject`, payload "v<i>", without any header: its time is the server's.
+  void publish_bare(const std::string& subject, int i) {
+    const std::string payload = "v" + std::to_string(i);
+    jsPubAck* ack = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    ASSERT_EQ(js_Publish(&ack, m_js, subject.c_str(), payload.data(),
+                         static_cast<int>(payload.size()), nullptr, &jerr),
+              NATS_OK)
+        << jerr;
+    jsPubAck_Destroy(ack);
+  }
+
   // Waits (up to ten seconds) until `stream` holds `n` messages: a mirror copies in the
   // background.
   void wait_for(const std::string& stream, std::uint64_t n) {
@@ -194,6 +206,50 @@ TEST_F(NatsForeignStream, AMirrorWithoutDirectGetsIsReadLikeItsSource) {
   const read late = replay(c, "COPY", "origin.x", t0 + 250ms);
   EXPECT_EQ(late.start_sequence, 251u);
   EXPECT_EQ(late.sequences, range(251, 300));
+}
+
+// Messages stored without any header, by a client that knows nothing of ASP: with
+// times = server, each event's time is the time the server stored it, and a start by time
+// finds the first message stored at or after it.
+TEST_F(NatsForeignStream, MessagesWithoutHeadersAreReadAtTheServersTimes) {
+  plain_client other(m_server.url());
+  other.add_stream("BARE", {"bare.x"}, false);
+  for (int i = 0; i < 200; ++i) other.publish_bare("bare.x", i);
+  nats::connection c = connect();
+  auto read_from = [&](nats::start_position start) {
+    std::vector<std::pair<std::uint64_t, asp::time_point>> got;
+    manual_loop m;
+    nats::subject_source<std::string> source(m.loop, c,
+                                             {.stream = "BARE",
+                                              .subject = "bare.x",
+                                              .start = start,
+                                              .times = nats::time_source::server,
+                                              .follow_live = false});
+    m.loop.run({}, asp::process_stream(
+                       [&](asp::time_point t, const nats::message<std::string>& msg) {
+                         EXPECT_EQ(t, msg.stored);
+                         EXPECT_EQ(msg.value, "v" + std::to_string(msg.sequence - 1));
+                         got.push_back({msg.sequence, t});
+                       },
+                       source.past(), source.live()));
+    return got;
+  };
+  const auto all = read_from(nats::from_sequence{1});
+  ASSERT_EQ(all.size(), 200u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].first, i + 1);
+    if (i > 0) {
+      EXPECT_GE(all[i].second, all[i - 1].second);
+    }
+  }
+  // From the time message 100 was stored: the first message stored at or after it.
+  const asp::time_point at = all[99].second;
+  std::size_t first = 0;
+  while (all[first].second < at) ++first;
+  const auto later = read_from(at);
+  ASSERT_FALSE(later.empty());
+  EXPECT_EQ(later.front().first, first + 1);
+  EXPECT_EQ(later.size(), 200 - first);
 }
 
 }  // namespace
