@@ -7,6 +7,7 @@
 
 #include "nats_support.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <exception>
@@ -92,7 +93,8 @@ publisher_core::publisher_core(loop& l, const connection& c, publish_options opt
 
 publisher_core::~publisher_core() = default;
 
-void publisher_core::publish(std::string_view subject, time_point t, std::string_view payload) {
+void publisher_core::publish(std::string_view subject, time_point t, std::string_view payload,
+                             const std::vector<std::pair<std::string, std::string>>& headers) {
   impl& self = *m_impl;
   const char* to = self.options.subject.c_str();
   if (!subject.empty()) {
@@ -111,11 +113,17 @@ void publisher_core::publish(std::string_view subject, time_point t, std::string
       std::to_chars(stamp, stamp + sizeof stamp - 1, t.time_since_epoch().count());
   *end = '\0';
   s = natsMsgHeader_Set(msg, time_header, stamp);
-  if (s == NATS_OK && self.options.message_ids) {
+  // A message published again with its recorded headers keeps its recorded id.
+  const bool has_id = std::any_of(headers.begin(), headers.end(),
+                                  [](const auto& h) { return h.first == "Nats-Msg-Id"; });
+  if (s == NATS_OK && self.options.message_ids && !has_id) {
     self.id.assign(self.options.name);
     self.id += '-';
     self.id += std::to_string(self.published.load(std::memory_order_relaxed) + 1);
     s = natsMsgHeader_Set(msg, "Nats-Msg-Id", self.id.c_str());
+  }
+  for (std::size_t h = 0; s == NATS_OK && h < headers.size(); ++h) {
+    s = natsMsgHeader_Add(msg, headers[h].first.c_str(), headers[h].second.c_str());
   }
   if (s != NATS_OK) throw input_error(self.where() + ": cannot set the headers: " + error_text(s));
   // Beyond max_in_flight the call waits (StallWait) and times out; it is tried again until

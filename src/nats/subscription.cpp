@@ -11,7 +11,9 @@
 
 #include "nats_support.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -51,6 +53,27 @@ std::string_view raw_message::data() const noexcept {
 
 std::string_view raw_message::subject() const noexcept {
   return natsMsg_GetSubject(static_cast<const natsMsg*>(m_msg));
+}
+
+std::vector<std::pair<std::string, std::string>> raw_message::headers() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto* msg = static_cast<natsMsg*>(m_msg);
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &count) != NATS_OK) return out;
+  for (int k = 0; k < count; ++k) {
+    if (std::string_view(keys[k]) == time_header) continue;
+    const char** values = nullptr;
+    int n = 0;
+    if (natsMsgHeader_Values(msg, keys[k], &values, &n) != NATS_OK) continue;
+    for (int v = 0; v < n; ++v) out.emplace_back(keys[k], values[v]);
+    std::free(static_cast<void*>(values));
+  }
+  std::free(static_cast<void*>(keys));
+  // nats.c keeps headers in a hash: by name, for an order that does not change.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 namespace {
@@ -385,6 +408,10 @@ std::string subscription_core::describe(const raw_message& m) const {
 
 std::uint64_t subscription_core::start_sequence() const noexcept {
   return m_impl->start_seq;
+}
+
+bool subscription_core::keeps_headers() const noexcept {
+  return m_impl->options.keep_headers;
 }
 
 std::uint64_t subscription_core::repeats_dropped() const noexcept {

@@ -7,6 +7,8 @@
 
 #include "nats/nats_server.hpp"
 
+#include <nats/nats.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -158,9 +160,102 @@ TEST(NatsExamples, TheToolPlaysAFileIntoJetStreamAndRecordsItBack) {
   EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 20);
   process times(tool + " play -q --format csv " + log);
   std::string line;
-  ASSERT_TRUE(times.line(line));  // the header
   ASSERT_TRUE(times.line(line));
-  EXPECT_EQ(line, "2025-01-01T11:50:00.000000000Z,nats,\"ACME,9.99,10.01\"");
+  EXPECT_EQ(line, "time,stream,subject,sequence,payload");
+  ASSERT_TRUE(times.line(line));
+  EXPECT_EQ(line, "2025-01-01T11:50:00.000000000Z,nats,quotes.acme,1,\"ACME,9.99,10.01\"");
+}
+
+// A recording keeps each message's subject, stream sequence and headers (but Asp-Time): it
+// plays one subject of a wildcard, and goes back to JetStream on each message's own subject
+// with its headers. The messages come from nats.c's plain API, as another service sends them.
+TEST(NatsExamples, ARecordingKeepsSubjectsSequencesAndHeadersAndPublishesThemBack) {
+  temp_dir dir;
+  nats_server server(dir.root() / "s", "s1");
+  server.start();
+  {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&nc, server.url().c_str()), NATS_OK);
+    ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char* subjects[] = {"trades.>"};
+    cfg.Name = "TRADES";
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_MemoryStorage;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    ASSERT_EQ(js_AddStream(nullptr, js, &cfg, nullptr, &jerr), NATS_OK) << jerr;
+    for (int i = 0; i < 6; ++i) {
+      const std::string subject = i % 2 == 0 ? "trades.AAPL" : "trades.MSFT";
+      const std::string payload = "px " + std::to_string(100 + i);
+      natsMsg* m = nullptr;
+      ASSERT_EQ(natsMsg_Create(&m, subject.c_str(), nullptr, payload.data(),
+                               static_cast<int>(payload.size())),
+                NATS_OK);
+      const std::string ns = std::to_string(1'735'722'000'000'000'000 + i * 1'000'000'000LL);
+      ASSERT_EQ(natsMsgHeader_Set(m, "Asp-Time", ns.c_str()), NATS_OK);
+      ASSERT_EQ(natsMsgHeader_Set(m, "Trace-Id", ("t" + std::to_string(i)).c_str()), NATS_OK);
+      jsPubAck* ack = nullptr;
+      ASSERT_EQ(js_PublishMsg(&ack, js, m, nullptr, &jerr), NATS_OK) << jerr;
+      jsPubAck_Destroy(ack);
+      natsMsg_Destroy(m);
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+  }
+  const std::string tool = ASP_TOOL;
+  const std::string at = "nats://127.0.0.1:" + std::to_string(server.port()) + "/";
+  const std::string log = (dir.root() / "trades.asplog").string();
+  {
+    process record(tool + " record -q --history --from '" + at + "TRADES/trades.>' --out " + log);
+    EXPECT_EQ(record.wait(), 0);
+  }
+  const std::string aapl =
+      "{\"time\":\"2025-01-01T09:00:00.000000000Z\",\"stream\":\"nats\",\"subject\":"
+      "\"trades.AAPL\",\"sequence\":1,\"headers\":[[\"Trace-Id\",\"t0\"]],\"payload\":\"px 100\"}\n"
+      "{\"time\":\"2025-01-01T09:00:02.000000000Z\",\"stream\":\"nats\",\"subject\":"
+      "\"trades.AAPL\",\"sequence\":3,\"headers\":[[\"Trace-Id\",\"t2\"]],\"payload\":\"px 102\"}\n"
+      "{\"time\":\"2025-01-01T09:00:04.000000000Z\",\"stream\":\"nats\",\"subject\":"
+      "\"trades.AAPL\",\"sequence\":5,\"headers\":[[\"Trace-Id\",\"t4\"]],\"payload\":\"px "
+      "104\"}\n";
+  EXPECT_EQ(process(tool + " play -q --format json --subject trades.AAPL " + log).rest(), aapl);
+  EXPECT_EQ(process(tool + " play -q --format raw --subject 'trades.*' " + log).rest(),
+            "px 100\npx 101\npx 102\npx 103\npx 104\npx 105\n");
+
+  // Back to JetStream, on another server (a test system): each message on its own subject,
+  // with its headers. A stream whose subjects do not hold them is refused by name.
+  nats_server test_system(dir.root() / "t", "t1");
+  test_system.start();
+  const std::string to = "nats://127.0.0.1:" + std::to_string(test_system.port()) + "/";
+  {
+    process play(tool + " play -q " + log + " --to '" + to + "ELSEWHERE/other.>' 2>&1");
+    const std::string said = play.rest();
+    EXPECT_NE(said.find("the recorded subject 'trades.AAPL' is not in the stream's subjects "
+                        "'other.>'"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(play.wait(), 0);
+  }
+  {
+    process play(tool + " play -q " + log + " --to '" + to + "COPY/trades.>' 2>&1");
+    EXPECT_EQ(play.rest(), "");
+    EXPECT_EQ(play.wait(), 0);
+  }
+  const std::string back = (dir.root() / "back.asplog").string();
+  {
+    process record(tool + " record -q --history --from '" + to + "COPY/trades.>' --out " + back);
+    EXPECT_EQ(record.wait(), 0);
+  }
+  // The same subjects, sequences, times and payloads; the headers, and the publisher's id.
+  EXPECT_EQ(process(tool + " play -q --format csv " + back).rest(),
+            process(tool + " play -q --format csv " + log).rest());
+  const std::string json = process(tool + " play -q --format json " + back).rest();
+  EXPECT_NE(
+      json.find("\"headers\":[[\"Nats-Msg-Id\",\"asp play " + log + "-1\"],[\"Trace-Id\",\"t0\"]]"),
+      std::string::npos)
+      << json;
 }
 #endif
 

@@ -2,6 +2,8 @@
 // records, the progress line.
 #include "tool.hpp"
 
+#include "nats_record.hpp"
+
 #include <fmt/core.h>
 
 #include <unistd.h>
@@ -177,9 +179,29 @@ formatter::formatter(const std::vector<data::log_stream>& streams, const std::st
     }
   }
   m_one_table = m_streams.size() == 1 && m_tables.front().has_value();
+  m_all_nats = !m_streams.empty();
+  for (const data::log_stream& s : m_streams) {
+    m_nats.push_back(s.schema == nats_message_schema);
+    m_all_nats = m_all_nats && m_nats.back();
+  }
 }
 
+namespace {
+
+// A recorded NATS message, or input_error naming the stream when it is not one.
+nats_record nats_of(const event<data::log_record>& e, const std::string& stream) {
+  std::optional<nats_record> r = decode_nats_record(e.value.payload);
+  if (!r) {
+    throw input_error("stream " + data::shown(stream) + ", record at " + asp::to_string(e.time) +
+                      ": not a recorded NATS message (cut short)");
+  }
+  return *r;
+}
+
+}  // namespace
+
 std::string formatter::csv_header() const {
+  if (m_all_nats) return "time,stream,subject,sequence,payload";
   if (!m_one_table) return "time,stream,payload";
   const data::table_schema& t = *m_tables.front();
   std::string line;
@@ -213,7 +235,16 @@ std::string formatter::csv(const event<data::log_record>& e) {
   }
   line = asp::to_string(e.time) + ",";
   data::append_csv_field(line, m_streams[e.value.stream].name);
-  if (table) {
+  if (m_nats[e.value.stream]) {
+    const nats_record r = nats_of(e, m_streams[e.value.stream].name);
+    if (m_all_nats) {
+      line += ',';
+      data::append_csv_field(line, r.subject);
+      line += ',' + std::to_string(r.sequence);
+    }
+    line += ',';
+    data::append_csv_field(line, r.data);
+  } else if (table) {
     data::decode_row(*table, e.value.payload, m_fields);
     for (const std::string& f : m_fields) {
       line += ',';
@@ -230,6 +261,22 @@ std::string formatter::json(const event<data::log_record>& e) {
   std::string out = "{\"time\":\"" + asp::to_string(e.time) + "\",\"stream\":";
   json_string(out, m_streams[e.value.stream].name);
   const auto& table = m_tables[e.value.stream];
+  if (m_nats[e.value.stream]) {
+    const nats_record r = nats_of(e, m_streams[e.value.stream].name);
+    out += ",\"subject\":";
+    json_string(out, r.subject);
+    out += ",\"sequence\":" + std::to_string(r.sequence) + ",\"headers\":[";
+    for (std::size_t h = 0; h < r.headers.size(); ++h) {
+      out += h == 0 ? "[" : ",[";
+      json_string(out, r.headers[h].first);
+      out += ',';
+      json_string(out, r.headers[h].second);
+      out += ']';
+    }
+    out += "],\"payload\":";
+    json_string(out, r.data);
+    return out + "}";
+  }
   if (!table) {
     out += ",\"payload\":";
     json_string(out, e.value.payload);
@@ -258,6 +305,9 @@ std::string formatter::json(const event<data::log_record>& e) {
 }
 
 std::string formatter::raw(const event<data::log_record>& e) {
+  if (m_nats[e.value.stream]) {
+    return std::string(nats_of(e, m_streams[e.value.stream].name).data);
+  }
   const auto& table = m_tables[e.value.stream];
   if (!table) return std::string(e.value.payload);
   data::decode_row(*table, e.value.payload, m_fields);

@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
   play_command->add_option("--format", play.format, "csv (default), json or raw");
   play_command->add_option("--clients", play.clients,
                            "tcp-server, ws-server: wait until this many clients are connected");
+  play_command->add_option("--subject", play.subject,
+                           "a recording of a nats:// input: only the messages whose subject "
+                           "matches this filter (trades.AAPL, trades.*, trades.>)");
   play_command->add_option("--slow-client", play.slow_client,
                            "tcp-server, ws-server: a client 100,000 records behind is dropped "
                            "(drop, the default) or makes the play wait (block)");

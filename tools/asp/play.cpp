@@ -2,6 +2,8 @@
 // paced — to stdout, to the clients of a TCP or websocket server, or as UDP datagrams.
 #include "tool.hpp"
 
+#include "nats_record.hpp"
+
 #include <asp/asio/backend.hpp>
 #include <asp/asio/broadcast.hpp>
 #include <asp/asio/signals.hpp>
@@ -104,6 +106,18 @@ class keys {
   std::thread m_reader;
 };
 
+// The records of recorded NATS messages whose subject matches `filter` (other streams' records
+// go by).
+asp::generator<const event<data::log_record>&> only_subject(
+    asp::generator<const event<data::log_record>&> records, const formatter& f,
+    std::string filter) {
+  for (const event<data::log_record>& e : records) {
+    if (!f.is_nats(e.value.stream)) continue;
+    const std::optional<nats_record> r = decode_nats_record(e.value.payload);
+    if (r && subject_matches(filter, r->subject)) co_yield e;
+  }
+}
+
 }  // namespace
 
 int run_play(const play_options& o) {
@@ -134,6 +148,14 @@ int run_play(const play_options& o) {
 
   input in = open_input(o.file, o.csv, start, end);
   formatter f(in.streams, o.file);
+  bool any_nats = false;
+  for (std::size_t i = 0; i < in.streams.size(); ++i) any_nats = any_nats || f.is_nats(i);
+  if (!o.subject.empty()) {
+    if (!any_nats) {
+      throw usage_error("--subject: " + o.file + " holds no recorded NATS messages");
+    }
+    in.records = only_subject(std::move(in.records), f, o.subject);
+  }
 
   boost::asio::io_context ioc;
   asp::asio::io_context_backend waiting(ioc);
@@ -158,6 +180,7 @@ int run_play(const play_options& o) {
   // A line out, with its record's time (for outputs that carry it).
   std::function<void(time_point, std::string)> emit = [](time_point, std::string) {};
   std::function<void()> published = [] {};  // waits until the output has it all
+  std::function<void(time_point, const nats_record&)> emit_nats;  // to JetStream
   if (o.to == "stdout") {
     emit = [&](time_point, std::string line) {
       line += '\n';
@@ -212,6 +235,17 @@ int run_play(const play_options& o) {
         nats::publish_options{.subject = a.subject, .name = "asp play " + o.file});
     published = [out] { out->flush(); };
     emit = [out](time_point t, std::string line) { out->publish(t, line); };
+    // A recorded NATS message goes out as it came: on its own subject, with its headers.
+    emit_nats = [out, filter = a.subject](time_point t, const nats_record& r) {
+      if (!subject_matches(filter, r.subject)) {
+        throw input_error("the recorded subject " + data::shown(r.subject) +
+                          " is not in the stream's subjects " + data::shown(filter) +
+                          ": name a filter that holds it (nats://HOST:PORT/STREAM/FILTER)");
+      }
+      std::vector<std::pair<std::string, std::string>> headers;
+      for (const auto& [name, value] : r.headers) headers.emplace_back(name, value);
+      out->publish(r.subject, t, std::string(r.data), headers);
+    };
 #else
     throw usage_error("--to: this asp was built without asp::nats");
 #endif
@@ -227,14 +261,29 @@ int run_play(const play_options& o) {
   if (format == "csv" && o.to == "stdout") emit({}, f.csv_header());
   std::optional<time_point> first;
   time_point last{};
-  auto line_of = [&](time_point t, const data::log_record& r) {
-    const event<data::log_record> e{t, r};
+  auto count = [&](time_point t) {
     if (!first) first = t;
     last = t;
     shown.event(t);
+  };
+  auto line_of = [&](time_point t, const data::log_record& r) {
+    const event<data::log_record> e{t, r};
+    count(t);
     return format == "csv" ? f.csv(e) : format == "json" ? f.json(e) : f.raw(e);
   };
-  auto on_record = [&](time_point t, const data::log_record& r) { emit(t, line_of(t, r)); };
+  auto on_record = [&](time_point t, const data::log_record& r) {
+    if (emit_nats && f.is_nats(r.stream)) {
+      const std::optional<nats_record> message = decode_nats_record(r.payload);
+      if (!message) {
+        throw input_error("stream " + data::shown(in.streams[r.stream].name) +
+                          ": not a recorded NATS message (cut short)");
+      }
+      count(t);
+      emit_nats(t, *message);
+      return;
+    }
+    emit(t, line_of(t, r));
+  };
   // To a server, each line waits for room in the slowest client's queue before the next.
   auto on_record_served = [&](time_point t, const data::log_record& r) -> asp::task<void> {
     co_await server->publish(line_of(t, r));

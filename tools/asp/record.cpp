@@ -2,6 +2,8 @@
 // arrival time, until the input ends or SIGINT/SIGTERM; then the file is closed cleanly.
 #include "tool.hpp"
 
+#include "nats_record.hpp"
+
 #include <asp/asio/backend.hpp>
 #include <asp/asio/lines.hpp>
 #include <asp/asio/signals.hpp>
@@ -75,7 +77,8 @@ int run_record(const record_options& o) {
                     nats::subscribe_options{.stream = a.stream,
                                             .subject = a.subject,
                                             .start = nats_start(o.start),
-                                            .follow_live = !o.history});
+                                            .follow_live = !o.history,
+                                            .keep_headers = true});
     close_source = [&subject] { subject->close(); };
 #else
     throw usage_error("--from: this asp was built without asp::nats");
@@ -116,7 +119,9 @@ int run_record(const record_options& o) {
   }
 
   const std::string name = o.stream.empty() ? kind : o.stream;
-  data::log_writer out(o.out, {{name, "raw"}},
+  // A JetStream subject's messages keep their subjects, sequences and headers (nats_record.hpp).
+  const std::string schema = kind == "nats" ? std::string(nats_message_schema) : "raw";
+  data::log_writer out(o.out, {{name, schema}},
                        {.creator = "asp record " + from,
                         .fsync = fsync,
                         .overwrite = o.overwrite,
@@ -147,7 +152,7 @@ int run_record(const record_options& o) {
 #ifdef ASP_TOOL_NATS
     if (subject) {
       auto on_nats = [&](time_point t, const nats::message<std::string>& m) {
-        on_message(t, m.value);
+        on_message(t, encode_nats_record(m.subject, m.sequence, m.headers, m.value));
       };
       s = asp::start(
           loop, asp::process_stream(on_nats, subject->past(), subject->live(), {.name = name}));

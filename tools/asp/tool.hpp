@@ -71,11 +71,15 @@ struct formatter {
   std::string csv(const event<data::log_record>& e);
   std::string json(const event<data::log_record>& e);
   std::string raw(const event<data::log_record>& e);
+  /// Whether a stream holds recorded NATS messages.
+  bool is_nats(std::size_t stream) const { return m_nats[stream]; }
 
  private:
   std::vector<data::log_stream> m_streams;
   std::vector<std::optional<data::table_schema>> m_tables;
+  std::vector<bool> m_nats;  // per stream: recorded NATS messages (nats_record.hpp)
   bool m_one_table = false;
+  bool m_all_nats = false;
   std::vector<std::string> m_fields;
 };
 
@@ -127,6 +131,7 @@ struct play_options {
   std::string format{};       // csv | json | raw; default csv
   std::size_t clients = 0;    // tcp-server: wait for this many clients first
   std::string slow_client = "drop";  // tcp-server, ws-server: drop | block
+  std::string subject{};             // a recording of NATS messages: those whose subject matches it
   csv_input_options csv{};
   bool quiet = false;
 };

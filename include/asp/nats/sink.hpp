@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace asp::nats {
 
@@ -43,8 +45,10 @@ class publisher_core {
   publisher_core(const publisher_core&) = delete;
   publisher_core& operator=(const publisher_core&) = delete;
 
-  /// Publishes `payload` at `t`: to `subject`, or to the options' subject when it is empty.
-  void publish(std::string_view subject, time_point t, std::string_view payload);
+  /// Publishes `payload` at `t`: to `subject`, or to the options' subject when it is empty,
+  /// with `headers` besides Asp-Time (and the message id).
+  void publish(std::string_view subject, time_point t, std::string_view payload,
+               const std::vector<std::pair<std::string, std::string>>& headers = {});
   void flush();
   std::uint64_t published() const noexcept;
   std::uint64_t failed() const noexcept;
@@ -79,6 +83,16 @@ class publisher {
     m_buffer.clear();
     Codec::encode(value, m_buffer);
     m_core->publish(subject, t, m_buffer);
+  }
+
+  /// Publishes `value` at `t` to `subject` with `headers` besides Asp-Time and the message id
+  /// (a recorded message published again with what it carried; a Nats-Msg-Id among them is
+  /// its id, in place of the publisher's).
+  void publish(std::string_view subject, time_point t, const V& value,
+               const std::vector<std::pair<std::string, std::string>>& headers) {
+    m_buffer.clear();
+    Codec::encode(value, m_buffer);
+    m_core->publish(subject, t, m_buffer, headers);
   }
 
   /// Waits until every message is acknowledged; throws asp::input_error for the first that

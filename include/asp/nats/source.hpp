@@ -24,6 +24,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace asp::nats {
 
@@ -69,6 +70,9 @@ struct subscribe_options {
   /// Live messages received and not yet taken by the loop, at most; the receiving thread
   /// waits beyond it (and the server then holds the rest).
   std::size_t live_capacity = 65536;
+  /// Fill message::headers with each message's headers (other than Asp-Time), as a recorder
+  /// keeps them. Off by default: reading them costs an allocation or two a message.
+  bool keep_headers = false;
 };
 
 /// A message as a stream delivers it: the decoded payload and where it came from.
@@ -78,6 +82,9 @@ struct message {
   std::string subject{};
   std::uint64_t sequence = 0;  ///< the stream sequence number
   time_point stored{};         ///< when the server stored it
+  /// Its headers but Asp-Time, by name (the values of a name that repeats in their order);
+  /// with subscribe_options::keep_headers only.
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 namespace detail {
@@ -94,6 +101,8 @@ class raw_message {
 
   std::string_view data() const noexcept;
   std::string_view subject() const noexcept;
+  /// Its headers but Asp-Time, by name.
+  std::vector<std::pair<std::string, std::string>> headers() const;
 
   std::uint64_t sequence = 0;
   std::uint64_t pending = 0;
@@ -129,6 +138,8 @@ class subscription_core {
   std::string describe(const raw_message& m) const;
   /// The start sequence the history was found to begin at.
   std::uint64_t start_sequence() const noexcept;
+  /// Whether events carry their messages' headers (subscribe_options::keep_headers).
+  bool keeps_headers() const noexcept;
   /// Messages received again (a sequence not after the last one) and dropped.
   std::uint64_t repeats_dropped() const noexcept;
 
@@ -142,8 +153,10 @@ template <class V, class Codec>
 event<message<V>> decode(const subscription_core& core, raw_message& m) {
   if (!m.unusable.empty()) throw input_error(core.describe(m) + ": " + m.unusable);
   try {
-    return {m.time,
-            message<V>{Codec::decode(m.data()), std::string(m.subject()), m.sequence, m.stored}};
+    event<message<V>> e{m.time, message<V>{Codec::decode(m.data()), std::string(m.subject()),
+                                           m.sequence, m.stored}};
+    if (core.keeps_headers()) e.value.headers = m.headers();
+    return e;
   } catch (const std::exception& e) {
     throw input_error(core.describe(m) + ": cannot decode the payload: " + e.what());
   }
