@@ -31,8 +31,17 @@ struct publish_options {
   /// the Nats-Msg-Id header: a deterministic replay that publishes again the same results
   /// within the stream's duplicate window stores each only once.
   bool message_ids = true;
-  /// How long `flush` waits for the acknowledgements.
+  /// How long `flush` waits for the acknowledgements (and the retries below).
   std::chrono::milliseconds flush_timeout{30000};
+  /// A message JetStream did not store for a passing reason — no acknowledgement in time (the
+  /// connection's api_timeout), a lost connection, a cluster electing a leader — is sent again
+  /// with its id, by a thread of the publisher's, in the order of the failures, after a pause
+  /// of 100 ms per attempt (at most a second): at most `max_attempts` sends in all, and none
+  /// later than `retry_for` after its first failure; then, or for any other refusal (no stream
+  /// for the subject, a wrong sequence), the run fails. Only messages with ids are sent again
+  /// (`message_ids`): without one, a retry could store a message twice.
+  std::size_t max_attempts = 60;
+  std::chrono::milliseconds retry_for{60000};
 };
 
 namespace detail {
@@ -52,6 +61,7 @@ class publisher_core {
   void flush();
   std::uint64_t published() const noexcept;
   std::uint64_t failed() const noexcept;
+  std::uint64_t resent() const noexcept;
 
   struct impl;
 
@@ -65,10 +75,19 @@ class publisher_core {
 /// its event time in the Asp-Time header.
 ///
 /// Publishing is asynchronous: `publish` returns once the message is sent, and at most
-/// `max_in_flight` wait for their acknowledgement (beyond that `publish` waits). A publish
-/// JetStream refuses (no stream for the subject, a timeout) fails the loop's run with
-/// asp::input_error naming the publisher, the message id and the subject; `flush` waits for
-/// every acknowledgement and throws the first such error too. Use it from the loop's thread.
+/// `max_in_flight` wait for their acknowledgement (beyond that `publish` waits). A message not
+/// stored for a passing reason (a leader election, a lost connection) is sent again with its
+/// id (publish_options::max_attempts, retry_for); a publish JetStream refuses for good (no
+/// stream for the subject), or one still not stored after its retries, fails the loop's run
+/// with asp::input_error naming the publisher, the message id and the subject; `flush` waits
+/// for every acknowledgement and retry and throws the first such error too. Use it from the
+/// loop's thread.
+///
+/// The guarantee: every message published is stored at least once, or the run fails. It is
+/// stored once while JetStream's duplicate window (two minutes by default) holds its id and
+/// one leader acknowledges both sends; a send the old leader stored but did not acknowledge
+/// before an election, sent again to the new one, can be stored twice (two sequences, one
+/// payload), and a retried message can be stored after messages published after it.
 template <class V, class Codec = data::codec<V>>
 class publisher {
  public:
@@ -102,6 +121,8 @@ class publisher {
   /// Messages published so far, and how many of them JetStream refused.
   std::uint64_t published() const noexcept { return m_core->published(); }
   std::uint64_t failed() const noexcept { return m_core->failed(); }
+  /// Sends of messages again after a passing failure (a leader election, a lost connection).
+  std::uint64_t resent() const noexcept { return m_core->resent(); }
 
  private:
   std::unique_ptr<detail::publisher_core> m_core;
