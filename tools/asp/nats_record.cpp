@@ -1,7 +1,6 @@
 #include "nats_record.hpp"
 
-#include <cstring>
-#include <limits>
+#include <asp/data/codec.hpp>
 
 namespace asp::tool {
 
@@ -9,16 +8,14 @@ namespace {
 
 template <class T>
 void put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));
-  out.append(bytes, sizeof(T));
+  data::codec<T>::encode(value, out);
 }
 
 // Reads a T at `at` and moves past it; false when the payload ends first.
 template <class T>
 bool take(std::string_view payload, std::size_t& at, T& out) {
   if (payload.size() - at < sizeof(T)) return false;
-  std::memcpy(&out, payload.data() + at, sizeof(T));
+  out = data::codec<T>::decode(payload.substr(at, sizeof(T)));
   at += sizeof(T);
   return true;
 }
