@@ -30,7 +30,6 @@ struct server {
   struct script {
     std::string bytes;
     bool close_after = true;
-    bool reset = false;  // close with a reset (RST), not an orderly close
   };
 
   explicit server(boost::asio::io_context& ioc)
@@ -39,6 +38,11 @@ struct server {
   }
   std::uint16_t port() const { return m_acceptor.local_endpoint().port(); }
   void stop() { m_acceptor.close(); }
+  // Ends the last connection left open with a reset (RST), not an orderly close.
+  void reset_last() {
+    m_open.back()->set_option(boost::asio::socket_base::linger(true, 0));
+    m_open.back()->close();
+  }
 
   void accept() {
     m_acceptor.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
@@ -50,10 +54,7 @@ struct server {
       boost::asio::async_write(
           *conn, boost::asio::buffer(*bytes),
           [this, conn, bytes, next](const boost::system::error_code&, std::size_t) {
-            if (next.reset) {
-              conn->set_option(boost::asio::socket_base::linger(true, 0));
-              conn->close();
-            } else if (next.close_after) {
+            if (next.close_after) {
               conn->close();
             } else {
               m_open.push_back(conn);
@@ -153,19 +154,26 @@ TEST_F(Tcp, APeerClosingInTheMiddleOfALengthPrefixedFrameIsAnError) {
 }
 
 // A reset after whole lines ends the source and says so; in the middle of a line, the line is
-// lost, and that fails the source.
+// lost, and that fails the source. The server resets once the client has the lines (a reset
+// before the client took the connection in would be a failure to connect).
 TEST_F(Tcp, AResetEndsTheSourceAndSaysHowAndACutLineIsAnError) {
-  srv.m_scripts.push_back({"a\nb\n", true, true});
+  auto reset_after = [&](std::string last) {
+    return [this, last](asp::time_point t, const std::string& frame) {
+      record()(t, frame);
+      if (frame == last) srv.reset_last();
+    };
+  };
+  srv.m_scripts.push_back({"a\nb\n", false});
   asp::asio::tcp_client client(ioc, loop, "127.0.0.1", srv.port());
-  loop.run({}, asp::process_stream(record(), asp::none, client));
+  loop.run({}, asp::process_stream(reset_after("b"), asp::none, client));
   EXPECT_EQ(seen, (std::vector<std::string>{"a @86400.000000", "b @86400.000000"}));
   EXPECT_EQ(client.ended(), "reset by the peer (Connection reset by peer)");
 
   seen.clear();
-  srv.m_scripts.push_back({"c\nd", true, true});
+  srv.m_scripts.push_back({"c\nd", false});
   asp::asio::tcp_client cut(ioc, loop, "127.0.0.1", srv.port());
   const asp::run_error e =
-      run_error_of([&] { loop.run({}, asp::process_stream(record(), asp::none, cut)); });
+      run_error_of([&] { loop.run({}, asp::process_stream(reset_after("c"), asp::none, cut)); });
   EXPECT_EQ(seen, (std::vector<std::string>{"c @86400.000000"}));
   EXPECT_TRUE(std::string(e.what()).ends_with(
       "connection reset by the peer (Connection reset by peer) in the middle of a frame (1 bytes "

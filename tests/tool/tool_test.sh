@@ -356,16 +356,24 @@ expect "stdin: a last line without a newline is kept, and said" "asp: stdin: end
   "$(printf 'a\nb' | outcome "$asp" record --from stdin --out partial.asplog --quiet)"
 expect "stdin: the last line was recorded" "a
 b" "$("$asp" play partial.asplog --format raw --quiet)"
-# serve BYTES RESET: a one-connection TCP server that sends BYTES, then closes (with a reset
-# when RESET is 1); prints its port first.
+# serve BYTES RESET [LOG]: a one-connection TCP server that sends BYTES, then closes (with a
+# reset when RESET is 1, once LOG holds as many records as BYTES has lines: a reset that came
+# before the client took the connection in would be a failure to connect); prints its port
+# first.
 serve() {
   /usr/bin/python3 -c '
-import socket, struct, sys
+import socket, struct, subprocess, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
 print(s.getsockname()[1], flush=True)
 c, _ = s.accept(); c.sendall(sys.argv[1].encode())
-if sys.argv[2] == "1": c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-c.close()' "$1" "$2"
+if sys.argv[2] == "1":
+    for _ in range(2000):
+        played = subprocess.run([sys.argv[4], "play", sys.argv[3], "--format", "raw", "--quiet"],
+                                capture_output=True, text=True).stdout
+        if played.count("\n") == sys.argv[1].count("\n"): break
+        time.sleep(0.01)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()' "$1" "$2" "${3:-}" "$asp"
 }
 coproc SERVER { serve $'a\r\nb\r' 0; }
 read -r port <&"${SERVER[0]}"
@@ -374,10 +382,10 @@ expect "tcp: a last line without a newline is kept, and said" "asp: tcp://127.0.
 wait "${SERVER_PID:-}" 2> /dev/null || true
 expect "tcp: the last line was recorded" "a
 b" "$("$asp" play tcplast.asplog --format raw --quiet)"
-coproc SERVER { serve $'a\nb\n' 1; }
+coproc SERVER { serve $'a\nb\n' 1 tcpreset.asplog; }
 read -r port <&"${SERVER[0]}"
 expect "tcp: a reset after whole lines is said" "asp: tcp://127.0.0.1:$port: reset by the peer (Connection reset by peer) / 0" \
-  "$(outcome "$asp" record --from "tcp://127.0.0.1:$port" --out tcpreset.asplog --quiet)"
+  "$(outcome "$asp" record --from "tcp://127.0.0.1:$port" --out tcpreset.asplog --fsync every --quiet)"
 wait "${SERVER_PID:-}" 2> /dev/null || true
 
 # SIGINT stops a recorder cleanly: exit 0, a valid file.
