@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -193,7 +194,7 @@ TEST_F(Broadcast, AcceptingGoesOnAfterRunningOutOfDescriptors) {
   for (int i = 0; i < 3; ++i) clients.push_back(idle_client(server.port()));
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
-  const int next_free = ::dup(0);
+  const int next_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // the lowest free one
   ASSERT_GE(next_free, 0);
   ::close(next_free);
   rlimit starved = saved;
