@@ -184,6 +184,12 @@ TEST_F(Broadcast, DrainedCompletesOnceEveryClientHasItAll) {
 // fails with EMFILE: said once through on_error, tried again after pauses on the loop's clock,
 // and every waiting client is accepted once descriptors are free again.
 TEST_F(Broadcast, AcceptingGoesOnAfterRunningOutOfDescriptors) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes need descriptors of their own (UBSan's check of a dynamic type
+  // writes the object to a pipe), which a process out of them cannot make: they would report
+  // the starvation as an error of the program. The dev and release builds run it.
+  GTEST_SKIP() << "a process out of file descriptors starves the sanitizers' runtime";
+#endif
   std::vector<std::string> errors;
   std::vector<asp::time_point> accepted_at;
   asp::asio::tcp_broadcast_server server(
