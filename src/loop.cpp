@@ -109,7 +109,7 @@ bool loop::take_posts() {
 
 void loop::begin(const run_options& options) {
   m_real = clock().now();
-  // Work posted before the run is known work: it counts for the default start (rule 3).
+  // Work posted before the run is known work: it counts for the default start (contract C3).
   take_posts();
   if (!m_started) {
     time_point start = m_real;
@@ -233,7 +233,7 @@ loop::step loop::drain() {
   const detail::loop_remote& remote = *m_remote;
   for (;;) {
     // One load tells of a stop and of input posted by other threads, which takes its place
-    // before anything later runs (rule 6).
+    // before anything later runs (contract C6).
     const unsigned attention = m_attention.load(std::memory_order_relaxed);
     if (attention != 0) {
       if ((attention & detail::loop_remote::stop_bit) != 0) return step::over;
@@ -433,7 +433,7 @@ void loop::start_returned(task<void> body, const std::type_info& source) {
   detail::spawn_state_of<void>* state = make_spawned(std::move(body), {});
   state->m_type = &source;
   join_handle<void> handle = detail::loop_access::handle(state);
-  // The callback's work is this task's start (DESIGN §2 rule 2): no second trip through the
+  // The callback's work is this task's start (contract C2): no second trip through the
   // queue, which would put it behind work scheduled since and due later.
   state->m_root.resume();
 }

@@ -1,5 +1,5 @@
 // asp::channel: live input from threads, in its place in the order of work (DESIGN, clock contract
-// rule 6).
+// contract C6).
 #include <asp/channel.hpp>
 
 #include <asp/asp.hpp>
@@ -87,7 +87,7 @@ TEST_F(Channel, FullChannelBlocksTheProducerUntilTheLoopTakesAnEvent) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
 }
 
-TEST_F(Channel, Rule6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTime) {
+TEST_F(Channel, C6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTime) {
   asp::channel<std::string> live(loop);
   std::vector<asp::event<std::string>> a;
   for (int i = 1; i <= 5; ++i) a.push_back({t0 + std::chrono::seconds(i), "A" + std::to_string(i)});
@@ -106,7 +106,7 @@ TEST_F(Channel, Rule6_ChannelEventPushedDuringReplayWithASourceTimeRunsAtThatTim
   EXPECT_EQ(loop.stats().waits, 0u);
 }
 
-TEST_F(Channel, Rule6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace) {
+TEST_F(Channel, C6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace) {
   // The consumer is in its own past when the event arrives, so it finds it buffered.
   asp::channel<std::string> live(loop);
   auto cb = [&](asp::time_point t, const std::string& v) {
@@ -126,7 +126,7 @@ TEST_F(Channel, Rule6_ChannelEventPushedWhileTheConsumerIsBusyStillTakesItsPlace
                                       "live at 2.500000", "A3 at 3.000000", "A5 at 5.000000"}));
 }
 
-TEST_F(Channel, Rule6_ChannelEventPushedFromAnotherThreadDuringReplayTakesItsPlaceBeforeLaterWork) {
+TEST_F(Channel, C6_ChannelEventPushedFromAnotherThreadDuringReplayTakesItsPlaceBeforeLaterWork) {
   asp::channel<std::string> live(loop);
   auto cb = [&](asp::time_point t, const std::string& v) {
     log.push_back(v + " at " + std::to_string(secs(t)));

@@ -1,4 +1,4 @@
-// A host loop drives ASP with poll / next_deadline / wake_handle (DESIGN §2 rule 10): the same
+// A host loop drives ASP with poll / next_deadline / wake_handle (contract C10): the same
 // work runs in the same order, at the same times, as under run().
 #include <asp/asp.hpp>
 
@@ -54,7 +54,7 @@ std::string golden(const std::string& name) {
   return std::string(ASP_EXAMPLES_DIR) + "/golden/" + name + ".txt";
 }
 
-TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
+TEST(Host, C10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
   auto readme = [](asp::loop& loop) {
     const asp::time_point start = std::chrono::sys_days{std::chrono::year{2025} / 1 / 1};
     std::vector<asp::event<std::string>> arrivals{{start, "Jane"}, {start + 1s, "John"}};
@@ -73,7 +73,7 @@ TEST(Host, Rule10_TheReadmeExampleRunsTheSameWhenAHostPollsIt) {
   EXPECT_EQ(output_of(readme, true), by_run);
 }
 
-TEST(Host, Rule10_TheSchedulingCallbacksExampleRunsTheSameWhenAHostPollsIt) {
+TEST(Host, C10_TheSchedulingCallbacksExampleRunsTheSameWhenAHostPollsIt) {
   auto scheduling = [](asp::loop& loop) {
     auto greeter = std::make_shared<example::greeter>();
     asp::start(loop,
@@ -88,7 +88,7 @@ TEST(Host, Rule10_TheSchedulingCallbacksExampleRunsTheSameWhenAHostPollsIt) {
   EXPECT_EQ(output_of(scheduling, true), by_run);
 }
 
-TEST(Host, Rule10_ALiveChannelFedByAnotherThreadRunsTheSameWhenAHostPollsIt) {
+TEST(Host, C10_ALiveChannelFedByAnotherThreadRunsTheSameWhenAHostPollsIt) {
   auto channel_scenario = [](asp::loop& loop) {
     const asp::time_point real = loop.clock().now();
     auto live = std::make_shared<asp::channel<int>>(loop);

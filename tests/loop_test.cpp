@@ -1,4 +1,4 @@
-// The clock contract (DESIGN §2), rule by rule, on a manual clock: exact times, no sleeping.
+// The clock contract (docs/contract.md), rule by rule, on a manual clock: exact times, no sleeping.
 #include <asp/loop.hpp>
 
 #include <asp/asp.hpp>
@@ -27,7 +27,7 @@ struct Loop : ::testing::Test {
   }
 };
 
-TEST_F(Loop, Rule1_NowNeverDecreasesEvenWhenWorkIsDueInThePast) {
+TEST_F(Loop, C1_NowNeverDecreasesEvenWhenWorkIsDueInThePast) {
   loop.call_at(t0 + 10s, [&](asp::time_point) {
     seen.emplace_back(-1, secs(loop.now()));
     loop.call_at(t0 + 5s, record());  // due earlier than now()
@@ -37,7 +37,7 @@ TEST_F(Loop, Rule1_NowNeverDecreasesEvenWhenWorkIsDueInThePast) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{-1, 10}, {5, 10}, {11, 11}}));
 }
 
-TEST_F(Loop, Rule2_WorkRunsInDueTimeOrder) {
+TEST_F(Loop, C2_WorkRunsInDueTimeOrder) {
   loop.call_at(t0 + 3s, record());
   loop.call_at(t0 + 1s, record());
   loop.call_at(t0 + 2s, record());
@@ -45,7 +45,7 @@ TEST_F(Loop, Rule2_WorkRunsInDueTimeOrder) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 1}, {2, 2}, {3, 3}}));
 }
 
-TEST_F(Loop, Rule2_EqualDueTimesRunInSchedulingOrder) {
+TEST_F(Loop, C2_EqualDueTimesRunInSchedulingOrder) {
   std::vector<int> order;
   for (int i = 0; i < 100; ++i) {
     loop.call_at(t0 + 1s, [&order, i] { order.push_back(i); });
@@ -61,7 +61,7 @@ TEST_F(Loop, Rule2_EqualDueTimesRunInSchedulingOrder) {
   for (int i = 0; i <= 100; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i) + 1], i);
 }
 
-TEST_F(Loop, Rule2_CallSoonRunsAfterWorkAlreadyDueNow) {
+TEST_F(Loop, C2_CallSoonRunsAfterWorkAlreadyDueNow) {
   std::vector<std::string> order;
   loop.call_at(t0, [&] {
     loop.call_soon([&] { order.push_back("soon"); });
@@ -72,14 +72,14 @@ TEST_F(Loop, Rule2_CallSoonRunsAfterWorkAlreadyDueNow) {
   EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "soon"}));
 }
 
-TEST_F(Loop, Rule3_NowIsTheDueTimeOfTheRunningWork) {
+TEST_F(Loop, C3_NowIsTheDueTimeOfTheRunningWork) {
   for (int i = 0; i < 5; ++i) loop.call_at(t0 + std::chrono::milliseconds(250 * i), record());
   loop.run();
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{
                       {0, 0}, {0.25, 0.25}, {0.5, 0.5}, {0.75, 0.75}, {1, 1}}));
 }
 
-TEST_F(Loop, Rule3_ComputingTimeDoesNotLeakIntoNow) {
+TEST_F(Loop, C3_ComputingTimeDoesNotLeakIntoNow) {
   // Each callback "computes" for an hour of real time; virtual time only follows due times.
   for (int i = 0; i < 3; ++i) {
     loop.call_at(t0 + std::chrono::seconds(i), [&](asp::time_point due) {
@@ -92,7 +92,7 @@ TEST_F(Loop, Rule3_ComputingTimeDoesNotLeakIntoNow) {
   EXPECT_EQ(loop.stats().waits, 0u);
 }
 
-TEST_F(Loop, Rule3_WithoutStartTheClockStartsAtTheEarliestWork) {
+TEST_F(Loop, C3_WithoutStartTheClockStartsAtTheEarliestWork) {
   loop.call_at(t0 + 7s, record());
   loop.call_at(t0 + 3s, record());
   asp::time_point first_now{};
@@ -102,14 +102,14 @@ TEST_F(Loop, Rule3_WithoutStartTheClockStartsAtTheEarliestWork) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{3, 3}, {7, 7}}));
 }
 
-TEST_F(Loop, Rule3_WithoutStartOrPastWorkTheClockStartsAtRealTime) {
+TEST_F(Loop, C3_WithoutStartOrPastWorkTheClockStartsAtRealTime) {
   asp::time_point first_now{};
   loop.call_soon([&] { first_now = loop.now(); });
   loop.run();
   EXPECT_EQ(first_now, t0 + 24h);
 }
 
-TEST_F(Loop, Rule3_WorkDueBeforeTheStartRunsAtTheStartInItsOwnOrder) {
+TEST_F(Loop, C3_WorkDueBeforeTheStartRunsAtTheStartInItsOwnOrder) {
   loop.call_at(t0 + 2s, record());
   loop.call_at(t0 + 1s, record());
   loop.call_at(t0 + 12s, record());
@@ -117,14 +117,14 @@ TEST_F(Loop, Rule3_WorkDueBeforeTheStartRunsAtTheStartInItsOwnOrder) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{1, 10}, {2, 10}, {12, 12}}));
 }
 
-TEST_F(Loop, Rule3_CallLaterBeforeTheRunCountsFromTheStart) {
+TEST_F(Loop, C3_CallLaterBeforeTheRunCountsFromTheStart) {
   loop.call_later(5s, record());
   loop.call_soon(record());
   loop.run({.start = t0 + 100s});
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{100, 100}, {105, 105}}));
 }
 
-TEST_F(Loop, Rule4_AYearOfHourlyTimersReplaysWithoutWaiting) {
+TEST_F(Loop, C4_AYearOfHourlyTimersReplaysWithoutWaiting) {
   clock.set(t0 + std::chrono::days(400));
   int fired = 0;
   asp::time_point last{};
@@ -148,7 +148,7 @@ TEST_F(Loop, Rule4_AYearOfHourlyTimersReplaysWithoutWaiting) {
   EXPECT_FALSE(loop.is_live());
 }
 
-TEST_F(Loop, Rule4_WorkAheadOfTheRealClockWaitsForIt) {
+TEST_F(Loop, C4_WorkAheadOfTheRealClockWaitsForIt) {
   const asp::time_point real = clock.now();
   loop.call_at(real + 2s, record());
   loop.run();
@@ -158,7 +158,7 @@ TEST_F(Loop, Rule4_WorkAheadOfTheRealClockWaitsForIt) {
   EXPECT_EQ(seen, (std::vector<std::pair<double, double>>{{secs(real + 2s), secs(real + 2s)}}));
 }
 
-TEST_F(Loop, Rule4_ReplayThenLiveInTheSameRun) {
+TEST_F(Loop, C4_ReplayThenLiveInTheSameRun) {
   const asp::time_point real = clock.now();
   std::vector<std::string> log;
   auto note = [&](std::string what) {
@@ -185,7 +185,7 @@ TEST_F(Loop, Rule4_ReplayThenLiveInTheSameRun) {
   EXPECT_EQ(clock.advances(), 2u);
 }
 
-TEST_F(Loop, Rule5_TimerScheduledInReplayFiresBeforeLaterLiveInput) {
+TEST_F(Loop, C5_TimerScheduledInReplayFiresBeforeLaterLiveInput) {
   const asp::time_point real = clock.now();
   std::vector<std::string> log;
   // A past event schedules a greeting that is due before the live input arrives.
@@ -198,7 +198,7 @@ TEST_F(Loop, Rule5_TimerScheduledInReplayFiresBeforeLaterLiveInput) {
   EXPECT_EQ(log, (std::vector<std::string>{"past event", "greeting (replay timer)", "live input"}));
 }
 
-TEST_F(Loop, Rule6_PostedWorkIsDueAtItsStamp) {
+TEST_F(Loop, C6_PostedWorkIsDueAtItsStamp) {
   const asp::time_point real = clock.now();
   std::vector<std::pair<double, double>> got;
   loop.call_at(real + 5s, [&] {
@@ -217,7 +217,7 @@ TEST_F(Loop, Rule6_PostedWorkIsDueAtItsStamp) {
   EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{1, 5}, {7, 7}, {9, 9}}));
 }
 
-TEST_F(Loop, Rule8_CallbacksReceiveTheScheduledTimeFirst) {
+TEST_F(Loop, C8_CallbacksReceiveTheScheduledTimeFirst) {
   std::vector<std::string> got;
   loop.call_at(
       t0 + 1s,
@@ -232,7 +232,7 @@ TEST_F(Loop, Rule8_CallbacksReceiveTheScheduledTimeFirst) {
             (std::vector<std::string>{"2025-01-01T00:00:01.000000000Z Jane 3", "no time: John"}));
 }
 
-TEST_F(Loop, Rule8_CoroutineCallbacksAreAcceptedAndRunAsTasks) {
+TEST_F(Loop, C8_CoroutineCallbacksAreAcceptedAndRunAsTasks) {
   std::vector<std::pair<double, double>> got;
   loop.call_at(t0 + 1s, [&](asp::time_point t) -> asp::task<void> {
     got.emplace_back(secs(t), secs(asp::now()));
@@ -392,7 +392,7 @@ TEST_F(Loop, LargeCallablesAreStoredOutOfLine) {
 
 // --- Posts and coroutine callbacks in busy schedules (once defects: they ran late) ---
 
-TEST_F(Loop, Rule6_WorkPostedFromTheLoopWithItsOwnTimeRunsAtThatTimeDuringReplay) {
+TEST_F(Loop, C6_WorkPostedFromTheLoopWithItsOwnTimeRunsAtThatTimeDuringReplay) {
   std::vector<std::string> order;
   loop.call_at(t0 + 1s, [&] {
     order.push_back("X");
@@ -406,7 +406,7 @@ TEST_F(Loop, Rule6_WorkPostedFromTheLoopWithItsOwnTimeRunsAtThatTimeDuringReplay
   EXPECT_EQ(order, (std::vector<std::string>{"X", "P due 1.500000 now 1.500000", "Y"}));
 }
 
-TEST_F(Loop, Rule6_WorkPostedFromTheLoopStampedInThePastRunsNext) {
+TEST_F(Loop, C6_WorkPostedFromTheLoopStampedInThePastRunsNext) {
   std::vector<std::string> order;
   loop.call_at(t0 + 10s, [&] {
     order.push_back("at 10");
@@ -422,7 +422,7 @@ TEST_F(Loop, Rule6_WorkPostedFromTheLoopStampedInThePastRunsNext) {
                                              "at 11"}));
 }
 
-TEST_F(Loop, Rule3_WorkPostedBeforeTheRunIsKnownWorkAndCountsForTheStart) {
+TEST_F(Loop, C3_WorkPostedBeforeTheRunIsKnownWorkAndCountsForTheStart) {
   std::vector<std::pair<double, double>> got;
   loop.post_at(t0 + 2s,
                [&](asp::time_point stamp) { got.emplace_back(secs(stamp), secs(loop.now())); });
@@ -432,7 +432,7 @@ TEST_F(Loop, Rule3_WorkPostedBeforeTheRunIsKnownWorkAndCountsForTheStart) {
   EXPECT_EQ(got, (std::vector<std::pair<double, double>>{{2, 2}, {5, 5}}));
 }
 
-TEST_F(Loop, Rule2_CoroutineCallbackStartsInItsOwnSlot) {
+TEST_F(Loop, C2_CoroutineCallbackStartsInItsOwnSlot) {
   std::vector<std::string> order;
   loop.call_at(t0 + 1s, [&](asp::time_point) -> asp::task<void> {
     order.push_back("coroutine");
@@ -443,7 +443,7 @@ TEST_F(Loop, Rule2_CoroutineCallbackStartsInItsOwnSlot) {
   EXPECT_EQ(order, (std::vector<std::string>{"coroutine", "plain"}));
 }
 
-TEST_F(Loop, Rule5_CoroutineCallbackDueInThePastRunsBeforeWorkDueLater) {
+TEST_F(Loop, C5_CoroutineCallbackDueInThePastRunsBeforeWorkDueLater) {
   std::vector<std::string> order;
   loop.call_at(t0 + 10s, [&] {
     order.push_back("at 10");
@@ -459,7 +459,7 @@ TEST_F(Loop, Rule5_CoroutineCallbackDueInThePastRunsBeforeWorkDueLater) {
                                              "coroutine resumed at 10.000000"}));
 }
 
-TEST_F(Loop, Rule2_CoroutinesGivenToEveryEntryPointStartInTheirSlot) {
+TEST_F(Loop, C2_CoroutinesGivenToEveryEntryPointStartInTheirSlot) {
   std::vector<std::string> order;
   auto coroutine = [&](std::string name) {
     return [&order, name]() -> asp::task<void> {

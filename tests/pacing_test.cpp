@@ -1,4 +1,4 @@
-// Paced replay (DESIGN §2 rule 9): history replays at a rate instead of as fast as possible.
+// Paced replay (contract C9): history replays at a rate instead of as fast as possible.
 // On the manual clock the real time at which each event runs is exact.
 #include <asp/asp.hpp>
 
@@ -36,26 +36,26 @@ struct Pacing : ::testing::Test {
   std::vector<asp::event<int>> history() { return {{b, 0}, {b + 1s, 1}, {b + 3s, 2}}; }
 };
 
-TEST_F(Pacing, Rule9_AtRealTimeEventsRunAsFarApartAsTheyHappened) {
+TEST_F(Pacing, C9_AtRealTimeEventsRunAsFarApartAsTheyHappened) {
   start_history(history());
   loop.run({.rate = 1.0});
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 3000"}));
   EXPECT_FALSE(loop.is_live());
 }
 
-TEST_F(Pacing, Rule9_TenTimesFaster) {
+TEST_F(Pacing, C9_TenTimesFaster) {
   start_history(history());
   loop.run({.rate = 10.0});
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 100", "2@3000: 300"}));
 }
 
-TEST_F(Pacing, Rule9_HalfSpeed) {
+TEST_F(Pacing, C9_HalfSpeed) {
   start_history(history());
   loop.run({.rate = 0.5});
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 2000", "2@3000: 6000"}));
 }
 
-TEST_F(Pacing, Rule9_TimersAndSleepsArePacedLikeEvents) {
+TEST_F(Pacing, C9_TimersAndSleepsArePacedLikeEvents) {
   std::vector<long> at;
   loop.call_at(b + 2s, [&] { at.push_back((clock.now() - real) / 1ms); });
   auto sleeper = [&]() -> asp::task<void> {
@@ -67,7 +67,7 @@ TEST_F(Pacing, Rule9_TimersAndSleepsArePacedLikeEvents) {
   EXPECT_EQ(at, (std::vector<long>{250, 1000}));
 }
 
-TEST_F(Pacing, Rule9_AChangeOfRateMidRunReBasesWithoutAJump) {
+TEST_F(Pacing, C9_AChangeOfRateMidRunReBasesWithoutAJump) {
   // At 1 s (real 1000 ms) the rate goes to 4: the 2 s left until the third event take 500 ms.
   start_history(history(), [&](int v) {
     if (v == 1) loop.set_rate(4.0);
@@ -76,7 +76,7 @@ TEST_F(Pacing, Rule9_AChangeOfRateMidRunReBasesWithoutAJump) {
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 1500"}));
 }
 
-TEST_F(Pacing, Rule9_GoingAsFastAsPossibleMidRunEndsThePacing) {
+TEST_F(Pacing, C9_GoingAsFastAsPossibleMidRunEndsThePacing) {
   start_history(history(), [&](int v) {
     if (v == 1) loop.set_rate(std::nullopt);
   });
@@ -84,7 +84,7 @@ TEST_F(Pacing, Rule9_GoingAsFastAsPossibleMidRunEndsThePacing) {
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 1000"}));
 }
 
-TEST_F(Pacing, Rule9_PauseAndResumeFromTheLoop) {
+TEST_F(Pacing, C9_PauseAndResumeFromTheLoop) {
   // Paused at 1 s; work due at now() still runs: it lets 5 s of real time pass and resumes.
   start_history(history(), [&](int v) {
     if (v != 1) return;
@@ -98,7 +98,7 @@ TEST_F(Pacing, Rule9_PauseAndResumeFromTheLoop) {
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 8000"}));
 }
 
-TEST_F(Pacing, Rule9_PauseAndResumeFromAnotherThread) {
+TEST_F(Pacing, C9_PauseAndResumeFromAnotherThread) {
   start_history(history(), [&](int v) {
     if (v == 1) loop.pause();
   });
@@ -113,7 +113,7 @@ TEST_F(Pacing, Rule9_PauseAndResumeFromAnotherThread) {
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 13000"}));
 }
 
-TEST_F(Pacing, Rule9_ARateChangeFromAnotherThreadTakesEffectBeforeTheNextWork) {
+TEST_F(Pacing, C9_ARateChangeFromAnotherThreadTakesEffectBeforeTheNextWork) {
   start_history(history(), [&](int v) {
     if (v == 1) std::thread([&] { loop.set_rate(2.0); }).join();
   });
@@ -121,7 +121,7 @@ TEST_F(Pacing, Rule9_ARateChangeFromAnotherThreadTakesEffectBeforeTheNextWork) {
   EXPECT_EQ(seen, (std::vector<std::string>{"0@0: 0", "1@1000: 1000", "2@3000: 2000"}));
 }
 
-TEST_F(Pacing, Rule9_PacingEndsWhereTheRealClockIsReached) {
+TEST_F(Pacing, C9_PacingEndsWhereTheRealClockIsReached) {
   // History 2 s old at ten times speed catches up with the real clock after 222 ms; the live
   // event at +1 s then runs at its own time, and the loop is live.
   asp::time_point turned_live{};
@@ -133,7 +133,7 @@ TEST_F(Pacing, Rule9_PacingEndsWhereTheRealClockIsReached) {
   EXPECT_EQ(turned_live, real + 100ms);
 }
 
-TEST_F(Pacing, Rule9_AHostPollingAPacedLoopIsToldThePacedDeadline) {
+TEST_F(Pacing, C9_AHostPollingAPacedLoopIsToldThePacedDeadline) {
   start_history(history());
   EXPECT_TRUE(loop.poll({.rate = 10.0}));
   EXPECT_EQ(loop.next_deadline(), real + 100ms);

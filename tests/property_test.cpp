@@ -1,4 +1,4 @@
-// The clock contract (DESIGN §2) against a reference model, on random programs.
+// The clock contract (docs/contract.md) against a reference model, on random programs.
 //
 // Each program mixes past streams with ties (plain and coroutine callbacks, vector and lazy
 // sources), channels fed with source times, call_at / call_later / call_soon into the past and
@@ -283,7 +283,7 @@ class model {
 
   std::vector<std::string> run() {
     for (int o : m_p.setup) exec(o, -1);
-    // The first run's start: posts made before it are known work (rule 3).
+    // The first run's start: posts made before it are known work (contract C3).
     take_inbox();
     ns start = m_real;
     if (m_p.start) {

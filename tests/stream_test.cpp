@@ -1,4 +1,4 @@
-// Streams on the virtual clock (DESIGN §2 rules 3, 5-8): exact order and times, manual clock.
+// Streams on the virtual clock (contract C3, C5, C6, C7, C8): exact order and times, manual clock.
 #include <asp/stream.hpp>
 
 #include <asp/asp.hpp>
@@ -343,7 +343,7 @@ TEST_F(Stream, OnLiveStartFailureNamesTheHook) {
   EXPECT_EQ(e.at(), t0 + 1s);
 }
 
-TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
+TEST_F(Stream, C7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
   int fired = 0;
   asp::start(loop, asp::process_stream([&](asp::time_point t, int) { note(t, "event"); },
                                        std::vector<asp::event<int>>{{real - 2s, 1}, {real - 1s, 2}},
@@ -361,7 +361,7 @@ TEST_F(Stream, Rule7_OnLiveStartFiresOnceForAStreamWithoutALiveSource) {
                                            "-1000 -1000 event", "history done"}));
 }
 
-TEST_F(Stream, Rule7_OnLiveStartFiresForAStreamWithNeitherPastNorFuture) {
+TEST_F(Stream, C7_OnLiveStartFiresForAStreamWithNeitherPastNorFuture) {
   int fired = 0;
   loop.run({}, asp::process_stream([](asp::time_point, int) {}, asp::none, asp::none,
                                    {.on_live_start = [&] { ++fired; }}));

@@ -58,7 +58,7 @@ TEST_F(Threads, PostsFromAnotherThreadRunInOrderWithTheirStamps) {
   for (asp::time_point s : stamps) EXPECT_EQ(s, t0);
 }
 
-TEST_F(Threads, Rule6_WorkPostedFromAnotherThreadDuringReplayIsTakenBeforeAnyLaterWork) {
+TEST_F(Threads, C6_WorkPostedFromAnotherThreadDuringReplayIsTakenBeforeAnyLaterWork) {
   // The loop replays a day-old history while another thread posts work stamped in that
   // history; once the post has returned, nothing due later may run before it.
   const asp::time_point b = t0 - 24h;

@@ -29,7 +29,7 @@ enum class when_full {
 /// Producers `push` values (stamped with the loop's real clock at the push) or (time, value)
 /// events (the source's own time) from any thread; the consumer on the loop's thread takes
 /// them in push order with `co_await next()`. A push wakes a waiting consumer with work due at
-/// the event's time, so the event takes its place in the loop's order (DESIGN §2 rule 6) even
+/// the event's time, so the event takes its place in the loop's order (contract C6) even
 /// when it is pushed during replay; a push from the loop's own thread schedules that work at
 /// once. While the channel is open it keeps its loop's run going (it holds a work_guard);
 /// `close()` ends the stream once the buffered events are taken. Copies share one channel.

@@ -45,7 +45,7 @@ inline thread_local loop* t_current_loop = nullptr;
 /// How one call of `loop::run` (or `loop::poll`) starts, ends, reports and paces.
 struct run_options {
   /// The virtual time the run starts at. Without it, the first run starts at the earlier of
-  /// the real time and the earliest work already scheduled (DESIGN §2 rule 3), so history
+  /// the real time and the earliest work already scheduled (contract C3), so history
   /// replays on history's clock. Work due before the start runs first, in its own order, with
   /// `now()` at the start. A later run continues from where the previous one left `now()`.
   std::optional<time_point> start{};
@@ -59,7 +59,7 @@ struct run_options {
   /// function's task is spawned.
   hook<time_point> on_live{};
 
-  /// How fast history replays (DESIGN §2 rule 9), from the start of this run: `rate` times the
+  /// How fast history replays (contract C9), from the start of this run: `rate` times the
   /// original speed (1.0 is real time, 10.0 ten times faster, 0.5 half speed; must be
   /// positive). Without it, or when the loop already paces at this rate (a host passing the
   /// same options to every `poll`, a run after a stop), the loop keeps its current pacing and
@@ -103,8 +103,8 @@ class work_guard {
   std::shared_ptr<detail::loop_remote> m_remote;
 };
 
-/// ASP's event loop: single-threaded, on a virtual clock (DESIGN §2; docs/design.md lists its
-/// phases).
+/// ASP's event loop: single-threaded, on a virtual clock (docs/contract.md; docs/design.md
+/// lists its phases).
 ///
 /// All work — callbacks, coroutine wake-ups, the next event of each stream, live input — has
 /// a due time and runs in order of (due time, sequence number), the sequence number being
@@ -256,7 +256,7 @@ class loop {
   }
 
   /// From any thread: runs `f(stamp)` (or `f()`) on the loop, due at `stamp` = the real
-  /// clock's reading now. It takes its place in time order (DESIGN §2 rule 6), after every
+  /// clock's reading now. It takes its place in time order (contract C6), after every
   /// piece of work due earlier, and wakes the loop if it is waiting. Never dropped: work posted
   /// while no run is active waits for the next run, and counts as known work for its start.
   ///
@@ -360,7 +360,7 @@ class loop {
   [[noreturn]] void rethrow_failure();
   void teardown() noexcept;
 
-  // Pacing (rule 9).
+  // Pacing (contract C9).
   bool due_by_real(time_point due) const noexcept {
     return m_pacing.on ? paced(due) <= m_real : due <= m_real;
   }

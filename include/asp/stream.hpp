@@ -254,7 +254,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
 
 /// Starts the stream that `spec` describes on `l`. Its first past event is read and scheduled
 /// at once, so a stream started before the run counts as work known when the run begins
-/// (DESIGN §2 rule 3); a source that fails to produce it fails the run when the stream starts,
+/// (contract C3); a source that fails to produce it fails the run when the stream starts,
 /// naming the stream. A stream without a name is called "#n", n counting the loop's streams.
 template <class Callback, class Past, class Future>
 stream_handle start(loop& l, stream_spec<Callback, Past, Future> spec) {

@@ -21,7 +21,7 @@ std::vector<engine*> g_active;
 
 // Waits for an asyncio future (anything with `_asyncio_future_blocking`, as asyncio's Task
 // does): registers a done callback that posts the coroutine's resumption into the loop, due
-// at the real time the future completes (DESIGN §2 rule 6). The future's own __await__ then
+// at the real time the future completes (contract C6). The future's own __await__ then
 // returns its result or raises its exception inside the coroutine. Until then the awaiter
 // holds the run open, as a live source does: the future is input still to come.
 class future_awaiter {

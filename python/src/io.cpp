@@ -1,7 +1,7 @@
 // Live sources from asp::asio for Python: a TCP feed, UDP datagrams, a websocket. Each runs in
 // a bridge thread of its own — an io_context inside an asp::loop on the real clock — that
 // reads the source natively and pushes each message into an asp::channel of the Python run's
-// loop, where it is due at its arrival (DESIGN §2 rule 6). Only the message handed to the
+// loop, where it is due at its arrival (contract C6). Only the message handed to the
 // callback becomes a Python object; the bridge thread never touches one.
 
 #include "native.hpp"

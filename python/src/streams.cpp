@@ -178,7 +178,7 @@ task<std::optional<py_event>> py_future::next() {
   }
   py_event e = to_event(item.ptr(), "live", m_index++, m_stream);
   m_engine->note_kind(e.value.time.ptr());
-  // Due at its arrival, the real clock's reading now (DESIGN §2 rule 6): a live event cannot
+  // Due at its arrival, the real clock's reading now (contract C6): a live event cannot
   // come before the past that replays, whatever time it carries. The callback still receives
   // the event's own datetime.
   const time_point arrival = m_engine->loop().clock().now();

@@ -1,4 +1,4 @@
-"""DESIGN §2, the clock contract, from Python: each rule with exact values."""
+"""The clock contract (docs/contract.md), from Python: each rule with exact values."""
 
 import asyncio
 import time
@@ -13,7 +13,7 @@ T0 = datetime(2025, 1, 1, 9, 30, tzinfo=UTC)
 S = timedelta(seconds=1)
 
 
-def test_rule_1_now_never_decreases_across_streams_timers_and_sleeps(clock):
+def test_c1_now_never_decreases_across_streams_timers_and_sleeps(clock):
     readings = []
 
     def record(*_):
@@ -32,7 +32,7 @@ def test_rule_1_now_never_decreases_across_streams_timers_and_sleeps(clock):
     assert readings == sorted(readings)
 
 
-def test_rule_2_equal_times_run_in_the_order_they_were_scheduled():
+def test_c2_equal_times_run_in_the_order_they_were_scheduled():
     seen = []
 
     async def job():
@@ -44,7 +44,7 @@ def test_rule_2_equal_times_run_in_the_order_they_were_scheduled():
     assert seen == ["s1", "s2", "a", "b", "c"]
 
 
-def test_rule_3_events_before_the_start_keep_their_order_and_run_at_the_start():
+def test_c3_events_before_the_start_keep_their_order_and_run_at_the_start():
     seen = []
     a = [(T0 - 3 * S, "a1"), (T0 - S, "a2"), (T0 + S, "a3")]
     b = [(T0 - 2 * S, "b1"), (T0, "b2")]
@@ -54,7 +54,7 @@ def test_rule_3_events_before_the_start_keep_their_order_and_run_at_the_start():
                     ("b2", T0, T0), ("a3", T0 + S, T0 + S)]
 
 
-def test_rule_3_compute_time_does_not_leak_into_now():
+def test_c3_compute_time_does_not_leak_into_now():
     seen = []
 
     def busy(t, v):
@@ -67,7 +67,7 @@ def test_rule_3_compute_time_does_not_leak_into_now():
     assert seen == [timedelta(0)] * 3
 
 
-def test_rule_3_nanoseconds_are_kept_inside_the_engine():
+def test_c3_nanoseconds_are_kept_inside_the_engine():
     seen = []
 
     async def job():
@@ -79,14 +79,14 @@ def test_rule_3_nanoseconds_are_kept_inside_the_engine():
     assert seen == [asp._engine.to_ns(T0) + 1000]
 
 
-def test_rule_4_the_past_runs_without_waiting(clock):
+def test_c4_the_past_runs_without_waiting(clock):
     run([asp.process_stream(lambda t, v: None, [(NOON - timedelta(days=1) + k * S, k)
                                                 for k in range(1000)])], clock=clock)
     assert clock.advances == 0
     assert clock.now_ns() == asp._engine.to_ns(NOON)
 
 
-def test_rule_4_work_ahead_of_the_real_clock_waits_for_it(clock):
+def test_c4_work_ahead_of_the_real_clock_waits_for_it(clock):
     seen = []
 
     async def job():
@@ -98,7 +98,7 @@ def test_rule_4_work_ahead_of_the_real_clock_waits_for_it(clock):
     assert clock.advances == 1
 
 
-def test_rule_5_timers_of_past_events_fire_before_live_events(clock):
+def test_c5_timers_of_past_events_fire_before_live_events(clock):
     seen = []
 
     def on_event(t, v):
@@ -113,7 +113,7 @@ def test_rule_5_timers_of_past_events_fire_before_live_events(clock):
                     ("event", "live", NOON), ("timer", "live", NOON + 30 * S)]
 
 
-def test_rule_6_a_live_event_stamped_before_now_runs_at_now_with_its_own_time(clock):
+def test_c6_a_live_event_stamped_before_now_runs_at_now_with_its_own_time(clock):
     seen = []
 
     async def live():
@@ -127,7 +127,7 @@ def test_rule_6_a_live_event_stamped_before_now_runs_at_now_with_its_own_time(cl
     assert seen == [("late", NOON - 5 * S, NOON)]
 
 
-def test_rule_6_a_live_event_is_due_at_its_arrival_not_at_the_time_it_carries(clock):
+def test_c6_a_live_event_is_due_at_its_arrival_not_at_the_time_it_carries(clock):
     seen = []
 
     async def live():
@@ -139,7 +139,7 @@ def test_rule_6_a_live_event_is_due_at_its_arrival_not_at_the_time_it_carries(cl
     assert clock.advances == 0  # nothing waited for the hour
 
 
-def test_rule_6_live_input_waits_for_its_turn_behind_the_replay(clock):
+def test_c6_live_input_waits_for_its_turn_behind_the_replay(clock):
     """An asyncio future completed while history replays resumes its coroutine at its arrival
     (the real clock), after every past event due before it."""
     seen = []
@@ -158,7 +158,7 @@ def test_rule_6_live_input_waits_for_its_turn_behind_the_replay(clock):
     assert seen == [("p1", NOON - 2 * S), ("p2", NOON - S), ("input", NOON), ("p3", NOON + S)]
 
 
-def test_rule_7_on_live_start_fires_once_between_past_and_future(clock):
+def test_c7_on_live_start_fires_once_between_past_and_future(clock):
     seen = []
 
     async def live():
@@ -170,7 +170,7 @@ def test_rule_7_on_live_start_fires_once_between_past_and_future(clock):
     assert seen == ["past", "LIVE", "live0", "live1"]
 
 
-def test_rule_8_a_sleeping_callback_delays_only_its_own_stream():
+def test_c8_a_sleeping_callback_delays_only_its_own_stream():
     seen = []
 
     async def slow(t, v):
@@ -184,7 +184,7 @@ def test_rule_8_a_sleeping_callback_delays_only_its_own_stream():
                     ("slow", 1, T0 + 5 * S), ("slow", 2, T0 + 10 * S)]
 
 
-def test_rule_9_pacing_replays_at_a_rate_of_the_original_speed(clock):
+def test_c9_pacing_replays_at_a_rate_of_the_original_speed(clock):
     seen = []
     run([asp.process_stream(lambda t, v: seen.append((v, asp.testing.real_now())),
                             [(NOON - 100 * S + k * S, k) for k in range(5)])],
@@ -193,7 +193,7 @@ def test_rule_9_pacing_replays_at_a_rate_of_the_original_speed(clock):
     assert seen == [(k, NOON + k * S / 4) for k in range(5)]
 
 
-def test_rule_10_the_run_is_a_host_driven_poll_inside_asyncio():
+def test_c10_the_run_is_a_host_driven_poll_inside_asyncio():
     """Other asyncio work runs while the engine waits for its next deadline."""
     seen = []
 

@@ -177,7 +177,7 @@ TEST_F(NatsSource, PublishingDuringReplayLeavesNoGapAndNoDuplicateAtTheSeam) {
     ASSERT_EQ(got[i].time, t0 + std::chrono::milliseconds(i));
     // The past runs at its own times. Live events published during replay carry times after
     // the history's, in the virtual past: they run at their own times too while they keep the
-    // loop busy; once the loop has waited for one, its clock is the real clock (rule 6).
+    // loop busy; once the loop has waited for one, its clock is the real clock (contract C6).
     if (i < seam || !gone_live) {
       gone_live = i >= seam && got[i].now == m.clock.now();
       if (!gone_live) {

@@ -22,8 +22,8 @@ namespace asp::asio {
 ///
 /// The operation starts when awaited. Its completion resumes the task through the loop's
 /// queue, due at its arrival stamp — the loop's real clock when the completion handler ran —
-/// so live I/O takes its place in the loop's order like every other piece of work (DESIGN §2
-/// rule 6). An error completion (a non-zero `error_code` first argument) is thrown as
+/// so live I/O takes its place in the loop's order like every other piece of work (contract
+/// C6). An error completion (a non-zero `error_code` first argument) is thrown as
 /// `boost::system::system_error`; otherwise `co_await` yields the remaining arguments: nothing,
 /// one value, or a tuple. Destroying the awaiting task (cancelling it) cancels the operation
 /// through Asio's per-operation cancellation, and its completion is then ignored.

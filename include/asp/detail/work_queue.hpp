@@ -87,7 +87,7 @@ class node_pool {
   std::size_t m_capacity = 0;
 };
 
-/// A scheduled piece of work in a queue: ordered by (due, seq) — DESIGN §2 rule 2. Sixteen
+/// A scheduled piece of work in a queue: ordered by (due, seq) — contract C2. Sixteen
 /// bytes: the sequence number is read from the node, which only ties need.
 struct entry {
   time_point due;
