@@ -300,13 +300,18 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
       // left): its first and last chunks must begin with their own records. The chunks between
       // are checked as they are read.
       if (!stale && !l.chunks.empty()) {
-        file_window window{l};
+        // A bound entry needs its record's 8-byte frame only (its CRC field); a version-1
+        // entry, the record itself, whose time must lie in the chunk's range.
         auto begins_its_chunk = [&](const chunk& c) {
+          if (c.bound) {
+            char frame[frame_bytes];
+            return l.read(c.offset, frame, frame_bytes) == frame_bytes &&
+                   get<std::uint32_t>(frame + 4) == c.first_crc;
+          }
+          file_window window{l};
           parsed r;
-          if (window.record(c.offset, r) != check::ok) return false;
-          if (c.bound)
-            return get<std::uint32_t>(window.at(c.offset, frame_bytes).data() + 4) == c.first_crc;
-          return r.time >= c.min_time && r.time <= c.max_time;  // a version-1 entry
+          return window.record(c.offset, r) == check::ok && r.time >= c.min_time &&
+                 r.time <= c.max_time;
         };
         stale = !begins_its_chunk(l.chunks.front()) || !begins_its_chunk(l.chunks.back());
       }
