@@ -6,6 +6,7 @@
 #include "nats_support.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -79,6 +80,23 @@ std::string read_time_header(natsMsg* msg, std::int64_t& ns) {
            "' is not nanoseconds since the epoch";
   }
   return {};
+}
+
+std::vector<std::pair<std::string, std::string>> headers_of(natsMsg* msg, const char* skip) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &count) != NATS_OK) return out;
+  for (int k = 0; k < count; ++k) {
+    if (skip != nullptr && std::strcmp(keys[k], skip) == 0) continue;
+    const char** values = nullptr;
+    int n = 0;
+    if (natsMsgHeader_Values(msg, keys[k], &values, &n) != NATS_OK) continue;
+    for (int v = 0; v < n; ++v) out.emplace_back(keys[k], values[v]);
+    std::free(static_cast<void*>(values));
+  }
+  std::free(static_cast<void*>(keys));
+  return out;
 }
 
 }  // namespace detail

@@ -1,7 +1,8 @@
 #pragma once
 
 // What asp::nats's parts share, private to them: the connection's state, the text of a
-// nats.c error, and the retry of JetStream API calls while a cluster elects a leader.
+// nats.c error, a message's headers, and the retry of JetStream API calls while a cluster
+// elects a leader.
 
 #include <asp/nats/connection.hpp>
 
@@ -10,6 +11,8 @@
 #include "ack_reply.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace asp::nats::detail {
 
@@ -49,5 +52,10 @@ natsStatus with_retry(const connect_options& options, jsErrCode& jerr, Call call
 
 /// Reads the event time of a message from its Asp-Time header; "" or why not.
 std::string read_time_header(natsMsg* msg, std::int64_t& ns);
+
+/// A message's headers as (name, value) pairs, the values of a name in their order, without
+/// the one named `skip` (when given); none when they cannot be read.
+std::vector<std::pair<std::string, std::string>> headers_of(natsMsg* msg,
+                                                            const char* skip = nullptr);
 
 }  // namespace asp::nats::detail

@@ -248,18 +248,7 @@ struct publisher_core::impl {
         r.subject = natsMsg_GetSubject(pae->Msg);
         r.data.assign(natsMsg_GetData(pae->Msg),
                       static_cast<std::size_t>(natsMsg_GetDataLength(pae->Msg)));
-        const char** keys = nullptr;
-        int count = 0;
-        if (natsMsgHeader_Keys(pae->Msg, &keys, &count) == NATS_OK) {
-          for (int k = 0; k < count; ++k) {
-            const char** values = nullptr;
-            int n = 0;
-            if (natsMsgHeader_Values(pae->Msg, keys[k], &values, &n) != NATS_OK) continue;
-            for (int v = 0; v < n; ++v) r.headers.emplace_back(keys[k], values[v]);
-            std::free(static_cast<void*>(values));
-          }
-          std::free(static_cast<void*>(keys));
-        }
+        r.headers = headers_of(pae->Msg);
         r.why = why;
         r.no_responders = pae->Err == NATS_NO_RESPONDERS;
         r.due_ms = now + static_cast<std::int64_t>(std::min<std::size_t>(100 * r.attempt, 1000));

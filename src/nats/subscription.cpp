@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,20 +55,7 @@ std::string_view raw_message::subject() const noexcept {
 }
 
 std::vector<std::pair<std::string, std::string>> raw_message::headers() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto* msg = static_cast<natsMsg*>(m_msg);
-  const char** keys = nullptr;
-  int count = 0;
-  if (natsMsgHeader_Keys(msg, &keys, &count) != NATS_OK) return out;
-  for (int k = 0; k < count; ++k) {
-    if (std::string_view(keys[k]) == time_header) continue;
-    const char** values = nullptr;
-    int n = 0;
-    if (natsMsgHeader_Values(msg, keys[k], &values, &n) != NATS_OK) continue;
-    for (int v = 0; v < n; ++v) out.emplace_back(keys[k], values[v]);
-    std::free(static_cast<void*>(values));
-  }
-  std::free(static_cast<void*>(keys));
+  auto out = headers_of(static_cast<natsMsg*>(m_msg), time_header);
   // nats.c keeps headers in a hash: by name, for an order that does not change.
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -334,8 +320,14 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
     self.start_seq = state.last_sequence + 1;
   } else {
     const time_point t = std::get<time_point>(self.options.start);
+    const duration tolerance = self.options.start_tolerance;
+    if (tolerance < duration::zero()) {
+      throw input_error("asp::nats: " + self.where + ": start_tolerance must not be negative");
+    }
     self.start_time = t;
-    self.start_seq = self.sequence_at(t, state);
+    // Saturated at the earliest time: every message is then at or after it.
+    const time_point search = t < time_point::min() + tolerance ? time_point::min() : t - tolerance;
+    self.start_seq = self.sequence_at(search, state);
   }
   // Whether any history follows the start: without it, the first message is live. (One that
   // is stored between this look and the subscription comes as live too.)

@@ -223,6 +223,19 @@ TEST(NatsExamples, ARecordingKeepsSubjectsSequencesAndHeadersAndPublishesThemBac
   EXPECT_EQ(process(tool + " play -q --format json --subject trades.AAPL " + log).rest(), aapl);
   EXPECT_EQ(process(tool + " play -q --format raw --subject 'trades.*' " + log).rest(),
             "px 100\npx 101\npx 102\npx 103\npx 104\npx 105\n");
+  // From a start time, with a tolerance for several producers' skew: the messages from it.
+  {
+    const std::string from3 = (dir.root() / "from3.asplog").string();
+    const std::string tail = " --from '" + at + "TRADES/trades.>' --out " + from3;
+    process record(tool + " record -q --history --start 2025-01-01T09:00:03Z " +
+                   "--start-tolerance 2500ms" + tail);
+    EXPECT_EQ(record.wait(), 0);
+    EXPECT_EQ(process(tool + " play -q --format raw " + from3).rest(), "px 103\npx 104\npx 105\n");
+    process refused(tool + " record -q --history --start seq:2 --start-tolerance 1s" + tail +
+                    "-2 2>&1");
+    EXPECT_NE(refused.rest().find("--start-tolerance is for --start TIME"), std::string::npos);
+    EXPECT_NE(refused.wait(), 0);
+  }
 
   // Back to JetStream, on another server (a test system): each message on its own subject,
   // with its headers. A stream whose subjects do not hold them is refused by name.

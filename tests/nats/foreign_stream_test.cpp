@@ -252,4 +252,97 @@ TEST_F(NatsForeignStream, MessagesWithoutHeadersAreReadAtTheServersTimes) {
   EXPECT_EQ(later.size(), 200 - first);
 }
 
+// Two producers whose clocks or paths are 7 ms apart, storing in turn into one stream: A's
+// messages at 10k ms, B's at 10k - 7 ms (k = 1..10), so times in sequence order go 10, 3, 20,
+// 13, 30, 23, ... The binary search for a start time assumes times that do not decrease; here
+// it can land past a message of the start time. start_tolerance is the documented way out.
+TEST_F(NatsForeignStream, TwoUnsynchronisedProducersNeedAStartTolerance) {
+  plain_client other(m_server.url());
+  other.add_stream("TWO", {"two.x"}, false);
+  other.add_stream("TWO_DIRECT", {"two.y"}, true);
+  for (int k = 1; k <= 10; ++k) {
+    for (const char* subject : {"two.x", "two.y"}) {
+      other.publish(subject, 10 * k);
+      other.publish(subject, 10 * k - 7);
+    }
+  }
+  nats::connection c = connect();
+  struct got {
+    std::uint64_t start_sequence = 0;
+    std::vector<std::uint64_t> sequences;
+    std::vector<std::string> values;  // the payloads: "v<ms of the message's own time>"
+    std::vector<std::int64_t> ms;     // the times delivered (clamped where they decrease)
+    std::uint64_t clamped = 0;
+  };
+  auto read_from = [&](const std::string& stream, const std::string& subject,
+                       asp::duration tolerance) {
+    got out;
+    manual_loop m;
+    nats::subject_source<std::string> source(m.loop, c,
+                                             {.stream = stream,
+                                              .subject = subject,
+                                              .start = t0 + 40ms,
+                                              .start_tolerance = tolerance,
+                                              .follow_live = false});
+    out.start_sequence = source.start_sequence();
+    auto handle =
+        asp::start(m.loop, asp::process_stream(
+                               [&](asp::time_point t, const nats::message<std::string>& msg) {
+                                 out.sequences.push_back(msg.sequence);
+                                 out.values.push_back(msg.value);
+                                 out.ms.push_back((t - t0) / 1ms);
+                               },
+                               source.past(), source.live(), {.order = asp::out_of_order::clamp}));
+    m.loop.run();
+    out.clamped = handle.stats().clamped;
+    return out;
+  };
+  for (const auto& [stream, subject] : {std::pair{"TWO", "two.x"}, {"TWO_DIRECT", "two.y"}}) {
+    SCOPED_TRACE(stream);
+    // Without a tolerance the search probes sequences 11 (60 ms), 6 (23 ms), 9 (50 ms) and 8
+    // (33 ms), never 7: the history starts at 9 and A's message of 40 ms, stored at 7, is missed.
+    const got exact = read_from(stream, subject, 0ms);
+    EXPECT_EQ(exact.start_sequence, 9u);
+    EXPECT_EQ(exact.sequences, range(9, 20));
+    EXPECT_EQ(exact.values.front(), "v50");
+    // With the skew as the tolerance the search looks for 33 ms, starts at 7, and every
+    // message of 40 ms or later is there, B's of 33 ms (sequence 8) dropped as before the start.
+    // In sequence order B's times are 7 ms behind A's: with out_of_order::clamp each comes at
+    // the time of the A message before it (with fail, the default, the run stops at the first).
+    const std::vector<std::string> all_from_40 = {"v40", "v50", "v43", "v60", "v53",  "v70", "v63",
+                                                  "v80", "v73", "v90", "v83", "v100", "v93"};
+    const got tolerant = read_from(stream, subject, 7ms);
+    EXPECT_EQ(tolerant.start_sequence, 7u);
+    std::vector<std::uint64_t> expected{7};
+    for (std::uint64_t seq = 9; seq <= 20; ++seq) expected.push_back(seq);
+    EXPECT_EQ(tolerant.sequences, expected);
+    EXPECT_EQ(tolerant.values, all_from_40);
+    EXPECT_EQ(tolerant.ms,
+              (std::vector<std::int64_t>{40, 50, 50, 60, 60, 70, 70, 80, 80, 90, 90, 100, 100}));
+    EXPECT_EQ(tolerant.clamped, 6u);
+    // A larger tolerance only reads more to drop: the same history.
+    const got wide = read_from(stream, subject, 1h);
+    EXPECT_EQ(wide.values, all_from_40);
+    // The largest tolerance: the search starts at the stream's first message.
+    EXPECT_EQ(read_from(stream, subject, asp::duration::max()).values, all_from_40);
+  }
+  // The default order policy names the first decrease.
+  manual_loop m;
+  nats::subject_source<std::string> source(m.loop, c,
+                                           {.stream = "TWO",
+                                            .subject = "two.x",
+                                            .start = t0 + 40ms,
+                                            .start_tolerance = 7ms,
+                                            .follow_live = false});
+  const asp::run_error e = run_error_of([&] {
+    m.loop.run({}, asp::process_stream([](asp::time_point, const nats::message<std::string>&) {},
+                                       source.past(), source.live()));
+  });
+  EXPECT_NE(std::string(e.what()).find("event #2"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("out of order"), std::string::npos) << e.what();
+  EXPECT_THROW(nats::subject_source<std::string>(
+                   m.loop, c, {.stream = "TWO", .start = t0, .start_tolerance = -1ms}),
+               asp::input_error);
+}
+
 }  // namespace

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
       ->required();
   record->add_option("--start", rec.start,
                      "nats: TIME (ISO 8601), seq:N or new (default: the stream's first message)");
+  record->add_option("--start-tolerance", rec.start_tolerance,
+                     "nats, with --start TIME: how much earlier a message's time may be than "
+                     "one stored before it (several producers' skew, e.g. 500ms; default 0)");
   record->add_flag("--history", rec.history, "nats: stop once caught up with the stream");
   record
       ->add_option("--out", rec.out,

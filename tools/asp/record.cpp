@@ -22,6 +22,8 @@
 
 #include <charconv>
 #include <functional>
+#include <optional>
+#include <variant>
 
 namespace asp::tool {
 
@@ -43,6 +45,20 @@ nats::start_position nats_start(const std::string& text) {
   }
   throw usage_error("--start: expected TIME (ISO 8601), seq:N or new, found '" + text + "'");
 }
+
+// --start-tolerance: a duration, for a start time only.
+duration nats_tolerance(const record_options& o) {
+  if (o.start_tolerance.empty()) return duration::zero();
+  const std::optional<duration> d = parse_duration(o.start_tolerance);
+  if (!d || *d < duration::zero()) {
+    throw usage_error("--start-tolerance: expected a duration (500ms, 2s), found '" +
+                      o.start_tolerance + "'");
+  }
+  if (!std::holds_alternative<time_point>(nats_start(o.start))) {
+    throw usage_error("--start-tolerance is for --start TIME");
+  }
+  return *d;
+}
 #endif
 
 }  // namespace
@@ -61,8 +77,9 @@ int run_record(const record_options& o) {
   std::function<std::string()> ended;
   std::function<std::size_t()> partial;
   const std::string& from = o.from;
-  if (!from.starts_with("nats://") && (!o.start.empty() || o.history)) {
-    throw usage_error("--start and --history are for nats:// inputs");
+  if (!from.starts_with("nats://") &&
+      (!o.start.empty() || o.history || !o.start_tolerance.empty())) {
+    throw usage_error("--start, --start-tolerance and --history are for nats:// inputs");
   }
 #ifdef ASP_TOOL_NATS
   std::optional<nats::subject_source<std::string>> subject;
@@ -77,6 +94,7 @@ int run_record(const record_options& o) {
                     nats::subscribe_options{.stream = a.stream,
                                             .subject = a.subject,
                                             .start = nats_start(o.start),
+                                            .start_tolerance = nats_tolerance(o),
                                             .follow_live = !o.history,
                                             .keep_headers = true});
     close_source = [&subject] { subject->close(); };

@@ -109,14 +109,15 @@ class progress {
 struct record_options {
   std::string
       from;  // tcp://HOST:PORT, udp://[ADDRESS]:PORT, ws://..., wss://..., stdin, nats://...
-  std::string start{};           // nats: TIME | seq:N | new; default the stream's first message
-  bool history = false;          // nats: stop once caught up
-  std::string out;               // FILE.asplog
-  std::string fsync = "1s";      // every | N (records) | DURATION | close
-  std::string stream{};          // the stream's name; default: the input's kind
-  int zstd = 0;                  // compress chunks at this level; 0: no
-  std::string split_size{};      // a dataset: a new file past this size (100M, 1G)
-  std::string split_duration{};  // or past this much event time (1h)
+  std::string start{};            // nats: TIME | seq:N | new; default the stream's first message
+  std::string start_tolerance{};  // nats: the producers' skew, for a start time (DURATION)
+  bool history = false;           // nats: stop once caught up
+  std::string out;                // FILE.asplog
+  std::string fsync = "1s";       // every | N (records) | DURATION | close
+  std::string stream{};           // the stream's name; default: the input's kind
+  int zstd = 0;                   // compress chunks at this level; 0: no
+  std::string split_size{};       // a dataset: a new file past this size (100M, 1G)
+  std::string split_duration{};   // or past this much event time (1h)
   bool overwrite = false;
   bool quiet = false;
 };

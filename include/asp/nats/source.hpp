@@ -54,6 +54,13 @@ struct subscribe_options {
   std::string subject = ">";
   /// Where the history starts; by default, at the stream's first message.
   start_position start = from_sequence{1};
+  /// For a start time on a stream that several producers write unsynchronised: how much
+  /// earlier a message's time may be than the time of a message stored before it. The start
+  /// search needs times that do not decrease in sequence order; with this it looks for
+  /// `start - start_tolerance` instead, and drops what is earlier than the start. Whenever no
+  /// message is more than this earlier than one stored before it, the history holds every
+  /// message at or after the start (exactly those); 0 (the default) is right for one producer.
+  duration start_tolerance{0};
   /// Where event times come from.
   time_source times = time_source::header;
   /// The past ends with the first message after which at most this many are pending on the
@@ -171,12 +178,16 @@ event<message<V>> decode(const subscription_core& core, raw_message& m) {
 /// the record log's codecs).
 ///
 /// The history's start is found on construction. For a start time, by binary search over
-/// direct gets of the event-time header (the stream's messages must have non-decreasing
-/// times in sequence order, as a recorder writes them); messages earlier than the start time
-/// after it are dropped. The past ends at the caught-up moment (see caught_up_pending),
-/// where `on_live_start` runs; one ordered consumer delivers both, so the seam has no gap and
-/// no duplicate, across reconnects and leader changes too. Copies share the subscription;
-/// `close()` ends it.
+/// single messages (direct gets, or the stream's message-get API), which needs times that do
+/// not decrease in sequence order, as one producer or a recorder writes them: a message stored
+/// before a later-timed one but found by the search to lie after the start would be missed.
+/// Streams of several unsynchronised producers set subscribe_options::start_tolerance to
+/// their clocks' and paths' skew. Messages earlier than the start time after it are dropped;
+/// those that remain come in sequence order, so times from several producers may decrease (the
+/// stream's out_of_order policy decides). The past ends at the caught-up moment (see
+/// caught_up_pending), where `on_live_start` runs; one ordered consumer delivers both, so the seam
+/// has no gap and no duplicate, across reconnects and leader changes too. Copies share the
+/// subscription; `close()` ends it.
 template <class V, class Codec = data::codec<V>>
 class subject_source {
  public:
