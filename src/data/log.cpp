@@ -913,6 +913,11 @@ std::shared_ptr<const log_report> log_reader::report() const noexcept {
 const std::string& log_reader::path() const noexcept {
   return m_file->state.set->name;
 }
+std::optional<std::pair<time_point, time_point>> log_reader::time_range() const {
+  const auto range = m_file->state.set->time_range();
+  if (!range) return std::nullopt;
+  return std::pair{time_point{duration{range->first}}, time_point{duration{range->second}}};
+}
 const std::string& log_reader::file(std::uint32_t index) const {
   return m_file->state.set->files.at(index).path;
 }

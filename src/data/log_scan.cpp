@@ -865,6 +865,18 @@ std::uint16_t log_set::stream_id(std::string_view stream) const {
                     (names.empty() ? std::string("none") : names) + ")");
 }
 
+std::optional<std::pair<std::int64_t, std::int64_t>> log_set::time_range() const {
+  std::optional<std::pair<std::int64_t, std::int64_t>> range;
+  for (const member& m : files) {
+    if (m.empty) continue;
+    if (m.min_time == unknown || m.max_time == no_earlier) return std::nullopt;
+    if (!range) range.emplace(m.min_time, m.max_time);
+    range->first = std::min(range->first, m.min_time);
+    range->second = std::max(range->second, m.max_time);
+  }
+  return range;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scans of a set
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace asp::data::detail {
@@ -96,6 +97,9 @@ struct log_set {
   std::shared_ptr<const log_layout> layout(std::size_t k) const;
   /// The id of the stream named `name`; throws asp::input_error naming the set's streams.
   std::uint16_t stream_id(std::string_view name) const;
+  /// The earliest and latest record times of every file, from the time indexes; std::nullopt
+  /// when the set holds no record or a file's end is not indexed.
+  std::optional<std::pair<std::int64_t, std::int64_t>> time_range() const;
 
   std::string name;  // the file or directory given; for a list, its first entry
   std::vector<member> files;

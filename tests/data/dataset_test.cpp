@@ -132,6 +132,38 @@ TEST_F(Dataset, AListOfLogsReadsInItsOrderAndRecordsSayTheirFile) {
   EXPECT_EQ(reader.file(1), second);
 }
 
+// The time range comes from the indexes: the earliest and latest record of every stream of
+// every file, whatever the reader selects; none for a file without records, or whose tail is
+// torn (not indexed).
+TEST_F(Dataset, TheTimeRangeIsTheIndexesEarliestAndLatest) {
+  const std::vector<written> records = make_records(40, 3, 9, 7);
+  std::int64_t lo = records.front().ns;
+  std::int64_t hi = lo;
+  for (const written& w : records) {
+    lo = std::min(lo, w.ns);
+    hi = std::max(hi, w.ns);
+  }
+  const auto at = [](std::int64_t ns) { return t0 + std::chrono::nanoseconds(ns); };
+  for (const int zstd_level : {0, 3}) {
+    const std::string one = dir.path("one" + std::to_string(zstd_level) + ".asplog");
+    write_file(one, records, 3, zstd_level, 4);
+    EXPECT_EQ(log_reader(one).time_range(), std::pair(at(lo), at(hi)));
+    EXPECT_EQ(log_reader(one, {.start = at(hi), .streams = {"s1"}}).time_range(),
+              std::pair(at(lo), at(hi)));
+    const std::string set = dir.path("set" + std::to_string(zstd_level));
+    write_split(set, records, {0, 13, 27, 40}, 3, zstd_level);
+    EXPECT_EQ(log_reader(set).time_range(), std::pair(at(lo), at(hi)));
+  }
+  const std::string empty = dir.path("empty.asplog");
+  write_file(empty, {}, 1, 0, 4);
+  EXPECT_EQ(log_reader(empty).time_range(), std::nullopt);
+  // A torn tail: the range is not known from the index alone.
+  const std::string torn = dir.path("torn.asplog");
+  write_file(torn, records, 3, 0, 4);
+  fs::resize_file(torn, fs::file_size(torn) - 3);
+  EXPECT_EQ(log_reader(torn).time_range(), std::nullopt);
+}
+
 // Streams are matched by name across the files, whatever their ids in each.
 TEST_F(Dataset, StreamsAreMatchedByNameAcrossFiles) {
   fs::create_directories(dir.path("set"));

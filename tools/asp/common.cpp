@@ -90,6 +90,7 @@ input open_input(const std::string& path, const csv_input_options& csv,
     in.creator = reader.creator();
     in.streams = reader.streams();
     in.log_report = reader.report();
+    in.range = reader.time_range();
     in.records = log_records(std::move(reader));
   } else {
     auto table = std::make_shared<data::csv_table>(path, table_options_of(csv, skip_bad));
@@ -343,20 +344,32 @@ struct progress::state {
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::string line = asp::to_string(at).substr(0, 19);
     if (to) line += " / " + asp::to_string(*to).substr(0, 19);
+    std::optional<double> done;
     if (from && to && *to > *from) {
-      const double done = std::chrono::duration<double>(at - *from).count() /
-                          std::chrono::duration<double>(*to - *from).count();
-      line += fmt::format("  {:5.1f}%", 100 * std::clamp(done, 0.0, 1.0));
-      if (done > 0 && done < 1) {
-        line += "  ETA " + human(std::chrono::duration_cast<duration>(
-                               std::chrono::duration<double>(seconds * (1 - done) / done)));
-      }
+      done = std::clamp(std::chrono::duration<double>(at - *from).count() /
+                            std::chrono::duration<double>(*to - *from).count(),
+                        0.0, 1.0);
+      line += fmt::format("  {:5.1f}%", 100 * *done);
+    } else if (from && to && at >= *to) {
+      done = 1.0;  // a range of one instant
+      line += "  100.0%";
     }
-    line += fmt::format("  {:.0f} ev/s", seconds > 0 ? static_cast<double>(n) / seconds : 0.0);
+    line += fmt::format("  {} events  {:.0f} ev/s  elapsed {}", n,
+                        seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
+                        human(std::chrono::duration_cast<duration>(elapsed)));
+    if (done && *done > 0 && *done < 1) {
+      line += "  ETA " + human(std::chrono::duration_cast<duration>(
+                             std::chrono::duration<double>(seconds * (1 - *done) / *done)));
+    }
     if (rate && from) {
-      const auto scheduled = *from + std::chrono::duration_cast<duration>(
-                                         std::chrono::duration<double>(seconds * *rate));
-      if (scheduled > at) line += "  lag " + human(scheduled - at);
+      auto scheduled = *from + std::chrono::duration_cast<duration>(
+                                   std::chrono::duration<double>(seconds * *rate));
+      if (to && scheduled > *to) scheduled = *to;  // the schedule ends with the range
+      // In real time: how late the events now due are played.
+      if (scheduled > at) {
+        line += "  lag " + human(std::chrono::duration_cast<duration>(
+                               std::chrono::duration<double>(scheduled - at) / *rate));
+      }
     }
     fmt::print(stderr, "\r\x1b[K{}", line);
     std::fflush(stderr);
@@ -398,7 +411,9 @@ void progress::finish() {
   }
   s.wake.notify_all();
   s.drawer.join();
-  fmt::print(stderr, "\r\x1b[K");
+  // The final state stays on the screen.
+  s.draw();
+  if (s.count.load(std::memory_order_relaxed) > 0) fmt::print(stderr, "\n");
 }
 
 std::uint64_t progress::events() const noexcept {

@@ -28,6 +28,9 @@ void refuse_overwriting_input(const std::string& out, const std::vector<std::str
 int run_convert(const convert_options& o) {
   input in = open_input(o.in, o.csv);
   refuse_overwriting_input(o.out, in.is_log ? in.files : std::vector<std::string>{o.in});
+  // A log's range is known from its index; a CSV file's is not (the line shows no percent).
+  progress shown(!o.quiet, in.range ? std::optional<time_point>(in.range->first) : std::nullopt,
+                 in.range ? std::optional<time_point>(in.range->second) : std::nullopt, {});
   if (!in.is_log) {
     std::vector<data::log_stream> streams = in.streams;
     if (!o.stream.empty()) streams.front().name = o.stream;
@@ -39,8 +42,10 @@ int run_convert(const convert_options& o) {
     if (o.sort) {
       // In memory, then stably by time: rows at the same time keep the file's order.
       std::vector<event<std::string>> rows;
-      for (const auto& e : in.records)
+      for (const auto& e : in.records) {
         rows.push_back(event<std::string>{e.time, std::string(e.value.payload)});
+        shown.event(e.time);
+      }
       std::stable_sort(rows.begin(), rows.end(),
                        [](const auto& a, const auto& b) { return a.time < b.time; });
       for (const auto& e : rows) out.write(0, e.time, e.value);
@@ -58,9 +63,11 @@ int run_convert(const convert_options& o) {
         }
         last = e.time;
         out.write(0, e.time, e.value.payload);
+        shown.event(e.time);
       }
     }
     out.close();
+    shown.finish();
     fmt::print(stderr, "wrote {} records to {}{}\n", out.written(), o.out,
                out.files() > 1 ? fmt::format(" ({} files)", out.files()) : std::string());
     return 0;
@@ -93,6 +100,7 @@ int run_convert(const convert_options& o) {
   out << f.csv_header() << '\n';
   std::uint64_t n = 0;
   for (const auto& e : in.records) {
+    shown.event(e.time);
     if (e.value.stream != chosen) continue;
     event<data::log_record> one = e;
     one.value.stream = 0;
@@ -100,6 +108,7 @@ int run_convert(const convert_options& o) {
     ++n;
   }
   out.close();
+  shown.finish();
   if (!out) throw std::runtime_error("cannot write " + o.out);
   fmt::print(stderr, "wrote {} rows to {}\n", n, o.out);
   report_torn_tail(in);

@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
   convert_command->add_option("--split-duration", convert.split_duration,
                               "CSV to log: a dataset in the directory OUT, a file per DURATION");
   convert_command->add_flag("--overwrite", convert.overwrite, "replace OUT if it exists");
+  convert_command->add_flag("-q,--quiet", convert.quiet, "no progress line");
   convert_command->add_flag("--sort", convert.sort,
                             "CSV to log: sort the rows by time (in memory; ties keep the file's "
                             "order) instead of stopping at a row that goes back in time");

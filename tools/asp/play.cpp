@@ -257,7 +257,13 @@ int run_play(const play_options& o) {
         o.to + "'");
   }
 
-  progress shown(!o.quiet, start ? start : origin, end, rate);
+  // The range: from the start (or the first record) to the end (or the last record's time,
+  // from a log's index).
+  progress shown(!o.quiet, start ? start : origin,
+                 end        ? end
+                 : in.range ? std::optional<time_point>(in.range->second)
+                            : std::nullopt,
+                 rate);
   if (format == "csv" && o.to == "stdout") emit({}, f.csv_header());
   std::optional<time_point> first;
   time_point last{};

@@ -41,6 +41,8 @@ struct input {
   std::vector<data::log_stream> streams;
   asp::generator<const event<data::log_record>&> records;
   std::shared_ptr<const data::log_report> log_report{};
+  /// A log's earliest and latest event times, from its index (std::nullopt for CSV).
+  std::optional<std::pair<time_point, time_point>> range{};
   std::shared_ptr<const data::csv_report> csv_report{};
   /// "FILE:LINE" of a CSV file's record last read (empty for a log).
   std::function<std::string()> where{};
@@ -83,9 +85,11 @@ struct formatter {
   std::vector<std::string> m_fields;
 };
 
-/// A line on stderr, redrawn at most 10 times a second from a thread of its own, while a long
-/// command runs: virtual time / end, percent, events/s, ETA, and the lag behind schedule under
-/// pacing. Only on a terminal (and not with --quiet).
+/// A line on stderr, redrawn 10 times a second from a thread of its own while a long command
+/// runs, and drawn a last time (and kept) when it ends: the position in virtual time / the end,
+/// the percent of the range, events, events/s, elapsed real time, the ETA while the end is
+/// known, and the lag behind schedule under pacing (as rosbag2's). Only on a terminal (and not
+/// with --quiet).
 class progress {
  public:
   progress(bool enabled, std::optional<time_point> from, std::optional<time_point> to,
@@ -95,7 +99,7 @@ class progress {
   progress& operator=(const progress&) = delete;
   /// From the loop's thread, for each event.
   void event(time_point t) noexcept;
-  /// Stops redrawing and clears the line.
+  /// Stops redrawing and draws the line a last time, then a newline.
   void finish();
   std::uint64_t events() const noexcept;
 
@@ -155,6 +159,7 @@ struct convert_options {
   csv_input_options csv{};
   bool sort = false;  // CSV → log: sort the rows by time (in memory) instead of refusing
   bool overwrite = false;
+  bool quiet = false;  // no progress line
 };
 int run_convert(const convert_options& options);
 

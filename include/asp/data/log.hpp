@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace asp::data {
@@ -304,6 +305,10 @@ class log_reader {
   std::shared_ptr<const log_report> report() const noexcept;
   /// The file or directory given (for a list, its first entry).
   const std::string& path() const noexcept;
+  /// The earliest and latest event times in the file or dataset (every stream, whatever
+  /// `start`, `end` and `streams` select), from the time index: no read of the records.
+  /// std::nullopt when it holds no record, or when a file's tail is not indexed (a torn tail).
+  std::optional<std::pair<time_point, time_point>> time_range() const;
   /// The files read, in order (one for a single log).
   std::vector<std::string> files() const;
   /// The file log_record::file names.
