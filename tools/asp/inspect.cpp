@@ -1,10 +1,15 @@
 // asp inspect FILE: what a record log, a dataset of them or a CSV file holds.
+#include "timeline.hpp"
 #include "tool.hpp"
 
 #include <fmt/core.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 namespace asp::tool {
 
@@ -39,8 +44,28 @@ const char* index_text(data::index_state s) {
 
 }  // namespace
 
+// The timeline's width: what is asked, else what the terminal leaves beside the names and the
+// peak's label, else 60.
+std::size_t timeline_columns(const inspect_options& o, const std::vector<data::log_stream>& s) {
+  if (o.columns > 0) return o.columns;
+  winsize size{};
+  if (::isatty(1) == 0 || ::ioctl(1, TIOCGWINSZ, &size) != 0 || size.ws_col == 0) return 60;
+  std::size_t names = 0;
+  for (const data::log_stream& stream : s)
+    names = std::max(names, data::escaped(stream.name).size());
+  const std::size_t room = size.ws_col > names + 26 ? size.ws_col - names - 26 : 0;
+  return std::clamp<std::size_t>(room, 20, 200);
+}
+
 int run_inspect(const inspect_options& o) {
+  const std::optional<duration> marked = parse_duration(o.gap);
+  if (!marked || *marked <= duration::zero()) {
+    throw usage_error("--gap: expected a positive duration (5s, 1m), found " + data::shown(o.gap));
+  }
   input in = open_input(o.file, o.csv, {}, {}, /*skip_bad=*/true);
+  const bool draw = o.timeline == "always" || (o.timeline == "auto" && ::isatty(1) != 0);
+  std::optional<timeline> rates;
+  if (draw) rates.emplace(in.streams.size(), timeline_columns(o, in.streams), *marked, in.range);
   std::vector<stream_stats> streams(in.streams.size());
   std::vector<stream_stats> files(in.files.size());
   stream_stats total;
@@ -81,6 +106,7 @@ int run_inspect(const inspect_options& o) {
     total.last = std::max(total.last, e.time);
     ++total.count;
     ++s.count;
+    if (rates) rates->add(e.value.stream, e.time);
   }
 
   std::error_code ec;
@@ -128,6 +154,11 @@ int run_inspect(const inspect_options& o) {
                human(total.last - total.first), rate_of(total.count, total.first, total.last));
   }
   fmt::print(", out of order: {}\n", total.out_of_order);
+  if (rates) {
+    std::vector<std::string> names;
+    for (const data::log_stream& stream : in.streams) names.push_back(data::escaped(stream.name));
+    for (const std::string& line : rates->lines(names)) fmt::print("{}\n", line);
+  }
   std::sort(gaps.begin(), gaps.end(), larger);
   if (!gaps.empty()) {
     fmt::print("largest gaps:\n");

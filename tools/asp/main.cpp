@@ -134,9 +134,20 @@ int main(int argc, char** argv) {
       ->required();
   inspect_command->add_option("--gaps", inspect.gaps,
                               "how many of the largest gaps to show (default 3)");
+  inspect_command
+      ->add_option("--timeline", inspect.timeline,
+                   "a sparkline of each stream's event rate over the time range: auto (on a "
+                   "terminal), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  inspect_command->add_option("--gap", inspect.gap,
+                              "the timeline marks each stream's gaps of this much or more "
+                              "(default 5s)");
+  inspect_command->add_option("--columns", inspect.columns,
+                              "the timeline's width (default: the terminal's, else 60)");
   add_csv_options(*inspect_command, inspect.csv);
   inspect_command->footer(
-      "Examples:\n  asp inspect market.asplog\n  asp inspect quotes.csv --epoch ms");
+      "Examples:\n  asp inspect market.asplog\n  asp inspect quotes.csv --epoch ms\n"
+      "  asp inspect market.asplog --timeline always --gap 1m --columns 100");
 
   convert_options convert;
   CLI::App* convert_command =
