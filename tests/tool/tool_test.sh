@@ -191,9 +191,9 @@ expect "--gaps more than there are" "largest gaps:
 
 # The timeline: one sparkline a stream (each column's count in eighths of the busiest column),
 # the gaps of --gap or more marked under it. A CSV file's range is found as it is read: the
-# columns double in width from 1 ns until 13 s fit in 20 (2^30 ns, 1.07 s); a log's range is
-# known from its index, and its columns have a round width (10 s of a minute-long range); the
-# last column holds two events (at 50 s and 59 s), a fifth of the first's ten: two eighths.
+# columns double in width from 1 ns until 13 s fit in 20 (2^30 ns, 1.07 s). A log's range is
+# known from its index: its columns have a round width that fits the range in one column fewer
+# than asked (15 s for 59 s in 6), from a multiple of the width; they hold 11, 1, 2 and 2 events.
 block="$(printf '\u2588')"; dash="$(printf '\u2500')"
 expect "the timeline of a CSV file" "timeline: 2025-01-01T00:00:00.000000000Z .. 2025-01-01T00:00:13.000000000Z, 1.07s a column
   gaps ${block}   ${block}${block}    ${block} ${block}  peak 0.9313 ev/s
@@ -203,8 +203,8 @@ printf 'time,x\n' > busy.csv
 for s in 0 1 2 3 4 5 6 7 8 9; do printf '2025-01-01T00:00:0%sZ,1\n' "$s" >> busy.csv; done
 for s in 10 20 30 40 50 59; do printf '2025-01-01T00:00:%sZ,1\n' "$s" >> busy.csv; done
 "$asp" convert busy.csv busy.asplog -q 2> /dev/null
-expect "the timeline of a log, from its index" "timeline: 2025-01-01T00:00:00.000000000Z .. 2025-01-01T00:00:59.000000000Z, 10s a column
-  busy ${block}$(printf '\u2581\u2581\u2581\u2581\u2582')  peak 1 ev/s" \
+expect "the timeline of a log, from its index" "timeline: 2025-01-01T00:00:00.000000000Z .. 2025-01-01T00:00:59.000000000Z, 15s a column
+  busy ${block}$(printf '\u2581\u2582\u2582')  peak 0.7333 ev/s" \
   "$("$asp" inspect busy.asplog --timeline always --columns 6 --gap 1m | sed -n '/^timeline/,/^largest/p' | grep -v '^largest')"
 expect "no timeline when the output is not a terminal" "" "$("$asp" inspect busy.asplog | grep '^timeline')"
 

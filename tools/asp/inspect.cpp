@@ -1,4 +1,5 @@
 // asp inspect FILE: what a record log, a dataset of them or a CSV file holds.
+#include "report.hpp"
 #include "timeline.hpp"
 #include "tool.hpp"
 
@@ -8,8 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 
 namespace asp::tool {
 
@@ -57,6 +60,38 @@ std::size_t timeline_columns(const inspect_options& o, const std::vector<data::l
   return std::clamp<std::size_t>(room, 20, 200);
 }
 
+// The columns --plot names: NAME (in every table stream that has a numeric column of that
+// name) or STREAM:NAME.
+std::vector<plotted_column> plotted(const inspect_options& o, const input& in,
+                                    std::vector<std::optional<data::table_schema>>& schemas) {
+  std::vector<plotted_column> out;
+  for (const std::string& wanted : o.plot) {
+    const std::size_t colon = wanted.rfind(':');
+    const std::string stream = colon == std::string::npos ? "" : wanted.substr(0, colon);
+    const std::string name = colon == std::string::npos ? wanted : wanted.substr(colon + 1);
+    bool found = false;
+    std::vector<std::string> numeric;
+    for (std::size_t s = 0; s < in.streams.size(); ++s) {
+      if (!schemas[s]) continue;
+      for (std::size_t c = 0; c < schemas[s]->columns.size(); ++c) {
+        const data::table_column& column = schemas[s]->columns[c];
+        if (column.type != data::column_type::integer && column.type != data::column_type::real) {
+          continue;
+        }
+        numeric.push_back(in.streams[s].name + ":" + column.name);
+        if (column.name != name || (!stream.empty() && in.streams[s].name != stream)) continue;
+        out.push_back({s, c, column.name});
+        found = true;
+      }
+    }
+    if (!found) {
+      throw usage_error("--plot: no numeric column " + data::shown(wanted) + " (the file has " +
+                        (numeric.empty() ? std::string("none") : data::shown_list(numeric)) + ")");
+    }
+  }
+  return out;
+}
+
 int run_inspect(const inspect_options& o) {
   const std::optional<duration> marked = parse_duration(o.gap);
   if (!marked || *marked <= duration::zero()) {
@@ -66,6 +101,20 @@ int run_inspect(const inspect_options& o) {
   const bool draw = o.timeline == "always" || (o.timeline == "auto" && ::isatty(1) != 0);
   std::optional<timeline> rates;
   if (draw) rates.emplace(in.streams.size(), timeline_columns(o, in.streams), *marked, in.range);
+  // The page: a column a pixel, 1000 of them.
+  std::vector<std::optional<data::table_schema>> schemas;
+  for (const data::log_stream& stream : in.streams) {
+    try {
+      schemas.push_back(data::table_schema::parse(stream.schema));
+    } catch (const std::invalid_argument&) {
+      schemas.emplace_back();
+    }
+  }
+  if (!o.plot.empty() && o.html.empty()) throw usage_error("--plot draws on the page of --html");
+  const std::vector<plotted_column> plots = plotted(o, in, schemas);
+  std::optional<timeline> page;
+  if (!o.html.empty()) page.emplace(in.streams.size(), 1000, *marked, in.range, plots.size());
+  std::vector<std::string> fields;
   std::vector<stream_stats> streams(in.streams.size());
   std::vector<stream_stats> files(in.files.size());
   stream_stats total;
@@ -107,8 +156,25 @@ int run_inspect(const inspect_options& o) {
     ++total.count;
     ++s.count;
     if (rates) rates->add(e.value.stream, e.time);
+    if (page) {
+      page->add(e.value.stream, e.time);
+      bool decoded = false;
+      for (std::size_t k = 0; k < plots.size(); ++k) {
+        if (plots[k].stream != e.value.stream) continue;
+        if (!decoded) {
+          data::decode_row(*schemas[e.value.stream], e.value.payload, fields);
+          decoded = true;
+        }
+        const std::string& text = fields[plots[k].column];
+        double v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc() && end == text.data() + text.size()) page->add_value(k, e.time, v);
+      }
+    }
   }
 
+  report_facts facts;
+  facts.file = o.file;
   std::error_code ec;
   if (in.files.size() > 1 || std::filesystem::is_directory(o.file, ec)) {
     std::uintmax_t all = 0;
@@ -119,6 +185,8 @@ int run_inspect(const inspect_options& o) {
       all += sizes.back();
     }
     fmt::print("{}: dataset of {} record logs, {} bytes\n", o.file, in.files.size(), all);
+    facts.kind = fmt::format("dataset of {} record logs", in.files.size());
+    facts.bytes = all;
     fmt::print("files:\n");
     for (std::size_t k = 0; k < in.files.size(); ++k) {
       const stream_stats& f = files[k];
@@ -131,6 +199,8 @@ int run_inspect(const inspect_options& o) {
   } else {
     const auto bytes = std::filesystem::file_size(o.file, ec);
     fmt::print("{}: {}, {} bytes\n", o.file, in.is_log ? "record log" : "CSV file", ec ? 0 : bytes);
+    facts.kind = in.is_log ? "record log" : "CSV file";
+    facts.bytes = ec ? 0 : bytes;
   }
   if (in.is_log) {
     fmt::print("creator: {}\n", data::escaped(in.creator));
@@ -178,6 +248,15 @@ int run_inspect(const inspect_options& o) {
     const data::csv_report& r = *in.csv_report;
     fmt::print("bad rows skipped: {}\n", r.skipped);
     for (const std::string& m : r.first_skipped) fmt::print("  {}\n", m);
+  }
+  if (page) {
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      facts.streams.push_back(in.streams[i].name);
+      facts.counts.push_back(streams[i].count);
+      facts.disordered.push_back(streams[i].out_of_order);
+    }
+    write_report(o.html, facts, *page, plots);
+    fmt::print(stderr, "wrote the page to {}\n", o.html);
   }
   return 0;
 }

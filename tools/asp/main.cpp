@@ -144,10 +144,19 @@ int main(int argc, char** argv) {
                               "(default 5s)");
   inspect_command->add_option("--columns", inspect.columns,
                               "the timeline's width (default: the terminal's, else 60)");
+  inspect_command->add_option("--html", inspect.html,
+                              "write a page of pictures (one self-contained HTML file): each "
+                              "stream's rate over time, its gaps and out-of-order events");
+  inspect_command
+      ->add_option("--plot", inspect.plot,
+                   "on the page, a numeric column's values over time (least, greatest and last "
+                   "in each pixel column): NAME or STREAM:NAME, comma-separated")
+      ->delimiter(',');
   add_csv_options(*inspect_command, inspect.csv);
   inspect_command->footer(
       "Examples:\n  asp inspect market.asplog\n  asp inspect quotes.csv --epoch ms\n"
-      "  asp inspect market.asplog --timeline always --gap 1m --columns 100");
+      "  asp inspect market.asplog --timeline always --gap 1m --columns 100\n"
+      "  asp inspect quotes.asplog --html quotes.html --plot bid,ask");
 
   convert_options convert;
   CLI::App* convert_command =

@@ -37,14 +37,21 @@ std::vector<std::uint64_t> round_widths() {
 }  // namespace
 
 timeline::timeline(std::size_t streams, std::size_t columns, duration gap,
-                   std::optional<std::pair<time_point, time_point>> range)
-    : m_columns(std::max<std::size_t>(columns, 4)), m_gap(gap), m_lanes(streams) {
-  for (lane& l : m_lanes) l.counts.assign(m_columns, 0);
+                   std::optional<std::pair<time_point, time_point>> range, std::size_t series)
+    : m_columns(std::max<std::size_t>(columns, 4)),
+      m_gap(gap),
+      m_lanes(streams),
+      m_series(series, std::vector<cell>(m_columns)) {
+  for (lane& l : m_lanes) {
+    l.counts.assign(m_columns, 0);
+    l.disorder.assign(m_columns, 0);
+  }
   if (!range || range->second < range->first) return;
   const std::uint64_t span = static_cast<std::uint64_t>(range->second.time_since_epoch().count()) -
                              static_cast<std::uint64_t>(range->first.time_since_epoch().count()) +
                              1;
-  const std::uint64_t least = (span + m_columns - 1) / m_columns;
+  // One column fewer than there are: the first column starts up to a width before the range.
+  const std::uint64_t least = (span + m_columns - 2) / (m_columns - 1);
   m_width = std::numeric_limits<std::int64_t>::max();
   for (const std::uint64_t unit : round_widths()) {
     if (unit >= least) {
@@ -52,8 +59,12 @@ timeline::timeline(std::size_t streams, std::size_t columns, duration gap,
       break;
     }
   }
+  // The first column starts at a multiple of the width (the axis's labels are round too).
+  const std::int64_t first = range->first.time_since_epoch().count();
+  std::int64_t aligned = first / m_width * m_width;
+  if (aligned > first) aligned -= m_width;  // before the epoch: down, not toward zero
   m_started = true;
-  m_origin = range->first;
+  m_origin = time_point{duration{aligned}};
   m_latest = range->first;
 }
 
@@ -65,6 +76,41 @@ std::size_t timeline::column_of(time_point t) const noexcept {
   return static_cast<std::size_t>(offset / static_cast<std::uint64_t>(m_width));
 }
 
+// Twice as wide: column i takes what columns 2i and 2i + 1 held.
+void timeline::widen() {
+  m_width *= 2;
+  const auto pair = [&](std::size_t i) { return std::pair{2 * i, 2 * i + 1}; };
+  for (lane& l : m_lanes) {
+    for (std::vector<std::uint64_t>* v : {&l.counts, &l.disorder}) {
+      for (std::size_t i = 0; i < m_columns; ++i) {
+        const auto [a, b] = pair(i);
+        (*v)[i] = (a < m_columns ? (*v)[a] : 0) + (b < m_columns ? (*v)[b] : 0);
+      }
+    }
+  }
+  for (std::vector<cell>& cells : m_series) {
+    for (std::size_t i = 0; i < m_columns; ++i) {
+      const auto [a, b] = pair(i);
+      cell merged;
+      for (const std::size_t k : {a, b}) {
+        if (k >= m_columns || !cells[k].any) continue;
+        const cell& c = cells[k];
+        if (!merged.any) {
+          merged = c;
+          continue;
+        }
+        merged.least = std::min(merged.least, c.least);
+        merged.greatest = std::max(merged.greatest, c.greatest);
+        if (c.last_time >= merged.last_time) {
+          merged.last = c.last;
+          merged.last_time = c.last_time;
+        }
+      }
+      cells[i] = merged;
+    }
+  }
+}
+
 void timeline::add(std::size_t stream, time_point t) {
   if (!m_started) {
     m_started = true;
@@ -72,19 +118,12 @@ void timeline::add(std::size_t stream, time_point t) {
     m_latest = t;
   }
   m_latest = std::max(m_latest, t);
-  while (column_of(t) >= m_columns) {
-    // Twice as wide: column i takes what columns 2i and 2i + 1 held.
-    m_width *= 2;
-    for (lane& l : m_lanes) {
-      for (std::size_t i = 0; i < m_columns; ++i) {
-        const std::uint64_t a = 2 * i < m_columns ? l.counts[2 * i] : 0;
-        const std::uint64_t b = 2 * i + 1 < m_columns ? l.counts[2 * i + 1] : 0;
-        l.counts[i] = a + b;
-      }
-    }
-  }
+  m_earliest = m_earliest ? std::min(*m_earliest, t) : t;
+  while (column_of(t) >= m_columns) widen();
   lane& l = m_lanes[stream];
-  ++l.counts[column_of(t)];
+  const std::size_t column = column_of(t);
+  ++l.counts[column];
+  if (l.seen && t < l.last) ++l.disorder[column];
   if (l.seen && m_gap > duration::zero() && t > l.last && t - l.last >= m_gap) {
     if (l.gaps.size() < max_gaps) l.gaps.emplace_back(l.last, t);
     ++l.gap_count;
@@ -93,12 +132,26 @@ void timeline::add(std::size_t stream, time_point t) {
   l.seen = true;
 }
 
+void timeline::add_value(std::size_t k, time_point t, double value) {
+  cell& c = m_series[k][column_of(t)];
+  if (!c.any) {
+    c = {true, value, value, value, t};
+    return;
+  }
+  c.least = std::min(c.least, value);
+  c.greatest = std::max(c.greatest, value);
+  if (t >= c.last_time) {
+    c.last = value;
+    c.last_time = t;
+  }
+}
+
 std::vector<std::string> timeline::lines(const std::vector<std::string>& names) const {
   std::vector<std::string> out;
   if (!m_started) return out;
-  const std::size_t used = column_of(m_latest) + 1;
+  const std::size_t used = this->used();
   const duration width{m_width};
-  out.push_back(fmt::format("timeline: {} .. {}, {} a column", short_time(m_origin),
+  out.push_back(fmt::format("timeline: {} .. {}, {} a column", short_time(earliest()),
                             short_time(m_latest), human(width)));
   std::size_t name_width = 0;
   for (const std::string& n : names) name_width = std::max(name_width, n.size());

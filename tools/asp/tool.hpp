@@ -146,9 +146,11 @@ struct inspect_options {
   std::string file;
   csv_input_options csv{};
   std::size_t gaps = 3;
-  std::string timeline = "auto";  // the event-rate timeline: auto (on a terminal), always, never
-  std::string gap = "5s";         // the timeline marks gaps of this much or more
-  std::size_t columns = 0;        // the timeline's width; 0: the terminal's (else 60)
+  std::string timeline = "auto";    // the event-rate timeline: auto (on a terminal), always, never
+  std::string gap = "5s";           // the timeline marks gaps of this much or more
+  std::size_t columns = 0;          // the timeline's width; 0: the terminal's (else 60)
+  std::string html{};               // write the page of pictures here
+  std::vector<std::string> plot{};  // numeric columns to plot on the page: NAME or STREAM:NAME
 };
 int run_inspect(const inspect_options& options);
 
