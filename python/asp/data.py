@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 
 from . import _engine
 
-__all__ = ["read_csv", "read_log", "csv_columns", "from_arrays", "from_frame"]
+__all__ = ["read_csv", "read_log", "LogFile", "csv_columns", "from_arrays", "from_frame"]
 
 
 def read_csv(path: str, *, time_column: str = "", times: str = "iso8601", delimiter: str = ",",
@@ -33,6 +33,45 @@ def read_log(path: str, stream: str, *, start: Optional[datetime] = None,
     source, from `start` to `end` (found through the logs' time indexes). Rows of a table
     stream arrive as tuples; other payloads as bytes."""
     return _engine.read_log(path, stream, start=start, end=end)
+
+
+class LogFile:
+    """A record log, or a dataset of them, opened once, handing out a past source per stream
+    that all share one scan of the files: K streams of one file cost one read, one check and
+    one decompression of each chunk, however the run interleaves them (the C++
+    asp::data::log_file).
+
+        day = asp.data.LogFile("day.asplog")
+        await asp.run([asp.process_stream(on_trade, day.source("AAPL"), unpack_args=True),
+                       asp.process_stream(on_quote, day.source("MSFT"), unpack_args=True)])
+
+    `start`, `end`: only the records from `start` to `end` (found through the time indexes).
+    Opening reads the header and the index: a missing or damaged file raises at once.
+    """
+
+    def __init__(self, path: str, *, start: Optional[datetime] = None,
+                 end: Optional[datetime] = None) -> None:
+        self._file = _engine.LogFile(path, start=start, end=end)
+
+    @property
+    def path(self) -> str:
+        """The file or directory opened."""
+        return self._file.path
+
+    @property
+    def streams(self) -> List[str]:
+        """The names of the streams, in the file's order."""
+        return self._file.streams
+
+    def source(self, stream: str) -> _engine.NativeSource:
+        """The past source of the stream named `stream`: table rows as tuples, other payloads
+        as bytes. ValueError when there is no such stream (naming those there are) or when it
+        has a source already. Make every source before the run starts, so that they share the
+        scan; a source made once the scan has gone past its records reads on its own."""
+        return self._file.source(stream)
+
+    def __repr__(self) -> str:
+        return f"<asp.data.LogFile {self.path!r}: streams {self.streams}>"
 
 
 def csv_columns(path: str, *, time_column: str = "", times: str = "iso8601",

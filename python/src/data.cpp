@@ -9,10 +9,14 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace asp::python {
 
@@ -113,6 +117,22 @@ class python_values {
   bool m_begun = false;
 };
 
+// The table schema of a log's stream, or none for a stream of raw payloads.
+std::optional<data::table_schema> schema_of(const std::string& path, const data::log_stream& s) {
+  try {
+    return data::table_schema::parse(s.schema);
+  } catch (const std::invalid_argument& e) {
+    throw input_error(path + ": stream '" + s.name + "': " + e.what());
+  }
+}
+
+// A stream's value: a table row as a tuple, another payload as bytes.
+py::object value_of(const std::optional<data::table_schema>& table, std::string_view payload,
+                    const std::string& path) {
+  if (table) return decode(*table, payload, path);
+  return py::bytes(payload.data(), payload.size());
+}
+
 data::time_format time_format_of(const std::string& name) {
   if (name == "iso8601") return data::time_format::iso8601;
   if (name == "s") return data::time_format::epoch_seconds;
@@ -159,24 +179,53 @@ native_past read_log(std::string path, std::string stream, py::object start, py:
   if (!start.is_none()) options.start = to_time(start.ptr(), "asp.data.read_log: start");
   if (!end.is_none()) options.end = to_time(end.ptr(), "asp.data.read_log: end");
   auto reader = std::make_shared<data::log_reader>(path, options);
-  const std::uint16_t id = reader->stream_id(stream);
-  std::optional<data::table_schema> schema;
-  try {
-    schema = data::table_schema::parse(reader->streams()[id].schema);
-  } catch (const std::invalid_argument& e) {
-    throw input_error(path + ": stream '" + stream + "': " + e.what());
-  }
+  const std::optional<data::table_schema> schema =
+      schema_of(path, reader->streams()[reader->stream_id(stream)]);
   return native_past{
       "stream '" + stream + "' of the record log '" + path + "'", [reader, schema, path](engine&) {
-        auto table = schema ? std::make_shared<data::table_schema>(*schema) : nullptr;
-        python_values values(std::move(*reader),
-                             [table, path](const event<data::log_record>& e) -> py::object {
-                               if (table) return decode(*table, e.value.payload, path);
-                               return py::bytes(e.value.payload.data(), e.value.payload.size());
-                             });
+        python_values values(std::move(*reader), [schema, path](const event<data::log_record>& e) {
+          return value_of(schema, e.value.payload, path);
+        });
         return any_past_source<py_event>(std::move(values));
       }};
 }
+
+/// asp.data.LogFile: a record log or dataset opened once, whose streams' sources share one
+/// scan of the file (asp::data::log_file).
+struct log_file_handle {
+  std::string path;
+  std::shared_ptr<data::log_file> file;
+
+  native_past source(const std::string& stream) {
+    const auto& streams = file->streams();
+    const auto it = std::find_if(streams.begin(), streams.end(),
+                                 [&](const data::log_stream& s) { return s.name == stream; });
+    if (it == streams.end()) {
+      std::string names;
+      for (const data::log_stream& s : streams)
+        names += (names.empty() ? "'" : ", '") + s.name + "'";
+      throw py::value_error("asp.data.LogFile.source: " + path + " has no stream '" + stream +
+                            "' (it has " + (names.empty() ? std::string("none") : names) + ")");
+    }
+    std::optional<data::table_schema> table = schema_of(path, *it);
+    std::shared_ptr<data::shared_log_source<std::string>> source;
+    try {
+      // Made now, so that it joins the shared scan before any stream reads it.
+      source =
+          std::make_shared<data::shared_log_source<std::string>>(file->source<std::string>(stream));
+    } catch (const std::logic_error& e) {
+      throw py::value_error(std::string("asp.data.LogFile.source: ") + e.what());
+    }
+    return native_past{"stream '" + stream + "' of the record log '" + path + "'",
+                       [source, table, where = path](engine&) {
+                         python_values values(std::move(*source),
+                                              [table, where](const event<std::string>& e) {
+                                                return value_of(table, e.value, where);
+                                              });
+                         return any_past_source<py_event>(std::move(values));
+                       }};
+  }
+};
 
 }  // namespace
 
@@ -207,6 +256,30 @@ void bind_data(py::module_& m) {
         py::arg("bad_rows") = "fail");
   m.def("read_log", &read_log, py::arg("path"), py::arg("stream"), py::kw_only(),
         py::arg("start") = py::none(), py::arg("end") = py::none());
+  py::class_<log_file_handle>(
+      m, "LogFile",
+      "A record log, or a dataset of them, opened once: its streams' sources share one scan")
+      .def(py::init([](std::string path, py::object start, py::object end) {
+             data::log_read_options options;
+             if (!start.is_none()) options.start = to_time(start.ptr(), "asp.data.LogFile: start");
+             if (!end.is_none()) options.end = to_time(end.ptr(), "asp.data.LogFile: end");
+             auto file = std::make_shared<data::log_file>(path, options);
+             return log_file_handle{std::move(path), std::move(file)};
+           }),
+           py::arg("path"), py::kw_only(), py::arg("start") = py::none(),
+           py::arg("end") = py::none())
+      .def_property_readonly("streams",
+                             [](const log_file_handle& h) {
+                               std::vector<std::string> names;
+                               for (const data::log_stream& s : h.file->streams()) {
+                                 names.push_back(s.name);
+                               }
+                               return names;
+                             })
+      .def_property_readonly("path", [](const log_file_handle& h) { return h.path; })
+      .def("source", &log_file_handle::source, py::arg("stream"))
+      .def("__repr__",
+           [](const log_file_handle& h) { return "<asp.data.LogFile '" + h.path + "'>"; });
   m.def(
       "csv_columns",
       [](const std::string& path, const std::string& time_column, const std::string& times,

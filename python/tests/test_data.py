@@ -115,3 +115,34 @@ def test_read_log_reads_a_dataset_directory_as_one_log(tmp_path):
 def test_read_log_names_an_unknown_stream(quotes_log):
     with pytest.raises(ValueError, match="no stream"):
         asp.data.read_log(str(quotes_log), "nope")
+
+
+def test_a_log_file_hands_out_sources_that_share_one_scan(tmp_path):
+    """Two streams of one dataset, each its own source of one LogFile, merged in time by the run
+    as any two streams are; a stream asked twice, or one that is not there, is a ValueError."""
+    tool = os.environ.get("ASP_TOOL")
+    if not tool:
+        pytest.skip("the asp tool is not built (ASP_BUILD_TOOL=OFF)")
+    (tmp_path / "day").mkdir()
+    (tmp_path / "b.csv").write_text(
+        "time,size\n" + "".join(f"2025-01-01T11:50:{s:02}Z,{s}\n" for s in (10, 35, 55)))
+    subprocess.run([tool, "convert", str(QUOTES), str(tmp_path / "day" / "a.asplog"),
+                    "--stream", "quotes"], check=True, capture_output=True)
+    subprocess.run([tool, "convert", str(tmp_path / "b.csv"), str(tmp_path / "day" / "b.asplog"),
+                    "--stream", "sizes"], check=True, capture_output=True)
+    day = asp.data.LogFile(str(tmp_path / "day"), end=T0 + 2 * HALF)
+    assert day.streams == ["quotes", "sizes"]
+    assert repr(day) == f"<asp.data.LogFile {str(tmp_path / 'day')!r}: streams ['quotes', 'sizes']>"
+    seen = []
+    quotes, sizes = day.source("quotes"), day.source("sizes")
+    with pytest.raises(ValueError, match="already has a source"):
+        day.source("quotes")
+    with pytest.raises(ValueError, match="no stream 'nope' \\(it has 'quotes', 'sizes'\\)"):
+        day.source("nope")
+    run([asp.process_stream(lambda t, symbol, bid, ask: seen.append((t, "q", bid)), quotes,
+                            unpack_args=True, name="quotes"),
+         asp.process_stream(lambda t, row: seen.append((t, "s", row)), sizes)], T0)
+    second = timedelta(seconds=1)
+    assert seen == [(T0, "q", 9.99), (T0 + 10 * second, "s", (10,)),
+                    (T0 + HALF, "q", 10.02), (T0 + 35 * second, "s", (35,)),
+                    (T0 + 55 * second, "s", (55,)), (T0 + 2 * HALF, "q", 10.05)]

@@ -55,6 +55,10 @@ async def main(clock: Optional[asp.testing.ManualClock]) -> int:
     csv = asp.data.read_csv("quotes.csv", time_column="time", times="iso8601", schema="bid:f64",
                             bad_rows="skip")
     log = asp.data.read_log("day.asplog", "quotes", start=T0, end=T0 + timedelta(hours=1))
+    day = asp.data.LogFile("day/", start=T0, end=None)
+    names: List[str] = day.streams
+    where: str = day.path
+    trades = day.source(names[0])
     feed = asp.io.tcp("127.0.0.1", 9000, framing="lines", reconnect=True)
     datagrams = asp.io.udp(0, address="127.0.0.1", as_bytes=True)
     socket = asp.io.websocket("ws://127.0.0.1:8080/quotes")
@@ -64,6 +68,7 @@ async def main(clock: Optional[asp.testing.ManualClock]) -> int:
                               on_live_start=lambda: None, name="events"),
                asp.process_stream(c.slowly, csv, socket, unpack_args=True, out_of_order="skip"),
                asp.processor.process_stream(c.on_event, log),
+               asp.process_stream(c.on_event, trades, name=where),
                async_stream_processing.process_stream(c.on_event, future=datagrams),
                async_stream_processing.processor.process_stream(
                    c.on_event, future=create_async_generator([1, 2], delay=0.1)),
