@@ -1,8 +1,8 @@
-// Live sources from asp::asio for Python: a TCP feed, UDP datagrams, a websocket. Each runs in
-// a bridge thread of its own — an io_context inside an asp::loop on the real clock — that
-// reads the source natively and pushes each message into an asp::channel of the Python run's
-// loop, where it is due at its arrival (contract C6). Only the message handed to the
-// callback becomes a Python object; the bridge thread never touches one.
+// Live sources from asp::asio for Python: a TCP feed, UDP datagrams, a websocket. They share one
+// I/O thread — an io_context inside an asp::loop on the real clock — that reads each source
+// natively and pushes each message into an asp::channel of its Python run's loop, where it is
+// due at its arrival (contract C6). Only the message handed to the callback becomes a Python
+// object; the I/O thread never touches one.
 
 #include "native.hpp"
 
@@ -14,8 +14,12 @@
 #include <asp/error.hpp>
 #include <asp/stream.hpp>
 
-#include <condition_variable>
+#include <asp/spawn.hpp>
+
+#include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,99 +33,118 @@ PyTypeObject* g_io_type = nullptr;
 using message = event<std::string>;
 using opener = std::function<any_live_source<message>(boost::asio::io_context&, asp::loop&)>;
 
-// The bridge thread and what the Python run's side shares with it.
-class bridge {
+// What a source's forwarding task on the I/O thread and the run's side share.
+struct forwarded {
+  explicit forwarded(channel<std::string> channel) : out(std::move(channel)) {}
+  channel<std::string> out;
+  std::mutex mutex;
+  std::string error;  // the failure that ended the source, if any (set before out closes)
+  // The I/O thread's only: the source while its task runs, for close().
+  any_live_source<message>* source = nullptr;
+  bool closing = false;
+};
+
+// The thread that every asp.io source of the process shares: one io_context inside one
+// asp::loop on the real clock. It starts with the first source opened and ends when the last
+// run's side that uses it lets it go. Each source is a task on it that takes the source's
+// messages and pushes them into its run's channel; a failure ends that source alone (its run
+// sees it), not the thread. A full channel makes the thread wait: the runs that read the
+// channels are the bottleneck of every source alike.
+class io_thread {
  public:
-  // Starts the thread and waits until the source exists (a UDP socket is bound): a source
-  // that cannot be opened fails here, on the run's side.
-  bridge(opener open, channel<std::string> out) : m_out(std::move(out)) {
-    std::unique_lock lock(m_mutex);
-    m_thread = std::thread([this, open = std::move(open)]() mutable { main(std::move(open)); });
-    m_changed.wait(lock, [&] { return m_opened || m_over; });
-    if (!m_opened) {
-      lock.unlock();
-      m_thread.join();
-      throw input_error(m_error);
+  // The running thread, or a new one.
+  static std::shared_ptr<io_thread> get() {
+    static std::mutex registry;
+    static std::weak_ptr<io_thread> current;
+    std::lock_guard lock(registry);
+    std::shared_ptr<io_thread> t = current.lock();
+    if (!t) {
+      t = std::shared_ptr<io_thread>(new io_thread());
+      current = t;
     }
-  }
-  bridge(const bridge&) = delete;
-  bridge& operator=(const bridge&) = delete;
-  ~bridge() { stop(); }
-
-  // Stops the source and joins the thread. Idempotent.
-  void stop() noexcept {
-    {
-      std::lock_guard lock(m_mutex);
-      m_stopping = true;
-      if (m_loop != nullptr) m_loop->stop();
-    }
-    m_out.close();  // a producer blocked on a full channel gives up
-    if (m_thread.joinable()) m_thread.join();
+    return t;
   }
 
-  // The failure that ended the source, if any (after the channel's end).
-  std::string error() {
-    std::lock_guard lock(m_mutex);
-    return m_error;
+  io_thread(const io_thread&) = delete;
+  io_thread& operator=(const io_thread&) = delete;
+  ~io_thread() {
+    // Every source has been closed by now (each run's side holds the thread until it has).
+    m_loop.post([this] {
+      m_guard.reset();
+      m_loop.stop();
+    });
+    m_thread.join();
+  }
+
+  // Opens a source on the thread, forwarding into `out`; returns once it is open (a UDP socket
+  // bound), or throws why it could not be.
+  std::shared_ptr<forwarded> open(opener make, channel<std::string> out) {
+    auto state = std::make_shared<forwarded>(std::move(out));
+    std::promise<void> opened;
+    std::future<void> result = opened.get_future();
+    m_loop.post([this, state, make = std::move(make), &opened]() mutable {
+      try {
+        any_live_source<message> source = make(m_ioc, m_loop);
+        asp::spawn(m_loop, forward(state, std::move(source)), "asp.io source").detach();
+        opened.set_value();
+      } catch (...) {
+        opened.set_exception(std::current_exception());
+      }
+    });
+    try {
+      result.get();
+    } catch (const std::exception& e) {
+      throw input_error(e.what());
+    }
+    return state;
+  }
+
+  // Ends a source: its channel at once (a push waiting for room gives up), the source itself
+  // on the thread. Idempotent; callable from any thread but the I/O thread.
+  void close(const std::shared_ptr<forwarded>& state) {
+    state->out.close();
+    m_loop.post([state] {
+      state->closing = true;
+      if (state->source != nullptr) state->source->close();
+    });
   }
 
  private:
-  void main(opener open) {
-    try {
-      boost::asio::io_context ioc;
-      asp::asio::io_context_backend waiting(ioc);
-      asp::system_clock clock;
-      asp::loop l(clock, waiting);
-      any_live_source<message> source = open(ioc, l);
-      {
-        std::lock_guard lock(m_mutex);
-        m_loop = &l;
-        m_opened = true;
-        if (m_stopping) l.stop();
-      }
-      m_changed.notify_all();
-      auto forward = [this](time_point, const std::string& text) {
-        try {
-          m_out.push(text);
-        } catch (const std::logic_error&) {
-          // The run's side has closed the channel: it stops us next.
-        }
-      };
-      try {
-        l.run({}, process_stream(forward, none, std::move(source)));
-      } catch (const run_error& failure) {
-        std::string why = failure.what();
-        try {
-          std::rethrow_if_nested(failure);
-        } catch (const std::exception& original) {
-          why = original.what();
-        }
-        std::lock_guard lock(m_mutex);
-        m_error = why;
-      }
-      std::lock_guard lock(m_mutex);
-      m_loop = nullptr;
-    } catch (const std::exception& e) {
-      std::lock_guard lock(m_mutex);
-      m_error = e.what();
-    }
-    {
-      std::lock_guard lock(m_mutex);
-      m_over = true;
-    }
-    m_changed.notify_all();
-    m_out.close();
+  io_thread() : m_waiting(m_ioc), m_loop(m_clock, m_waiting), m_guard(m_loop.hold()) {
+    m_thread = std::thread([this] { m_loop.run(); });
   }
 
-  channel<std::string> m_out;
+  static task<void> forward(std::shared_ptr<forwarded> state, any_live_source<message> source) {
+    state->source = &source;
+    if (state->closing) source.close();
+    try {
+      while (std::optional<message> m = co_await source.next()) {
+        try {
+          state->out.push(std::move(m->value));
+        } catch (const std::logic_error&) {
+          break;  // the run's side closed the channel: it is closing the source too
+        }
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard lock(state->mutex);
+      state->error = e.what();
+    }
+    state->source = nullptr;
+    state->out.close();
+  }
+
+  boost::asio::io_context m_ioc;
+  asp::asio::io_context_backend m_waiting;
+  asp::system_clock m_clock;
+  asp::loop m_loop;
+  work_guard m_guard;
   std::thread m_thread;
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  asp::loop* m_loop = nullptr;
-  std::string m_error;
-  bool m_opened = false;
-  bool m_over = false;
-  bool m_stopping = false;
+};
+
+// A source open on the I/O thread, as its Python object sees it while a run reads it.
+struct io_source_opened {
+  std::shared_ptr<io_thread> thread;
+  std::shared_ptr<forwarded> state;
 };
 
 // A live source as Python holds it until a stream starts with it.
@@ -131,24 +154,36 @@ struct io_source {
   bool as_bytes = false;
   bool used = false;
   std::shared_ptr<std::uint16_t> port = std::make_shared<std::uint16_t>(0);
-  // The open bridge, for close().
-  std::shared_ptr<std::weak_ptr<bridge>> open_bridge = std::make_shared<std::weak_ptr<bridge>>();
+  // The open source, for close().
+  std::shared_ptr<io_source_opened> open_state = std::make_shared<io_source_opened>();
 };
 
 // The run's side: the channel's messages as py_events.
 class io_future {
  public:
   io_future(asp::loop& l, io_source& source)
-      : m_channel(l, 1024, when_full::block, source.what), m_as_bytes(source.as_bytes) {
-    m_bridge = std::make_shared<bridge>(source.open, m_channel);
-    *source.open_bridge = m_bridge;
+      : m_channel(l, 1024, when_full::block, source.what),
+        m_thread(io_thread::get()),
+        m_as_bytes(source.as_bytes) {
+    m_state = m_thread->open(source.open, m_channel);
+    m_opened = source.open_state;
+    *m_opened = {m_thread, m_state};
+  }
+  io_future(io_future&&) noexcept = default;
+  io_future& operator=(io_future&&) noexcept = default;
+  ~io_future() {
+    if (!m_state) return;  // moved from
+    m_thread->close(m_state);
+    // The Python object lets the I/O thread go too: it ends with the last source.
+    *m_opened = {};
   }
 
   task<std::optional<py_event>> next() {
     std::optional<message> got = co_await m_channel.next();
     if (!got) {
-      m_bridge->stop();
-      if (std::string why = m_bridge->error(); !why.empty()) throw input_error(why);
+      m_thread->close(m_state);
+      std::lock_guard lock(m_state->mutex);
+      if (!m_state->error.empty()) throw input_error(m_state->error);
       co_return std::nullopt;
     }
     const std::string& text = got->value;
@@ -161,11 +196,13 @@ class io_future {
                        {py::none(), py::reinterpret_steal<py::object>(value), got->time}};
   }
 
-  void close() { m_bridge->stop(); }
+  void close() { m_thread->close(m_state); }
 
  private:
   channel<std::string> m_channel;
-  std::shared_ptr<bridge> m_bridge;
+  std::shared_ptr<io_thread> m_thread;
+  std::shared_ptr<forwarded> m_state;
+  std::shared_ptr<io_source_opened> m_opened;
   bool m_as_bytes;
 };
 
@@ -233,7 +270,7 @@ void bind_io(py::module_& m) {
                  .def_property_readonly("port", [](const io_source& s) { return *s.port; })
                  .def("close",
                       [](io_source& s) {
-                        if (auto open = s.open_bridge->lock()) open->stop();
+                        if (s.open_state->thread) s.open_state->thread->close(s.open_state->state);
                       })
                  .def("__repr__", [](const io_source& s) { return "<asp source " + s.what + ">"; });
   g_io_type = reinterpret_cast<PyTypeObject*>(cls.ptr());

@@ -2,6 +2,7 @@
 arrival on the run's (manual) clock."""
 
 import asyncio
+import os
 import socket
 from datetime import timedelta
 
@@ -98,6 +99,48 @@ def test_udp_datagrams_until_closed(clock):
                         clock=clock))
     assert seen == [(NOON, "1"), (NOON, "2"), (NOON, "3")]
     assert source.port != 0
+
+
+def threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_the_sources_share_one_io_thread_that_ends_with_the_last(clock):
+    """Three sources read by two runs at once: one I/O thread more while they are open, each
+    datagram to its own stream; none once the runs are over."""
+    before = threads()
+    sources = [asp.io.udp(0) for _ in range(3)]
+    seen = []
+    during = []
+
+    def on_datagram(name):
+        def on(t, v):
+            seen.append((name, v))
+            if len(seen) == 3:
+                during.append(threads())
+                for s in sources:
+                    s.close()
+        return on
+
+    async def send():
+        # Both runs have opened their sources when they first wait, before this task runs.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for k, source in enumerate(sources):
+                s.sendto(str(k).encode(), ("127.0.0.1", source.port))
+
+    async def main():
+        await asyncio.gather(
+            asp.run([asp.process_stream(on_datagram("a"), future=sources[0]),
+                     asp.process_stream(on_datagram("b"), future=sources[1])], NOON,
+                    clock=clock),
+            asp.run([asp.process_stream(on_datagram("c"), future=sources[2])], NOON,
+                    clock=asp.testing.ManualClock(NOON)),
+            send())
+
+    asyncio.run(main())
+    assert sorted(seen) == [("a", "0"), ("b", "1"), ("c", "2")]
+    assert during == [before + 1]
+    assert threads() == before
 
 
 def test_a_live_source_is_read_once(clock):
