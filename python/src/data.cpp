@@ -6,6 +6,7 @@
 
 #include <asp/data/log.hpp>
 #include <asp/data/table.hpp>
+#include <asp/data/time_text.hpp>
 
 #include <pybind11/stl.h>
 
@@ -134,11 +135,7 @@ py::object value_of(const std::optional<data::table_schema>& table, std::string_
 }
 
 data::time_format time_format_of(const std::string& name) {
-  if (name == "iso8601") return data::time_format::iso8601;
-  if (name == "s") return data::time_format::epoch_seconds;
-  if (name == "ms") return data::time_format::epoch_millis;
-  if (name == "us") return data::time_format::epoch_micros;
-  if (name == "ns") return data::time_format::epoch_nanos;
+  if (const std::optional<data::time_format> f = data::time_format_named(name)) return *f;
   throw py::value_error("asp.data: times must be 'iso8601', 's', 'ms', 'us' or 'ns', not '" + name +
                         "'");
 }

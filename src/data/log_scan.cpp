@@ -346,7 +346,7 @@ std::shared_ptr<const log_layout> log_layout::open(std::string path) {
     at += frame_bytes + r.body;
     c.end = at;
     scanned = true;
-    if (c.records >= 4096) {
+    if (c.records >= default_chunk_records) {
       l.chunks.push_back(c);
       c = chunk{};
     }

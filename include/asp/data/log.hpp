@@ -64,13 +64,17 @@ struct split_policy {
   }
 };
 
+/// Records per chunk of the time index: a writer's default, and what a reader that rebuilds a
+/// missing index uses.
+inline constexpr std::size_t default_chunk_records = 4096;
+
 /// How a log is written.
 struct log_writer_options {
   /// Written into the header: who made the file.
   std::string creator = "asp";
   fsync_policy fsync{};
   /// Records per chunk of the time index (and bytes buffered before a write(2)).
-  std::size_t chunk_records = 4096;
+  std::size_t chunk_records = default_chunk_records;
   std::size_t buffer_bytes = std::size_t{1} << 16;
   /// Replace an existing file (otherwise creating over one fails).
   bool overwrite = false;
