@@ -7,6 +7,7 @@
 #include <asp/data/log.hpp>
 #include <asp/data/table.hpp>
 #include <asp/data/time_text.hpp>
+#include <asp/error.hpp>
 
 #include <pybind11/stl.h>
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -28,51 +30,25 @@ PyTypeObject* g_native_type = nullptr;
 // A row payload (asp::data::encode_row's layout) as a tuple of int, float, bool and str.
 py::object decode(const data::table_schema& schema, std::string_view payload,
                   const std::string& where) {
-  const std::size_t n = schema.columns.size();
-  py::tuple row(n);
-  std::size_t pos = 0;
-  auto need = [&](std::size_t bytes) {
-    if (payload.size() - pos < bytes) {
-      throw py::value_error(where + ": a record is shorter than its schema (" + schema.to_string() +
-                            ")");
-    }
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    PyObject* item = nullptr;
-    switch (schema.columns[i].type) {
-      case data::column_type::integer: {
-        need(8);
-        std::int64_t v = 0;
-        std::memcpy(&v, payload.data() + pos, 8);
-        pos += 8;
-        item = PyLong_FromLongLong(v);
-        break;
+  py::tuple row(schema.columns.size());
+  try {
+    data::visit_row(schema, payload, [&](std::size_t i, auto value) {
+      using V = decltype(value);
+      PyObject* item = nullptr;
+      if constexpr (std::is_same_v<V, std::int64_t>) {
+        item = PyLong_FromLongLong(value);
+      } else if constexpr (std::is_same_v<V, double>) {
+        item = PyFloat_FromDouble(value);
+      } else if constexpr (std::is_same_v<V, bool>) {
+        item = PyBool_FromLong(value ? 1 : 0);
+      } else {
+        item = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "replace");
       }
-      case data::column_type::real: {
-        need(8);
-        double v = 0;
-        std::memcpy(&v, payload.data() + pos, 8);
-        pos += 8;
-        item = PyFloat_FromDouble(v);
-        break;
-      }
-      case data::column_type::boolean:
-        need(1);
-        item = PyBool_FromLong(payload[pos++] != '\0');
-        break;
-      case data::column_type::text: {
-        need(4);
-        std::uint32_t size = 0;
-        std::memcpy(&size, payload.data() + pos, 4);
-        pos += 4;
-        need(size);
-        item = PyUnicode_DecodeUTF8(payload.data() + pos, size, "replace");
-        pos += size;
-        break;
-      }
-    }
-    if (item == nullptr) throw py::error_already_set();
-    PyTuple_SET_ITEM(row.ptr(), static_cast<Py_ssize_t>(i), item);
+      if (item == nullptr) throw py::error_already_set();
+      PyTuple_SET_ITEM(row.ptr(), static_cast<Py_ssize_t>(i), item);
+    });
+  } catch (const input_error& e) {
+    throw py::value_error(where + ": " + e.what() + " (" + schema.to_string() + ")");
   }
   return row;
 }

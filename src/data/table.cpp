@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 namespace asp::data {
@@ -193,52 +195,36 @@ void encode_row(const table_schema& schema, const std::vector<std::string_view>&
   }
 }
 
+namespace detail {
+
+void row_too_short(std::size_t payload, const table_column& column) {
+  throw input_error("a payload of " + std::to_string(payload) + " bytes is too short for column " +
+                    shown(column.name) + " of its schema");
+}
+
+void row_too_long(std::size_t payload, std::size_t row) {
+  throw input_error("a payload of " + std::to_string(payload) + " bytes for a row of " +
+                    std::to_string(row) + " bytes under its schema");
+}
+
+}  // namespace detail
+
 void decode_row(const table_schema& schema, std::string_view payload,
                 std::vector<std::string>& fields) {
   fields.resize(schema.columns.size());
-  std::size_t pos = 0;
-  auto take = [&](std::size_t n, const table_column& c) {
-    if (pos + n > payload.size()) {
-      throw input_error("a payload of " + std::to_string(payload.size()) +
-                        " bytes is too short for column " + shown(c.name) + " of its schema");
-    }
-    const char* p = payload.data() + pos;
-    pos += n;
-    return p;
-  };
-  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
-    const table_column& c = schema.columns[i];
+  visit_row(schema, payload, [&](std::size_t i, auto value) {
+    using V = decltype(value);
     std::string& out = fields[i];
-    switch (c.type) {
-      case column_type::integer: {
-        std::int64_t v = 0;
-        std::memcpy(&v, take(8, c), 8);
-        out = std::to_string(v);
-        break;
-      }
-      case column_type::real: {
-        double v = 0;
-        std::memcpy(&v, take(8, c), 8);
-        char buffer[32];
-        const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
-        out.assign(buffer, end);
-        break;
-      }
-      case column_type::boolean:
-        out = *take(1, c) != '\0' ? "true" : "false";
-        break;
-      case column_type::text: {
-        std::uint32_t n = 0;
-        std::memcpy(&n, take(4, c), 4);
-        out.assign(take(n, c), n);
-        break;
-      }
+    if constexpr (std::is_same_v<V, std::string_view>) {
+      out.assign(value);
+    } else if constexpr (std::is_same_v<V, bool>) {
+      out = value ? "true" : "false";
+    } else {
+      char buffer[32];
+      const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+      out.assign(buffer, end);
     }
-  }
-  if (pos != payload.size()) {
-    throw input_error("a payload of " + std::to_string(payload.size()) + " bytes for a row of " +
-                      std::to_string(pos) + " bytes under its schema");
-  }
+  });
 }
 
 void append_csv_field(std::string& line, std::string_view field, char delimiter) {

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 namespace asp::tool {
 
@@ -114,7 +114,13 @@ int run_inspect(const inspect_options& o) {
   const std::vector<plotted_column> plots = plotted(o, in, schemas);
   std::optional<timeline> page;
   if (!o.html.empty()) page.emplace(in.streams.size(), 1000, *marked, in.range, plots.size());
-  std::vector<std::string> fields;
+  // By stream, by column: the series that plot it.
+  std::vector<std::vector<std::vector<std::size_t>>> plotting(in.streams.size());
+  for (std::size_t k = 0; k < plots.size(); ++k) {
+    auto& columns = plotting[plots[k].stream];
+    columns.resize(schemas[plots[k].stream]->columns.size());
+    columns[plots[k].column].push_back(k);
+  }
   std::vector<stream_stats> streams(in.streams.size());
   std::vector<stream_stats> files(in.files.size());
   stream_stats total;
@@ -158,17 +164,19 @@ int run_inspect(const inspect_options& o) {
     if (rates) rates->add(e.value.stream, e.time);
     if (page) {
       page->add(e.value.stream, e.time);
-      bool decoded = false;
-      for (std::size_t k = 0; k < plots.size(); ++k) {
-        if (plots[k].stream != e.value.stream) continue;
-        if (!decoded) {
-          data::decode_row(*schemas[e.value.stream], e.value.payload, fields);
-          decoded = true;
+      if (!plotting[e.value.stream].empty()) {
+        // The plotted columns' numbers, read straight from the row (a bad row is skipped).
+        try {
+          data::visit_row(*schemas[e.value.stream], e.value.payload, [&](std::size_t c, auto v) {
+            using V = decltype(v);
+            if constexpr (std::is_same_v<V, std::int64_t> || std::is_same_v<V, double>) {
+              for (const std::size_t k : plotting[e.value.stream][c]) {
+                page->add_value(k, e.time, static_cast<double>(v));
+              }
+            }
+          });
+        } catch (const input_error&) {
         }
-        const std::string& text = fields[plots[k].column];
-        double v = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (ec == std::errc() && end == text.data() + text.size()) page->add_value(k, e.time, v);
       }
     }
   }

@@ -9,7 +9,9 @@
 #include <asp/data/time_text.hpp>
 #include <asp/event.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +64,54 @@ struct table_schema {
 /// sets `*failed` (when given) to that column's index.
 void encode_row(const table_schema& schema, const std::vector<std::string_view>& fields,
                 std::string& payload, std::size_t* failed = nullptr);
+
+namespace detail {
+[[noreturn]] void row_too_short(std::size_t payload, const table_column& column);
+[[noreturn]] void row_too_long(std::size_t payload, std::size_t row);
+}  // namespace detail
+
+/// Reads a row payload (encode_row's layout): calls `on(index, value)` for each column of
+/// `schema` in order, `value` a std::int64_t, double, bool or std::string_view (viewing the
+/// payload) as the column's type says. The one reader of the layout (the tool's text, Python's
+/// tuples, a plot's numbers). Throws asp::input_error for a payload that does not match the
+/// schema: too short for a column, or longer than the row.
+template <class Visitor>
+void visit_row(const table_schema& schema, std::string_view payload, Visitor&& on) {
+  std::size_t pos = 0;
+  const auto take = [&](std::size_t n, const table_column& c) {
+    if (n > payload.size() - pos) detail::row_too_short(payload.size(), c);
+    const char* p = payload.data() + pos;
+    pos += n;
+    return p;
+  };
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
+    const table_column& c = schema.columns[i];
+    switch (c.type) {
+      case column_type::integer: {
+        std::int64_t v = 0;
+        std::memcpy(&v, take(8, c), 8);
+        on(i, v);
+        break;
+      }
+      case column_type::real: {
+        double v = 0;
+        std::memcpy(&v, take(8, c), 8);
+        on(i, v);
+        break;
+      }
+      case column_type::boolean:
+        on(i, *take(1, c) != '\0');
+        break;
+      case column_type::text: {
+        std::uint32_t n = 0;
+        std::memcpy(&n, take(4, c), 4);
+        on(i, std::string_view(take(n, c), n));
+        break;
+      }
+    }
+  }
+  if (pos != payload.size()) detail::row_too_long(payload.size(), pos);
+}
 
 /// Decodes a payload back into each column's text (numbers in their shortest exact form).
 /// Throws asp::input_error for a payload that does not match the schema.
