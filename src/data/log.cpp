@@ -660,6 +660,31 @@ class merged_scan {
     }
   }
 
+  /// After next() returned a record straight from the scan: the records that follow it in the
+  /// block at hand and may go out straight too (nothing held, nothing unread earlier, their
+  /// stream reading on), at most `max`, into `out`. They stay valid until next() is called.
+  std::size_t run(event<log_record>* out, std::size_t max) {
+    reader_state& st = m_state;
+    if (m_popping || !m_heap.empty()) return 0;
+    std::size_t n = 0;
+    while (n < max) {
+      const rec* r = st.scan->peek_in_block();
+      if (r == nullptr || r->stream == problem_stream || r->time > r->rest_min ||
+          r->time > st.end) {
+        break;
+      }
+      const lane& l = st.lanes[r->stream];
+      if (l.done || l.own) break;
+      st.scan->skip_peeked();
+      m_bound = r->rest_min;
+      out[n].time = time_point{duration{r->time}};
+      out[n].value =
+          log_record{r->stream, std::string_view(r->payload, r->size), r->offset, r->file};
+      ++n;
+    }
+    return n;
+  }
+
  private:
   // The record delivered last leaves its queue now that the next is asked for.
   void settle() {
@@ -863,34 +888,26 @@ log_reader::iterator log_reader::begin() {
   if (!m_begun) {
     m_begun = true;
     m_file->merge = std::make_unique<detail::merged_scan>(m_file->state);
+    m_report = m_file->state.report.get();
     advance();
   }
   return iterator{this};
 }
 
+// The next record, and behind it the run of records the merge lets through straight, which
+// the iterator then steps through inline.
 void log_reader::advance() {
+  m_at = 0;
+  m_count = 0;
   const detail::rec* r = m_file->merge->next();
   if (r == nullptr) {
     m_done = true;
     return;
   }
-  m_current.time = time_point{duration{r->time}};
-  m_current.value =
-      log_record{r->stream, std::string_view(r->payload, r->size), r->offset, r->file};
-  ++m_file->state.report->records;
-}
-
-const event<log_record>& log_reader::iterator::operator*() const noexcept {
-  return m_reader->m_current;
-}
-
-log_reader::iterator& log_reader::iterator::operator++() {
-  m_reader->advance();
-  return *this;
-}
-
-bool log_reader::iterator::done() const noexcept {
-  return m_reader->m_done;
+  m_run[0].time = time_point{duration{r->time}};
+  m_run[0].value = log_record{r->stream, std::string_view(r->payload, r->size), r->offset, r->file};
+  m_count = 1 + m_file->merge->run(m_run + 1, run_size - 1);
+  ++m_report->records;
 }
 
 const std::vector<log_stream>& log_reader::streams() const noexcept {

@@ -267,6 +267,14 @@ class record_scan {
     }
   }
 
+  /// The record next() would return, when it is in the block at hand (whose records stay
+  /// valid until next() moves past it); nullptr at the block's end.
+  const rec* peek_in_block() const noexcept {
+    return m_block != nullptr && m_i < m_block->count ? &m_block->recs[m_i] : nullptr;
+  }
+  /// Takes the record peek_in_block() showed.
+  void skip_peeked() noexcept { ++m_i; }
+
   /// The block of the record next() returned last; hold it while the record is kept.
   block* current() const noexcept { return m_block; }
   /// The problem a problem record stands for.

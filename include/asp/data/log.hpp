@@ -279,9 +279,18 @@ class log_reader {
     using value_type = event<log_record>;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    const event<log_record>& operator*() const noexcept;
+    const event<log_record>& operator*() const noexcept { return m_reader->m_run[m_reader->m_at]; }
     const event<log_record>* operator->() const noexcept { return &**this; }
-    iterator& operator++();
+    // Inline within a run of records the merge let through; the next run out of line.
+    iterator& operator++() {
+      log_reader& r = *m_reader;
+      if (++r.m_at < r.m_count) {
+        ++r.m_report->records;
+      } else {
+        r.advance();
+      }
+      return *this;
+    }
     void operator++(int) { ++*this; }
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
       return it.done();
@@ -290,7 +299,7 @@ class log_reader {
    private:
     friend class log_reader;
     explicit iterator(log_reader* r) noexcept : m_reader(r) {}
-    bool done() const noexcept;
+    bool done() const noexcept { return m_reader->m_done; }
     log_reader* m_reader = nullptr;
   };
 
@@ -322,8 +331,15 @@ class log_reader {
   friend class iterator;
   void advance();
 
+  static constexpr std::size_t run_size = 32;
+
   std::unique_ptr<detail::reader_impl> m_file;
-  event<log_record> m_current{};
+  log_report* m_report = nullptr;  // m_file's, counted as records are delivered
+  // The record at hand and the ones behind it that the merge let through (m_run[m_at], of
+  // m_count): their payloads stay valid until advance() reads on.
+  event<log_record> m_run[run_size]{};
+  std::size_t m_at = 0;
+  std::size_t m_count = 0;
   bool m_begun = false;
   bool m_done = false;
 };
