@@ -149,6 +149,15 @@ def main():
     marks = re.findall(r'<line class="disorder"[^>]*><title>([^<]*)</title>', dom)
     check(marks == ["1 out of order"], f"the out-of-order row marked: {marks}")
 
+    # A stream's name is text on the page, never markup.
+    subprocess.run([tool, "convert", "b.csv", "named.asplog", "--stream", "<i>x</i>&", "-q"],
+                   check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([tool, "inspect", "named.asplog", "--html", "named.html"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dom = chromium("--dump-dom", f"file://{work}/named.html")
+    check("<i>" not in dom and "&lt;i&gt;x&lt;/i&gt;&amp;" in dom,
+          "a stream name with markup is shown as text")
+
     # --plot of a column that is not there says which are.
     result = subprocess.run([tool, "inspect", "set", "--html", "x.html", "--plot", "bid"],
                             capture_output=True, text=True)

@@ -45,8 +45,6 @@ const char* index_text(data::index_state s) {
   return "?";
 }
 
-}  // namespace
-
 // The timeline's width: what is asked, else what the terminal leaves beside the names and the
 // peak's label, else 60.
 std::size_t timeline_columns(const inspect_options& o, const std::vector<data::log_stream>& s) {
@@ -63,7 +61,7 @@ std::size_t timeline_columns(const inspect_options& o, const std::vector<data::l
 // The columns --plot names: NAME (in every table stream that has a numeric column of that
 // name) or STREAM:NAME.
 std::vector<plotted_column> plotted(const inspect_options& o, const input& in,
-                                    std::vector<std::optional<data::table_schema>>& schemas) {
+                                    const std::vector<std::optional<data::table_schema>>& schemas) {
   std::vector<plotted_column> out;
   for (const std::string& wanted : o.plot) {
     const std::size_t colon = wanted.rfind(':');
@@ -91,6 +89,8 @@ std::vector<plotted_column> plotted(const inspect_options& o, const input& in,
   }
   return out;
 }
+
+}  // namespace
 
 int run_inspect(const inspect_options& o) {
   const std::optional<duration> marked = parse_duration(o.gap);
