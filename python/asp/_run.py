@@ -2,9 +2,10 @@
 
 import asyncio
 import inspect
+import weakref
 from datetime import datetime, timedelta
-from typing import (Any, AsyncIterable, Awaitable, Callable, Iterable, Optional, Tuple,
-                    Union)
+from typing import (Any, AsyncIterable, Awaitable, Callable, Iterable, List, Optional,
+                    Tuple, Union)
 
 from . import _engine
 
@@ -61,6 +62,96 @@ def timer(step: timedelta, callback: Callable[..., Any], start_time: datetime,
     return _engine.timer(step, callback, start_time, end_time, _takes_time(callback))
 
 
+class Task(asyncio.Future):  # type: ignore[type-arg]
+    """What asyncio.create_task, ensure_future and gather make inside a run, from asp work
+    (process_stream(...), timer(...)) or from a coroutine that code of the run creates: the
+    work runs as a task of the run, on the virtual clock, and this future completes with its
+    value or exception (with a note naming the task and the virtual time). A coroutine of the
+    run that awaits it, or a gather of such tasks, resumes at the virtual time it completed.
+    cancel() stops the work before its next step. The run waits for its tasks to finish."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coro: Any, name: str) -> None:
+        super().__init__(loop=loop)
+        self._asp_coro = coro
+        self._asp_name = name
+        self._asp_done_ns: Optional[int] = None
+        self._asp_control: Optional[_engine.TaskControl] = None
+
+    def get_coro(self) -> Any:
+        return self._asp_coro
+
+    def get_name(self) -> str:
+        return self._asp_name
+
+    def set_name(self, value: object) -> None:
+        self._asp_name = str(value)
+
+    def cancel(self, msg: Any = None) -> bool:
+        if not super().cancel(msg=msg):
+            return False
+        if self._asp_control is not None:
+            self._asp_control.cancel()
+        return True
+
+    def __repr__(self) -> str:
+        state = "pending" if not self.done() else "cancelled" if self.cancelled() else "done"
+        return f"<asp Task {self._asp_name!r} {state}>"
+
+
+_engine.set_task_type(Task)
+
+# The task factory of each asyncio loop that has runs active: how many, and the factory it
+# replaced (restored when the last run ends).
+_factories: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, List[Any]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def _task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+    if _engine.wants_task(coro):
+        name = getattr(coro, "__qualname__", None) or getattr(coro, "name", None) or repr(coro)
+        task = Task(loop, coro, str(name))
+        task._asp_control = _engine.spawn_task(coro, task, task.get_name())
+        return task
+    entry = _factories.get(loop)
+    previous = entry[1] if entry is not None else None
+    if previous is not None:
+        return previous(loop, coro, **kwargs)
+    return asyncio.Task(coro, loop=loop, **kwargs)
+
+
+def _install_task_factory(loop: asyncio.AbstractEventLoop) -> None:
+    entry = _factories.get(loop)
+    if entry is None:
+        _factories[loop] = [1, loop.get_task_factory()]
+        loop.set_task_factory(_task_factory)
+    else:
+        entry[0] += 1
+
+
+def _remove_task_factory(loop: asyncio.AbstractEventLoop) -> None:
+    entry = _factories[loop]
+    entry[0] -= 1
+    if entry[0] == 0:
+        del _factories[loop]
+        if loop.get_task_factory() is _task_factory:  # type: ignore[comparison-overlap]
+            loop.set_task_factory(entry[1])
+
+
+# How many turns asyncio gets at most while a run settles, when its loop does not show its
+# queue of callbacks (CPython's loops do: `_ready`).
+_SETTLE_TURNS = 64
+
+
+async def _settle(aloop: asyncio.AbstractEventLoop) -> None:
+    """Lets asyncio run the callbacks a task's end scheduled (and those they schedule) before
+    the run's clock moves on."""
+    ready = getattr(aloop, "_ready", None)
+    for _ in range(_SETTLE_TURNS):
+        await asyncio.sleep(0)
+        if ready is not None and not ready:
+            return
+
+
 async def run(coroutines: Iterable[Awaitable[Any]], start_time: Optional[datetime] = None, *,
               clock: Optional["_engine.ManualClock"] = None,
               rate: Optional[float] = None) -> None:
@@ -93,10 +184,15 @@ async def run(coroutines: Iterable[Awaitable[Any]], start_time: Optional[datetim
     engine.enter()
     fd = engine.wake_handle()
     aloop.add_reader(fd, wake)
+    _install_task_factory(aloop)
     try:
         for work in coroutines:
             engine.start(work)
         while engine.poll(start_ns):
+            if engine.settling:
+                await _settle(aloop)
+                engine.end_settle()
+                continue
             deadline = engine.next_deadline()
             if deadline is not None and engine.manual and engine.in_flight == 0:
                 # A manual clock does not wait for a deadline: it moves to it.
@@ -118,6 +214,7 @@ async def run(coroutines: Iterable[Awaitable[Any]], start_time: Optional[datetim
                 if handle is not None:
                     handle.cancel()
     finally:
+        _remove_task_factory(aloop)
         aloop.remove_reader(fd)
         engine.leave()
         engine.close()

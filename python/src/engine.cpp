@@ -82,6 +82,63 @@ class future_awaiter {
   std::shared_ptr<wake_state> m_state;
 };
 
+// Waits for an engine-bound future (see engine_bound): a task of the run, or a gather of them.
+// It completes in asyncio's callbacks after the task finished, while the run settles; the
+// coroutine resumes at the virtual time the future completed. It holds the run open but is
+// not input in flight: a manual clock moves on to the engine's next deadline meanwhile.
+class bound_future_awaiter {
+  struct wake_state {
+    engine* owner;
+    std::coroutine_handle<> handle;
+    work_guard hold;
+    bool frame_alive = true;
+    bool fired = false;
+  };
+
+ public:
+  bound_future_awaiter(engine& e, py::object future) : m_engine(e), m_future(std::move(future)) {}
+  bound_future_awaiter(const bound_future_awaiter&) = delete;
+  bound_future_awaiter& operator=(const bound_future_awaiter&) = delete;
+  ~bound_future_awaiter() {
+    if (!m_state) return;
+    m_state->frame_alive = false;
+    m_state->hold.reset();
+    if (!m_state->fired) {
+      PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+      PyErr_Fetch(&type, &value, &trace);
+      PyObject* r =
+          PyObject_CallMethod(m_future.ptr(), "remove_done_callback", "O", m_callback.ptr());
+      Py_XDECREF(r);
+      PyErr_Clear();
+      PyErr_Restore(type, value, trace);
+    }
+  }
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    auto state = std::make_shared<wake_state>(wake_state{&m_engine, h, m_engine.loop().hold()});
+    m_callback = py::cpp_function([state](py::handle future) {
+      if (state->fired || !state->frame_alive) return;
+      state->fired = true;
+      const time_point at = bound_done_at(future.ptr()).value_or(state->owner->loop().now());
+      state->owner->resume_at(at, [state] {
+        if (state->frame_alive) state->handle.resume();
+      });
+      state->hold.reset();
+    });
+    m_future.attr("_asyncio_future_blocking") = false;
+    m_future.attr("add_done_callback")(m_callback);
+    m_state = std::move(state);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  engine& m_engine;
+  py::object m_future;
+  py::object m_callback;
+  std::shared_ptr<wake_state> m_state;
+};
+
 bool is_asyncio_future(PyObject* o) {
   PyObject* blocking = PyObject_GetAttrString(o, "_asyncio_future_blocking");
   if (blocking == nullptr) {
@@ -119,6 +176,10 @@ PyTypeObject* sleep_type() noexcept {
 
 void set_work_type(PyTypeObject* type) noexcept {
   g_work_type = type;
+}
+
+bool is_work(PyObject* o) noexcept {
+  return Py_TYPE(o) == g_work_type;
 }
 
 bool is_awaitable(PyObject* o) noexcept {
@@ -211,9 +272,14 @@ task<void> drive(engine& e, py::object awaitable, py::object* result) {
       co_await sleep_awaiter(e.loop(), e.loop().now());
     } else if (Py_TYPE(y) == g_work_type) {
       stream_handle h = yielded.cast<work&>().take(e);
+      cancel_unjoined stop{h};
       co_await h;
     } else if (is_asyncio_future(y)) {
-      co_await future_awaiter(e, std::move(yielded));
+      if (engine_bound(y)) {
+        co_await bound_future_awaiter(e, std::move(yielded));
+      } else {
+        co_await future_awaiter(e, std::move(yielded));
+      }
     } else {
       throw py::type_error("asp: a coroutine yielded " + std::string(py::repr(yielded)) +
                            "; ASP's coroutines await asp.sleep, asp work and asyncio awaitables");
@@ -266,7 +332,8 @@ bool engine::poll(std::optional<time_point> start) {
     run_options options;
     options.start = start;
     options.rate = m_rate;
-    return l.poll(std::move(options));
+    // A poll that returned for a task's end (task_finished) is not the end of the run.
+    return l.poll(std::move(options)) || m_settling;
   } catch (const run_error& failure) {
     const std::string note =
         "asp: raised in " + failure.where() + " at virtual time " + to_string(failure.at());
@@ -305,6 +372,24 @@ bool engine::skip_to(time_point t) {
 
 time_point engine::real_now() const {
   return m_manual ? m_manual->now() : m_system->now();
+}
+
+bool engine::polling() const noexcept {
+  return g_polling == this;
+}
+
+void engine::task_finished() {
+  m_settling = true;
+  if (polling()) loop().stop();
+}
+
+void engine::resume_at(time_point at, std::function<void()> resume) {
+  asp::loop& l = loop();
+  if (polling() || m_settling) {
+    (void)l.call_at(at, [resume = std::move(resume)](time_point) { resume(); });
+  } else {
+    l.post([resume = std::move(resume)] { resume(); });
+  }
 }
 
 void engine::close() noexcept {

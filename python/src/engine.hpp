@@ -49,6 +49,15 @@ struct work {
   stream_handle take(engine& e);
 };
 
+/// Cancels a stream that its awaiter leaves before it ended (the awaiter was cancelled): work
+/// awaited is part of the awaiter, as an awaited coroutine is in asyncio.
+struct cancel_unjoined {
+  stream_handle& handle;
+  ~cancel_unjoined() {
+    if (!handle.done()) handle.cancel();
+  }
+};
+
 /// What `await asp.sleep(...)` yields to the engine: a virtual-time sleep, or (for
 /// asp.testing.create_async_generator) a wait on the real clock.
 struct sleep_request {
@@ -115,6 +124,22 @@ class engine {
   /// How many asyncio awaitables the engine's coroutines are waiting for.
   std::uint64_t in_flight() const noexcept { return m_in_flight; }
 
+  /// Whether this engine is the one being polled now.
+  bool polling() const noexcept;
+
+  /// A task of the run (asp._run.Task) finished at now(): its asyncio future is done, and the
+  /// callbacks asyncio runs next (gather's, wait_for's) may complete futures that coroutines of
+  /// the run await. Until `end_settle`, the run yields to asyncio without moving the virtual
+  /// clock (a poll returns before its next piece of work), and those coroutines resume at the
+  /// virtual time their future completed, not at the real time asyncio got to them.
+  void task_finished();
+  bool settling() const noexcept { return m_settling; }
+  void end_settle() noexcept { m_settling = false; }
+
+  /// Schedules `resume` for a coroutine whose engine-bound future completed (see
+  /// task_finished): at `at` while polling or settling, else as input posted now.
+  void resume_at(time_point at, std::function<void()> resume);
+
   /// Destroys whatever is pending: coroutines (their asyncio callbacks are removed), streams,
   /// timers. Idempotent.
   void close() noexcept;
@@ -139,6 +164,7 @@ class engine {
   bool m_kind_known = false;
   std::optional<double> m_rate;
   bool m_entered = false;
+  bool m_settling = false;
 };
 
 /// Drives a Python coroutine (or any awaitable) on the engine's loop as an asp task: what it
@@ -149,6 +175,32 @@ task<void> drive(engine& e, py::object awaitable, py::object* result = nullptr);
 
 /// Whether `o` is something drive() can run: a coroutine, or an object with __await__.
 bool is_awaitable(PyObject* o) noexcept;
+
+/// Whether `o` is asp work (process_stream(...), timer(...)).
+bool is_work(PyObject* o) noexcept;
+
+/// The tasks of a run (tasks.cpp). Inside a run, asyncio.create_task, ensure_future and gather
+/// make asp._run.Task futures (an asyncio.Future subclass) through the task factory that
+/// asp.run installs; the work behind each runs on the engine, on the virtual clock.
+///
+/// Whether `what` becomes such a task: asp work while a run is active; a coroutine (or any
+/// awaitable) when created by code that a run is running now.
+bool wants_task(py::handle what) noexcept;
+
+/// Starts `what` on the current engine as a task whose outcome completes `future` (an
+/// asp._run.Task: its value, its exception with a note naming the task and the virtual time,
+/// or cancelled); returns the control that cancels it (future.cancel calls it).
+py::object spawn_task(py::handle what, py::handle future, std::string name);
+
+/// The type of asp._run.Task (set when asp._run is imported), and whether `future` is bound to
+/// the engine: such a Task, or a future of asyncio.gather whose children all are. The time an
+/// engine-bound future completed: the latest finish among its tasks; std::nullopt if none has.
+void set_task_type(py::handle type);
+bool engine_bound(PyObject* future);
+std::optional<time_point> bound_done_at(PyObject* future);
+
+/// Registers Task control and the task functions in `m` (tasks.cpp).
+void bind_tasks(py::module_& m);
 
 /// A name for error messages: a function's __qualname__, a coroutine's, else its type.
 std::string describe(py::handle o);

@@ -249,7 +249,11 @@ flight, the clock stands still.)doc")
           .def("__next__",
                [](py::object self) -> py::object {
                  work& w = self.cast<work&>();
-                 if (w.used) throw py::stop_iteration();
+                 if (w.used) {
+                   // Ends the await with the value None, as a coroutine without a return.
+                   PyErr_SetNone(PyExc_StopIteration);
+                   throw py::error_already_set();
+                 }
                  if (engine::current() == nullptr) {
                    throw std::runtime_error("asp: " + w.name +
                                             " must be awaited in a coroutine that asp.run runs");
@@ -301,6 +305,8 @@ flight, the clock stands still.)doc")
       .def("real_now_ns", [](const engine& e) { return e.real_now().time_since_epoch().count(); })
       .def_property_readonly("manual", &engine::manual)
       .def_property_readonly("in_flight", &engine::in_flight)
+      .def_property_readonly("settling", &engine::settling)
+      .def("end_settle", &engine::end_settle)
       .def("enter", &engine::enter)
       .def("leave", &engine::leave)
       .def("close", &engine::close);
@@ -308,6 +314,7 @@ flight, the clock stands still.)doc")
   bind_native(m);
   bind_streams(m);
   bind_data(m);
+  bind_tasks(m);
   bind_io(m);
   bind_arrays(m);
 
