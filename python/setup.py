@@ -24,6 +24,19 @@ def cmake_version() -> str:
     return match.group(1)
 
 
+def nats_option() -> str:
+    """asp.nats is built when libnats-dev is installed (pkg-config finds libnats), unless the
+    environment says ASP_BUILD_NATS=OFF."""
+    wanted = os.environ.get("ASP_BUILD_NATS", "").upper()
+    if wanted in ("OFF", "0", "NO", "FALSE"):
+        return "OFF"
+    try:
+        found = subprocess.run(["pkg-config", "--exists", "libnats"]).returncode == 0
+    except FileNotFoundError:
+        found = False
+    return "ON" if found else "OFF"
+
+
 class CMakeBuild(build_ext):
     """Configures and builds the CMake target asp_python, then copies the module it makes to
     where setuptools expects the extension."""
@@ -36,7 +49,7 @@ class CMakeBuild(build_ext):
              "-DCMAKE_BUILD_TYPE=Release",
              "-DASP_BUILD_PYTHON=ON",
              "-DASP_BUILD_TESTS=OFF", "-DASP_BUILD_EXAMPLES=OFF", "-DASP_BUILD_BENCHMARKS=OFF",
-             "-DASP_BUILD_TOOL=OFF", "-DASP_BUILD_NATS=OFF",
+             "-DASP_BUILD_TOOL=OFF", f"-DASP_BUILD_NATS={nats_option()}",
              f"-DPython_EXECUTABLE={sys.executable}"],
             check=True)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))

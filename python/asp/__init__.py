@@ -5,7 +5,7 @@ the machine allows with every clock reading consistent with the event times, the
 the same run. See README.md ("Python") and python-api documentation in docs/python.md.
 """
 
-from . import data, io, processor, testing
+from . import data, io, nats, processor, testing
 from ._engine import __version__ as __version__
 from ._engine import call_later, now, sleep
 from ._run import process_stream, run, timer

@@ -12,8 +12,8 @@ from . import _engine
 #: What a stream's past may be: (time, value) pairs, or a source read in C++ (asp.data).
 Past = Union[Iterable[Tuple[datetime, Any]], _engine.NativeSource, None]
 #: What a stream's future may be: an async iterable of (time, value) pairs, or a live source
-#: read in C++ (asp.io).
-Future = Union[AsyncIterable[Tuple[datetime, Any]], _engine.LiveSource, None]
+#: read in C++ (asp.io, asp.nats).
+Future = Union[AsyncIterable[Tuple[datetime, Any]], _engine.LiveSource, _engine.NatsLive, None]
 
 
 def process_stream(callback: Callable[..., Any], past: Past = (), future: Future = None,

@@ -288,6 +288,8 @@ task<void> drive(engine& e, py::object awaitable, py::object* result) {
 }
 
 engine::engine(std::optional<manual_clock_ref> manual) {
+  static std::uint64_t engines = 0;
+  m_id = ++engines;
   if (manual) {
     m_manual = manual->clock;
     m_loop.emplace(*m_manual);

@@ -119,6 +119,8 @@ class engine {
   bool skip_to(time_point t);
 
   bool manual() const noexcept { return m_manual != nullptr; }
+  /// Tells runs apart: a number no other engine of the process has.
+  std::uint64_t id() const noexcept { return m_id; }
   time_point real_now() const;
 
   /// How many asyncio awaitables the engine's coroutines are waiting for.
@@ -165,6 +167,7 @@ class engine {
   std::optional<double> m_rate;
   bool m_entered = false;
   bool m_settling = false;
+  std::uint64_t m_id;
 };
 
 /// Drives a Python coroutine (or any awaitable) on the engine's loop as an asp task: what it

@@ -315,6 +315,11 @@ flight, the clock stands still.)doc")
   bind_streams(m);
   bind_data(m);
   bind_tasks(m);
+#ifdef ASP_PYTHON_NATS
+  bind_nats(m);
+#else
+  m.attr("has_nats") = false;
+#endif
   bind_io(m);
   bind_arrays(m);
 

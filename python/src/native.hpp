@@ -9,6 +9,7 @@
 #include <asp/source.hpp>
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 namespace asp::python {
@@ -36,6 +37,21 @@ void bind_io(py::module_& m);
 void bind_arrays(py::module_& m);
 
 bool is_native_future(py::handle o);
+
+/// asp.nats (nats.cpp, when built with asp::nats): registers asp._engine.nats_subject,
+/// NatsPublisher and the rest; `.live` of a subject is a native future of its own type.
+void bind_nats(py::module_& m);
+#ifdef ASP_PYTHON_NATS
+bool is_nats_live(py::handle o);
+any_live_source<py_event> take_nats_live(py::handle o, loop& l);
+#else
+inline bool is_nats_live(py::handle) {
+  return false;
+}
+inline any_live_source<py_event> take_nats_live(py::handle, loop&) {
+  throw std::logic_error("asp: built without asp.nats");
+}
+#endif
 
 /// Opens the live source for a stream on `l`: starts its bridge thread. Raises ValueError if
 /// it was opened before, and what opening it raises (a UDP port that cannot be bound).

@@ -213,6 +213,8 @@ stream_handle start_stream(description& d, engine& owner) {
   std::optional<any_live_source<py_event>> future;
   if (is_native_future(d.future)) {
     future.emplace(take_native_future(d.future, l));
+  } else if (is_nats_live(d.future)) {
+    future.emplace(take_nats_live(d.future, l));
   } else if (!d.future.is_none()) {
     future.emplace(py_future(*e, d.future, options.name));
   }
@@ -275,7 +277,7 @@ work stream_work(py::object callback, py::object past, py::object future, py::ob
         "pairs, got " +
         std::string(Py_TYPE(d->past.ptr())->tp_name));
   }
-  if (!d->future.is_none() && !is_native_future(d->future) &&
+  if (!d->future.is_none() && !is_native_future(d->future) && !is_nats_live(d->future) &&
       !py::hasattr(d->future, "__aiter__")) {
     throw py::type_error(
         "asp.process_stream: future must be an async iterable of (datetime, "

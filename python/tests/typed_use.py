@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator, List, Optional, Tuple
 import asp
 import asp.data
 import asp.io
+import asp.nats
 import asp.processor
 import asp.testing
 import async_stream_processing
@@ -64,6 +65,28 @@ async def main(clock: Optional[asp.testing.ManualClock]) -> int:
     socket = asp.io.websocket("ws://127.0.0.1:8080/quotes")
     port: int = datagrams.port
     feed.close()
+    asp.nats.add_stream("nats://127.0.0.1:4222", "TRADES", ["trades.>"], allow_direct=False)
+    subject: asp.nats.Subject = asp.nats.subject(
+        "nats://127.0.0.1:4222", "TRADES", "trades.>", start=T0, times="server",
+        start_tolerance=0.5, caught_up_pending=0, stall_timeout=30.0, follow_live=False,
+        live_capacity=1024, keep_headers=True, as_bytes=False)
+    first: Optional[int] = subject.start_sequence
+    publisher = asp.nats.Publisher("nats://127.0.0.1:4222", "results", name="strategy",
+                                   max_in_flight=100, message_ids=True, flush_timeout=5.0,
+                                   max_attempts=3, retry_for=10.0)
+
+    def on_trade(t: datetime, m: asp.nats.Message) -> None:
+        publisher.publish(m.value, subject=m.subject + ".seen", time=t, headers=m.headers)
+        publisher.publish(b"raw", headers={"Venue": "XNAS"})
+
+    counts: int = publisher.published + publisher.failed + publisher.resent + (first or 0)
+    ticks = asyncio.ensure_future(asp.timer(timedelta(seconds=1), c.tick, T0, T0))
+    together = asyncio.gather(asp.process_stream(c.on_event, [(T0, 1)]), ticks)
+    await run([asp.process_stream(on_trade, subject.past, subject.live, name="trades"),
+               together], T0)
+    subject.close()
+    publisher.flush()
+    assert asp.nats.available and subject.repeats_dropped >= 0 and counts >= 0
     await run([process_stream(c.on_event, past, live(), on_start=lambda: None,
                               on_live_start=lambda: None, name="events"),
                asp.process_stream(c.slowly, csv, socket, unpack_args=True, out_of_order="skip"),

@@ -44,6 +44,10 @@ expect "both packages import from the environment, at the project's version" \
   "$version $version True True" \
   "$("$work/venv/bin/python" -c 'import sys, asp, async_stream_processing as o; print(asp.__version__, o.__version__, asp.__file__.startswith(sys.prefix), asp._engine.__file__.startswith(sys.prefix))')"
 
+# libnats-dev is among the build's dependencies (scripts/install-deps): the wheel has asp.nats.
+expect "the wheel is built with asp.nats" "True" \
+  "$("$work/venv/bin/python" -c 'import asp.nats; print(asp.nats.available)')"
+
 # The original README's first example, as its README shows it. Its first column is the real
 # time; the rest (virtual time, event time, what happened) is exact.
 cat > first.py <<'PY'
