@@ -103,6 +103,7 @@ bool loop::take_posts() {
     m_queue.push(node, item.stamp, time_point::max());
   }
   const bool any = !m_posts_taken.empty();
+  m_stats.posts += m_posts_taken.size();
   m_posts_taken.clear();
   return any;
 }

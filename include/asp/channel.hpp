@@ -83,6 +83,9 @@ class channel {
     s.m_guard.reset();
   }
 
+  /// The most events it holds.
+  std::size_t capacity() const noexcept { return m_state->m_capacity; }
+
   /// Events buffered and not yet taken.
   std::size_t size() const {
     std::lock_guard lock(m_state->m_mutex);

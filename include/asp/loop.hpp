@@ -75,6 +75,7 @@ struct run_options {
 struct loop_stats {
   std::uint64_t runs = 0;   ///< pieces of work run
   std::uint64_t waits = 0;  ///< times the loop waited on the real clock or for input
+  std::uint64_t posts = 0;  ///< pieces of work posted from other threads, taken in
 };
 
 /// Keeps a loop's run going while no work is scheduled, because input can still arrive
@@ -155,6 +156,10 @@ class loop {
 
   /// Counters of what the loop did.
   const loop_stats& stats() const noexcept { return m_stats; }
+
+  /// Pieces of work scheduled now (timers, wake-ups, the next event of each stream; cancelled
+  /// work included until the loop reaches it).
+  std::size_t queued() const noexcept { return m_queue.size(); }
 
   /// The loop running on this thread, or nullptr.
   static loop* current() noexcept { return detail::t_current_loop; }

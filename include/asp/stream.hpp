@@ -9,6 +9,9 @@
 #include <asp/spawn.hpp>
 #include <asp/task.hpp>
 
+#include <array>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -44,10 +47,34 @@ struct stream_options {
 };
 
 /// What a stream has done so far.
+/// How late live events reach their callback: the real clock at delivery minus the event's
+/// time, counted by upper bound (Prometheus's histogram buckets, not cumulative here).
+struct lag_histogram {
+  static constexpr std::array<duration, 9> bounds{
+      std::chrono::microseconds(10), std::chrono::microseconds(100), std::chrono::milliseconds(1),
+      std::chrono::milliseconds(10), std::chrono::milliseconds(100), std::chrono::seconds(1),
+      std::chrono::seconds(10),      std::chrono::seconds(60),       std::chrono::seconds(600)};
+  /// counts[i]: lags at most bounds[i] and more than the bound before; the last, the rest.
+  std::array<std::uint64_t, bounds.size() + 1> counts{};
+  std::uint64_t count = 0;
+  duration sum{0};  ///< of the lags (a negative lag, an event stamped ahead, counts as it is)
+
+  void observe(duration lag) noexcept {
+    std::size_t i = 0;
+    while (i < bounds.size() && lag > bounds[i]) ++i;
+    ++counts[i];
+    ++count;
+    sum += lag;
+  }
+};
+
 struct stream_stats {
   std::uint64_t delivered = 0;  ///< events handed to the callback
   std::uint64_t skipped = 0;    ///< out-of-order events dropped (out_of_order::skip)
   std::uint64_t clamped = 0;    ///< out-of-order events moved forward (out_of_order::clamp)
+  /// Of the live events (those of the future): their lag behind the real clock. The past's
+  /// events are not measured: their lag is the age of the history.
+  lag_histogram live_lag{};
 };
 
 /// A stream described but not started: what `process_stream` returns. Start it with
@@ -98,6 +125,8 @@ class [[nodiscard]] stream_handle {
   bool done() const noexcept { return m_join.done(); }
   /// Counters of what the stream did so far.
   const stream_stats& stats() const noexcept { return *m_stats; }
+  /// The same counters, shared: they stay readable after the handle and the stream are gone.
+  std::shared_ptr<const stream_stats> shared_stats() const noexcept { return m_stats; }
   /// Stops the stream now; see join_handle::cancel.
   bool cancel() { return m_join.cancel(); }
   /// Suspends until the stream has ended; rethrows its failure.
@@ -224,6 +253,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         // in that slot. Otherwise the event takes its place in the queue, or the fast path.
         const bool in_its_slot = loop_access::slot(l) != slot && loop_access::current_due(l) == t;
         if (!in_its_slot) co_await next_due(l, t);
+        stats->live_lag.observe(l.clock().now() - t);
         task<void> pending = deliver(t, *e);
         if (pending.valid()) co_await std::move(pending);
         previous = t;

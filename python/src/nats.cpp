@@ -122,7 +122,8 @@ class nats_past {
   void load() {
     if (m_it == std::default_sentinel) return;
     const event<nats_message>& e = *m_it;
-    m_current = py_event{e.time, {py::none(), message_object(*m_engine, e.value, m_as_bytes), e.time}};
+    m_current =
+        py_event{e.time, {py::none(), message_object(*m_engine, e.value, m_as_bytes), e.time}};
   }
 
   engine* m_engine;
@@ -176,8 +177,8 @@ struct publisher_handle {
                                "' from another run than its first; make one per run");
     }
     if (!publisher) {
-      publisher = std::make_unique<asp::nats::publisher<std::string>>(e.loop(), connection,
-                                                                      options);
+      publisher =
+          std::make_unique<asp::nats::publisher<std::string>>(e.loop(), connection, options);
       run = e.id();
     }
     return *publisher;
@@ -195,7 +196,7 @@ std::vector<std::pair<std::string, std::string>> headers_of(py::handle headers) 
   std::vector<std::pair<std::string, std::string>> out;
   if (headers.is_none()) return out;
   py::object items = py::hasattr(headers, "items") ? headers.attr("items")()
-                                                    : py::reinterpret_borrow<py::object>(headers);
+                                                   : py::reinterpret_borrow<py::object>(headers);
   for (py::handle item : items) {
     const auto pair = item.cast<std::pair<std::string, std::string>>();
     out.push_back(pair);
@@ -230,16 +231,16 @@ void bind_nats(py::module_& m) {
       .def_property_readonly(
           "past",
           [](const std::shared_ptr<subject_handle>& s) {
-            return native_past{s->what, [s](engine& e) {
-                                 if (s->past_taken) {
-                                   throw py::value_error("asp: the history of the " + s->what +
-                                                         " has been read already");
-                                 }
-                                 s->open(e.loop());
-                                 s->past_taken = true;
-                                 return any_past_source<py_event>(
-                                     nats_past(e, s->source, s->as_bytes));
-                               }};
+            return native_past{
+                s->what, [s](engine& e) {
+                  if (s->past_taken) {
+                    throw py::value_error("asp: the history of the " + s->what +
+                                          " has been read already");
+                  }
+                  s->open(e.loop());
+                  s->past_taken = true;
+                  return any_past_source<py_event>(nats_past(e, s->source, s->as_bytes));
+                }};
           })
       .def_property_readonly("live",
                              [](const std::shared_ptr<subject_handle>& s) { return live_part{s}; })
@@ -306,11 +307,10 @@ void bind_nats(py::module_& m) {
         return s;
       },
       py::arg("servers"), py::arg("stream"), py::arg("subject") = ">", py::kw_only(),
-      py::arg("start") = py::none(), py::arg("times") = "header",
-      py::arg("start_tolerance") = 0.0, py::arg("caught_up_pending") = 0,
-      py::arg("stall_timeout") = 60.0, py::arg("follow_live") = true,
-      py::arg("live_capacity") = 65536, py::arg("keep_headers") = false,
-      py::arg("as_bytes") = false);
+      py::arg("start") = py::none(), py::arg("times") = "header", py::arg("start_tolerance") = 0.0,
+      py::arg("caught_up_pending") = 0, py::arg("stall_timeout") = 60.0,
+      py::arg("follow_live") = true, py::arg("live_capacity") = 65536,
+      py::arg("keep_headers") = false, py::arg("as_bytes") = false);
 
   py::class_<publisher_handle>(m, "NatsPublisher", "Publishes to JetStream (asp.nats.Publisher)")
       .def(py::init([](const std::string& servers, const std::string& subject,
@@ -366,15 +366,13 @@ void bind_nats(py::module_& m) {
                              [](const publisher_handle& p) -> std::uint64_t {
                                return p.publisher ? p.publisher->published() : 0;
                              })
-      .def_property_readonly(
-          "failed",
-          [](const publisher_handle& p) -> std::uint64_t {
-            return p.publisher ? p.publisher->failed() : 0;
-          })
-      .def_property_readonly(
-          "resent", [](const publisher_handle& p) -> std::uint64_t {
-            return p.publisher ? p.publisher->resent() : 0;
-          });
+      .def_property_readonly("failed",
+                             [](const publisher_handle& p) -> std::uint64_t {
+                               return p.publisher ? p.publisher->failed() : 0;
+                             })
+      .def_property_readonly("resent", [](const publisher_handle& p) -> std::uint64_t {
+        return p.publisher ? p.publisher->resent() : 0;
+      });
 
   m.def(
       "nats_add_stream",

@@ -242,6 +242,9 @@ class work_queue {
     return seq;
   }
 
+  /// Entries queued, cancelled ones included until they are dropped at the front.
+  std::size_t size() const noexcept { return m_ready.size() + m_heap.size(); }
+
   /// Queues a node that already has its sequence number.
   void push_numbered(work_node* node, time_point due) { m_heap.push({due, node}); }
 
