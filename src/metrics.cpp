@@ -129,7 +129,8 @@ std::string escape_label_value(std::string_view value) {
 
 registry::registry(loop& l) : m_loop(&l) {}
 
-void registry::add(std::string name, const stream_handle& stream) {
+void registry::add(std::string name, stream_handle& stream) {
+  stream.measure_live_lag();
   m_streams.emplace_back(std::move(name), stream.shared_stats());
 }
 

@@ -21,6 +21,7 @@ using labels = std::vector<std::pair<std::string, std::string>>;
 
 /// What a scrape reads: the loop's own metrics, and whatever is added. Every read happens on
 /// the loop's thread (`collect`), so counters need no atomics: the replay path pays nothing.
+/// Add to it before the run, or on the loop's thread.
 ///
 /// Metric names follow Prometheus's rules: `asp_` first, units in the name, `_total` for
 /// counters. The loop's:
@@ -48,8 +49,9 @@ class registry {
 
   loop& owner() const noexcept { return *m_loop; }
 
-  /// A stream's counters and live lag, labelled stream="name".
-  void add(std::string name, const stream_handle& stream);
+  /// A stream's counters and live lag, labelled stream="name"; turns on the measuring of its
+  /// live events' lag (one reading of the real clock an event).
+  void add(std::string name, stream_handle& stream);
 
   /// A channel's fill and capacity, labelled channel="name".
   template <class T>

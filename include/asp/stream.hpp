@@ -72,9 +72,10 @@ struct stream_stats {
   std::uint64_t delivered = 0;  ///< events handed to the callback
   std::uint64_t skipped = 0;    ///< out-of-order events dropped (out_of_order::skip)
   std::uint64_t clamped = 0;    ///< out-of-order events moved forward (out_of_order::clamp)
-  /// Of the live events (those of the future): their lag behind the real clock. The past's
-  /// events are not measured: their lag is the age of the history.
+  /// Of the live events (those of the future), while measure_live_lag is on: their lag behind
+  /// the real clock. The past's events are not measured: their lag is the age of the history.
   lag_histogram live_lag{};
+  bool measure_live_lag = false;
 };
 
 /// A stream described but not started: what `process_stream` returns. Start it with
@@ -118,7 +119,7 @@ stream_spec<Callback, Past, Future> process_stream(Callback callback, Past past 
 class [[nodiscard]] stream_handle {
  public:
   stream_handle() = default;
-  stream_handle(join_handle<void> join, std::shared_ptr<const stream_stats> stats) noexcept
+  stream_handle(join_handle<void> join, std::shared_ptr<stream_stats> stats) noexcept
       : m_join(std::move(join)), m_stats(std::move(stats)) {}
 
   /// Whether the stream has delivered its last event (or failed, or was cancelled).
@@ -127,6 +128,9 @@ class [[nodiscard]] stream_handle {
   const stream_stats& stats() const noexcept { return *m_stats; }
   /// The same counters, shared: they stay readable after the handle and the stream are gone.
   std::shared_ptr<const stream_stats> shared_stats() const noexcept { return m_stats; }
+  /// From now on, measure the lag of each live event (stream_stats::live_lag): one reading of
+  /// the real clock an event. Off until asked (asp::metrics::registry::add asks).
+  void measure_live_lag() noexcept { m_stats->measure_live_lag = true; }
   /// Stops the stream now; see join_handle::cancel.
   bool cancel() { return m_join.cancel(); }
   /// Suspends until the stream has ended; rethrows its failure.
@@ -136,7 +140,7 @@ class [[nodiscard]] stream_handle {
 
  private:
   join_handle<void> m_join;
-  std::shared_ptr<const stream_stats> m_stats;
+  std::shared_ptr<stream_stats> m_stats;
 };
 
 namespace detail {
@@ -253,7 +257,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         // in that slot. Otherwise the event takes its place in the queue, or the fast path.
         const bool in_its_slot = loop_access::slot(l) != slot && loop_access::current_due(l) == t;
         if (!in_its_slot) co_await next_due(l, t);
-        stats->live_lag.observe(l.clock().now() - t);
+        if (stats->measure_live_lag) stats->live_lag.observe(l.clock().now() - t);
         task<void> pending = deliver(t, *e);
         if (pending.valid()) co_await std::move(pending);
         previous = t;

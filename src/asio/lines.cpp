@@ -71,6 +71,7 @@ struct lines::state {
   bool m_eof = false;
   bool m_closed = false;
   std::size_t m_count = 0;
+  std::uint64_t m_bytes = 0;
   std::string m_ended;
   std::string m_buffer;
   time_point m_arrival{};
@@ -94,6 +95,10 @@ const std::string& lines::ended() const noexcept {
 
 std::size_t lines::partial() const noexcept {
   return m_state->m_buffer.size();
+}
+
+std::uint64_t lines::bytes() const noexcept {
+  return m_state->m_bytes;
 }
 
 task<std::optional<event<std::string>>> lines::next() {
@@ -146,6 +151,7 @@ task<std::optional<event<std::string>>> lines::next() {
     if (got == 0) {
       s.m_eof = true;
     } else {
+      s.m_bytes += got;
       s.m_buffer.append(s.m_chunk, got);
     }
   }

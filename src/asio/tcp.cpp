@@ -116,6 +116,7 @@ struct tcp_client::state {
   bool m_closed = false;
   std::size_t m_sending = 0;
   std::size_t m_connections = 0;
+  std::uint64_t m_bytes = 0;
   std::size_t m_frames = 0;
   std::string m_ended;
   bool m_pending_end = false;  // a last line was delivered; the peer closed after it
@@ -133,6 +134,10 @@ void tcp_client::close() {
 
 std::size_t tcp_client::connections() const noexcept {
   return m_state->m_connections;
+}
+
+std::uint64_t tcp_client::bytes() const noexcept {
+  return m_state->m_bytes;
 }
 
 const std::string& tcp_client::ended() const noexcept {
@@ -172,6 +177,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     }
     if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
     if (!failure) {
+      s.m_bytes += got;
       s.m_framer.append(s.m_chunk, got);
       continue;
     }

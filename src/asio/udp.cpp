@@ -53,6 +53,7 @@ struct udp_source::state {
   work_guard m_guard;
   bool m_closed = false;
   std::size_t m_count = 0;
+  std::uint64_t m_bytes = 0;
 };
 
 udp_source::udp_source(boost::asio::io_context& ioc, asp::loop& loop, const std::string& address,
@@ -61,6 +62,14 @@ udp_source::udp_source(boost::asio::io_context& ioc, asp::loop& loop, const std:
 
 std::uint16_t udp_source::port() const {
   return m_state->m_socket.local_endpoint().port();
+}
+
+std::uint64_t udp_source::datagrams() const noexcept {
+  return m_state->m_count;
+}
+
+std::uint64_t udp_source::bytes() const noexcept {
+  return m_state->m_bytes;
 }
 
 void udp_source::close() {
@@ -85,6 +94,7 @@ task<std::optional<event<std::string>>> udp_source::next() {
                       " is over the maximum of " + std::to_string(s.m_options.max_datagram) +
                       " bytes");
   }
+  s.m_bytes += got;
   // Resumed by work due at the datagram's arrival stamp.
   event<std::string> e =
       detail::stamp(std::string(s.m_buffer.data(), got),

@@ -245,6 +245,7 @@ struct websocket_client::state {
   bool m_closed = false;
   std::size_t m_connections = 0;
   std::size_t m_messages = 0;
+  std::uint64_t m_bytes = 0;
 };
 
 websocket_client::websocket_client(boost::asio::io_context& ioc, asp::loop& loop,
@@ -257,6 +258,10 @@ void websocket_client::close() {
 
 std::size_t websocket_client::connections() const noexcept {
   return m_state->m_connections;
+}
+
+std::uint64_t websocket_client::bytes() const noexcept {
+  return m_state->m_bytes;
 }
 
 task<std::optional<event<std::string>>> websocket_client::next() {
@@ -275,6 +280,7 @@ task<std::optional<event<std::string>>> websocket_client::next() {
     }
     if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
     if (!failure) {
+      s.m_bytes += s.m_buffer.size();
       // Resumed by work due at the message's arrival stamp.
       event<std::string> e = detail::stamp(
           beast::buffers_to_string(s.m_buffer.data()),

@@ -86,6 +86,7 @@ struct log_writer::state {
   chunk current{};
   std::uint64_t written = 0;
   std::uint64_t acknowledged = 0;
+  std::optional<time_point> synced_at;  // the real time of the last fdatasync of records
   std::uint64_t since_sync = 0;
   std::uint64_t files = 0;         // files made
   std::uint64_t file_records = 0;  // records in the file being written
@@ -169,6 +170,8 @@ struct log_writer::state {
     acknowledged = written;
     since_sync = 0;
     last_sync = std::chrono::steady_clock::now();
+    synced_at = time_point{
+        std::chrono::duration_cast<duration>(std::chrono::system_clock::now().time_since_epoch())};
   }
 
   // Creates the file `path` and its index, and writes the header durably. A dataset's file is
@@ -442,6 +445,9 @@ std::uint64_t log_writer::written() const noexcept {
 }
 std::uint64_t log_writer::acknowledged() const noexcept {
   return m_state->acknowledged;
+}
+std::optional<time_point> log_writer::last_sync() const noexcept {
+  return m_state->synced_at;
 }
 const std::string& log_writer::path() const noexcept {
   return m_state->root;

@@ -420,4 +420,16 @@ std::uint64_t progress::events() const noexcept {
   return m_state->count.load(std::memory_order_relaxed);
 }
 
+std::unique_ptr<asp::metrics::server> serve_metrics(asp::metrics::registry& reg,
+                                                    const std::string& address, bool quiet) {
+  if (address.empty()) return nullptr;
+  // Checked here for the message; the server reads "HOST:PORT" itself.
+  const auto [host, port] = host_port(address, "127.0.0.1", "--metrics", true);
+  auto server = std::make_unique<asp::metrics::server>(reg, host + ":" + std::to_string(port));
+  if (!quiet) {
+    fmt::print(stderr, "metrics on http://{}:{}/metrics\n", host, server->port());
+  }
+  return server;
+}
+
 }  // namespace asp::tool

@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
                      "a dataset: go on in a new file before one spans DURATION of event time (1h)");
   record->add_flag("--overwrite", rec.overwrite, "replace FILE (a dataset's logs) if it exists");
   record->add_flag("-q,--quiet", rec.quiet, "no progress line, no summary");
+  record->add_option("--metrics", rec.metrics,
+                     "[ADDRESS]:PORT: serve Prometheus metrics at http://ADDRESS:PORT/metrics "
+                     "(loopback without an ADDRESS; port 0 takes a free one)");
   record->footer(
       "Records until the input ends or SIGINT/SIGTERM, then closes the file cleanly.\n"
       "Examples:\n"
@@ -115,6 +118,10 @@ int main(int argc, char** argv) {
                            "tcp-server, ws-server: a client 100,000 records behind is dropped "
                            "(drop, the default) or makes the play wait (block)");
   play_command->add_flag("-q,--quiet", play.quiet, "no progress line, no summary");
+  play_command->add_option("--metrics", play.metrics,
+                           "[ADDRESS]:PORT: serve Prometheus metrics at "
+                           "http://ADDRESS:PORT/metrics (loopback without an ADDRESS; port 0 "
+                           "takes a free one)");
   add_csv_options(*play_command, play.csv);
   play_command->footer(
       "On a terminal: space pauses and resumes, + and - double and halve the rate, q stops.\n"

@@ -173,6 +173,11 @@ int run_play(const play_options& o) {
     clock = std::make_unique<asp::system_clock>(time_point::max() - std::chrono::days(366));
   }
   asp::loop loop(*clock, waiting);
+  asp::metrics::registry metrics(loop);
+  std::uint64_t clients_dropped = 0;  // by a broadcast server: stopped reading, or too slow
+  // Serving from here: a scrape while the play waits for its clients says no run is active.
+  const std::unique_ptr<asp::metrics::server> metrics_server =
+      serve_metrics(metrics, o.metrics, o.quiet);
 
   std::unique_ptr<served> server;
   std::optional<boost::asio::ip::udp::socket> udp;
@@ -200,9 +205,10 @@ int run_play(const play_options& o) {
         .policy =
             o.slow_client == "block" ? asp::asio::slow_client::block : asp::asio::slow_client::drop,
         .on_drop =
-            [](const std::string& client, const std::string& reason) {
+            [&clients_dropped](const std::string& client, const std::string& reason) {
               // A client that leaves after the end is no news; one dropped or stopped is.
               if (reason == "the server closed") return;
+              ++clients_dropped;
               fmt::print(stderr, "asp: client {}: {}\n", client, reason);
             },
         .on_error = [](const std::string& what) { fmt::print(stderr, "asp: {}\n", what); }};
@@ -214,6 +220,12 @@ int run_play(const play_options& o) {
           std::make_unique<asp::asio::tcp_broadcast_server>(ioc, loop, host, port, options));
     }
     if (!o.quiet) fmt::print(stderr, "serving on {}:{}\n", host, server->port());
+    metrics.add_gauge("asp_broadcast_clients", "Clients connected to the server", {{"to", o.to}},
+                      [&server] { return static_cast<double>(server->clients()); });
+    metrics.add_counter("asp_broadcast_clients_gone_total",
+                        "Clients that went or were dropped (too slow) before the end",
+                        {{"to", o.to}},
+                        [&clients_dropped] { return static_cast<double>(clients_dropped); });
     while (server->clients() < o.clients) ioc.run_one();
   } else if (o.to.starts_with("udp://")) {
     const auto [host, port] =
@@ -307,12 +319,14 @@ int run_play(const play_options& o) {
       asp::stream_handle s =
           asp::start(loop, asp::process_stream(on_record_served, std::move(in.records), asp::none,
                                                {.name = o.file}));
+      metrics.add(o.file, s);
       co_await s;
       server->close();
       co_await server->drained();  // every client has what was queued for it
     } else {
       asp::stream_handle s = asp::start(
           loop, asp::process_stream(on_record, std::move(in.records), asp::none, {.name = o.file}));
+      metrics.add(o.file, s);
       co_await s;
     }
   };

@@ -11,6 +11,7 @@
 #include <asp/asio/udp.hpp>
 #include <asp/asio/websocket.hpp>
 #include <asp/asp.hpp>
+#include <asp/data/metrics.hpp>
 
 #include <boost/asio/io_context.hpp>
 
@@ -76,6 +77,9 @@ int run_record(const record_options& o) {
   // For line inputs: how the input ended, and the bytes of a line a stop left undelivered.
   std::function<std::string()> ended;
   std::function<std::size_t()> partial;
+  // For the metrics: bytes received, and connections made (a client's).
+  std::function<std::uint64_t()> received;
+  std::function<std::size_t()> connections;
   const std::string& from = o.from;
   if (!from.starts_with("nats://") &&
       (!o.start.empty() || o.history || !o.start_tolerance.empty())) {
@@ -107,6 +111,7 @@ int run_record(const record_options& o) {
     close_source = [in]() mutable { in.close(); };
     ended = [in] { return in.ended(); };
     partial = [in] { return in.partial(); };
+    received = [in] { return in.bytes(); };
     source.emplace(std::move(in));
   } else if (from.starts_with("tcp://")) {
     kind = "tcp";
@@ -116,6 +121,8 @@ int run_record(const record_options& o) {
     close_source = [in]() mutable { in.close(); };
     ended = [in] { return in.ended(); };
     partial = [in] { return in.partial(); };
+    received = [in] { return in.bytes(); };
+    connections = [in] { return in.connections(); };
     source.emplace(std::move(in));
   } else if (from.starts_with("udp://")) {
     kind = "udp";
@@ -123,11 +130,14 @@ int run_record(const record_options& o) {
         host_port(std::string_view(from).substr(6), "0.0.0.0", "--from", true);
     asp::asio::udp_source in(ioc, loop, host, port);
     close_source = [in]() mutable { in.close(); };
+    received = [in] { return in.bytes(); };
     source.emplace(std::move(in));
   } else if (from.starts_with("ws://") || from.starts_with("wss://")) {
     kind = "websocket";
     asp::asio::websocket_client in(ioc, loop, from);
     close_source = [in]() mutable { in.close(); };
+    received = [in] { return in.bytes(); };
+    connections = [in] { return in.connections(); };
     source.emplace(std::move(in));
   } else {
     throw usage_error(
@@ -145,6 +155,19 @@ int run_record(const record_options& o) {
                         .overwrite = o.overwrite,
                         .zstd_level = o.zstd,
                         .split = parse_split(o.split_size, o.split_duration)});
+  asp::metrics::registry metrics(loop);
+  data::add_metrics(metrics, o.out, out);
+  if (received) {
+    metrics.add_counter("asp_source_received_bytes_total", "Bytes the input received",
+                        {{"source", from}}, [&] { return static_cast<double>(received()); });
+  }
+  if (connections) {
+    metrics.add_counter("asp_source_connections_total",
+                        "Connections the input made (more than one: it reconnected)",
+                        {{"source", from}}, [&] { return static_cast<double>(connections()); });
+  }
+  const std::unique_ptr<asp::metrics::server> metrics_server =
+      serve_metrics(metrics, o.metrics, o.quiet);
   asp::asio::stop_on_signals signals(loop);
   signals.on_stop([&] { close_source(); });
   if (!o.quiet) fmt::print(stderr, "recording {} into {} (SIGINT or SIGTERM stops)\n", from, o.out);
@@ -180,6 +203,7 @@ int run_record(const record_options& o) {
       s = asp::start(
           loop, asp::process_stream(on_message, asp::none, std::move(*source), {.name = name}));
     }
+    metrics.add(name, s);
     co_await s;
     sync_timer.cancel();
   };

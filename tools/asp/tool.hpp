@@ -6,6 +6,7 @@
 
 #include "arguments.hpp"
 
+#include <asp/asio/metrics.hpp>
 #include <asp/data/log.hpp>
 #include <asp/data/shown.hpp>
 #include <asp/data/table.hpp>
@@ -124,6 +125,7 @@ struct record_options {
   std::string split_duration{};   // or past this much event time (1h)
   bool overwrite = false;
   bool quiet = false;
+  std::string metrics{};  // [ADDRESS]:PORT: serve Prometheus metrics there
 };
 int run_record(const record_options& options);
 
@@ -139,8 +141,14 @@ struct play_options {
   std::string subject{};             // a recording of NATS messages: those whose subject matches it
   csv_input_options csv{};
   bool quiet = false;
+  std::string metrics{};  // [ADDRESS]:PORT: serve Prometheus metrics there
 };
 int run_play(const play_options& options);
+
+/// --metrics [ADDRESS]:PORT: serves `reg` there (loopback without an ADDRESS), and says where
+/// on stderr unless `quiet`. Null when `address` is empty.
+std::unique_ptr<asp::metrics::server> serve_metrics(asp::metrics::registry& reg,
+                                                    const std::string& address, bool quiet);
 
 struct inspect_options {
   std::string file;

@@ -62,6 +62,9 @@ class lines {
   /// Bytes of a line begun and not ended (after a close: what it left undelivered).
   std::size_t partial() const noexcept;
 
+  /// Bytes read so far.
+  std::uint64_t bytes() const noexcept;
+
  private:
   struct state;
   std::shared_ptr<state> m_state;

@@ -86,6 +86,8 @@ class tcp_client {
 
   /// Connections made so far (reconnections included).
   std::size_t connections() const noexcept;
+  /// Bytes received so far (payload bytes, framing included; of every connection).
+  std::uint64_t bytes() const noexcept;
 
   /// How the input ended, once it has: "closed by the peer", "closed by the peer, after a last
   /// line without a newline (N bytes), kept as a line", "reset by the peer (REASON)", or

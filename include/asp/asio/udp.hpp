@@ -40,6 +40,10 @@ class udp_source {
   /// The bound port.
   std::uint16_t port() const;
 
+  /// Datagrams and their bytes received so far.
+  std::uint64_t datagrams() const noexcept;
+  std::uint64_t bytes() const noexcept;
+
   /// Awaitable: the next datagram, or std::nullopt once closed.
   task<std::optional<event<std::string>>> next();
 

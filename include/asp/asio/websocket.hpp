@@ -72,6 +72,8 @@ class websocket_client {
 
   /// Connections made so far (reconnections included).
   std::size_t connections() const noexcept;
+  /// Bytes of the messages received so far (of every connection).
+  std::uint64_t bytes() const noexcept;
 
  private:
   struct state;

@@ -129,6 +129,8 @@ class log_writer {
 
   std::uint64_t written() const noexcept;       ///< records written
   std::uint64_t acknowledged() const noexcept;  ///< records covered by an fsync
+  /// When the last fsync of records happened (the system clock), if one has.
+  std::optional<time_point> last_sync() const noexcept;
   /// The file, or the dataset's directory.
   const std::string& path() const noexcept;
   /// The file being written (of a dataset, its latest).
