@@ -20,30 +20,38 @@ engine* g_polling = nullptr;
 std::vector<engine*> g_active;
 
 // Waits for an asyncio future (anything with `_asyncio_future_blocking`, as asyncio's Task
-// does): registers a done callback that posts the coroutine's resumption into the loop, due
-// at the real time the future completes (contract C6). The future's own __await__ then
-// returns its result or raises its exception inside the coroutine. Until then the awaiter
-// holds the run open, as a live source does: the future is input still to come.
+// does): registers a done callback that schedules the coroutine's resumption; the future's own
+// __await__ then returns its result or raises its exception inside the coroutine.
+//
+// - A future of asyncio's own is input: the resumption is posted, due at the real time the
+//   future completes (contract C6), and until then the awaiter holds the run open as a live
+//   source does, counted as in flight (a manual clock waits for it).
+// - An engine-bound future (see engine_bound: a task of the run, or a gather of them)
+//   completes in asyncio's callbacks after the task finished, while the run settles: the
+//   coroutine resumes at the virtual time it completed. It holds the run open but is not in
+//   flight: a manual clock moves on to the engine's next deadline meanwhile.
 class future_awaiter {
   // Shared by the awaiter and the done callback: the callback may fire after the coroutine
   // was destroyed (a cancelled run), and must then do nothing.
   struct wake_state {
-    asp::loop* loop;
+    engine* owner;
     std::coroutine_handle<> handle;
     work_guard hold;
+    bool bound;
     bool frame_alive = true;
     bool fired = false;
   };
 
  public:
-  future_awaiter(engine& e, py::object future) : m_engine(e), m_future(std::move(future)) {}
+  future_awaiter(engine& e, py::object future, bool bound)
+      : m_engine(e), m_future(std::move(future)), m_bound(bound) {}
   future_awaiter(const future_awaiter&) = delete;
   future_awaiter& operator=(const future_awaiter&) = delete;
   ~future_awaiter() {
     if (!m_state) return;
     m_state->frame_alive = false;
     m_state->hold.reset();
-    --m_engine.m_in_flight;
+    if (!m_bound) --m_engine.m_in_flight;
     if (!m_state->fired) {
       // The coroutine is destroyed before the future completed: take the callback back.
       PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
@@ -59,82 +67,32 @@ class future_awaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     auto state =
-        std::make_shared<wake_state>(wake_state{&m_engine.loop(), h, m_engine.loop().hold()});
-    m_callback = py::cpp_function([state](py::handle) {
-      if (state->fired || !state->frame_alive) return;
-      state->fired = true;
-      state->loop->post([state] {
-        if (state->frame_alive) state->handle.resume();
-      });
-      state->hold.reset();
-    });
-    m_future.attr("_asyncio_future_blocking") = false;
-    m_future.attr("add_done_callback")(m_callback);
-    m_state = std::move(state);
-    ++m_engine.m_in_flight;
-  }
-  void await_resume() const noexcept {}
-
- private:
-  engine& m_engine;
-  py::object m_future;
-  py::object m_callback;
-  std::shared_ptr<wake_state> m_state;
-};
-
-// Waits for an engine-bound future (see engine_bound): a task of the run, or a gather of them.
-// It completes in asyncio's callbacks after the task finished, while the run settles; the
-// coroutine resumes at the virtual time the future completed. It holds the run open but is
-// not input in flight: a manual clock moves on to the engine's next deadline meanwhile.
-class bound_future_awaiter {
-  struct wake_state {
-    engine* owner;
-    std::coroutine_handle<> handle;
-    work_guard hold;
-    bool frame_alive = true;
-    bool fired = false;
-  };
-
- public:
-  bound_future_awaiter(engine& e, py::object future) : m_engine(e), m_future(std::move(future)) {}
-  bound_future_awaiter(const bound_future_awaiter&) = delete;
-  bound_future_awaiter& operator=(const bound_future_awaiter&) = delete;
-  ~bound_future_awaiter() {
-    if (!m_state) return;
-    m_state->frame_alive = false;
-    m_state->hold.reset();
-    if (!m_state->fired) {
-      PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
-      PyErr_Fetch(&type, &value, &trace);
-      PyObject* r =
-          PyObject_CallMethod(m_future.ptr(), "remove_done_callback", "O", m_callback.ptr());
-      Py_XDECREF(r);
-      PyErr_Clear();
-      PyErr_Restore(type, value, trace);
-    }
-  }
-
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) {
-    auto state = std::make_shared<wake_state>(wake_state{&m_engine, h, m_engine.loop().hold()});
+        std::make_shared<wake_state>(wake_state{&m_engine, h, m_engine.loop().hold(), m_bound});
     m_callback = py::cpp_function([state](py::handle future) {
       if (state->fired || !state->frame_alive) return;
       state->fired = true;
-      const time_point at = bound_done_at(future.ptr()).value_or(state->owner->loop().now());
-      state->owner->resume_at(at, [state] {
+      auto resume = [state] {
         if (state->frame_alive) state->handle.resume();
-      });
+      };
+      engine& e = *state->owner;
+      if (state->bound) {
+        e.resume_at(bound_done_at(future.ptr()).value_or(e.loop().now()), resume);
+      } else {
+        e.loop().post(resume);
+      }
       state->hold.reset();
     });
     m_future.attr("_asyncio_future_blocking") = false;
     m_future.attr("add_done_callback")(m_callback);
     m_state = std::move(state);
+    if (!m_bound) ++m_engine.m_in_flight;
   }
   void await_resume() const noexcept {}
 
  private:
   engine& m_engine;
   py::object m_future;
+  bool m_bound;
   py::object m_callback;
   std::shared_ptr<wake_state> m_state;
 };
@@ -275,11 +233,8 @@ task<void> drive(engine& e, py::object awaitable, py::object* result) {
       cancel_unjoined stop{h};
       co_await h;
     } else if (is_asyncio_future(y)) {
-      if (engine_bound(y)) {
-        co_await bound_future_awaiter(e, std::move(yielded));
-      } else {
-        co_await future_awaiter(e, std::move(yielded));
-      }
+      const bool bound = engine_bound(y);
+      co_await future_awaiter(e, std::move(yielded), bound);
     } else {
       throw py::type_error("asp: a coroutine yielded " + std::string(py::repr(yielded)) +
                            "; ASP's coroutines await asp.sleep, asp work and asyncio awaitables");

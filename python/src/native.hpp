@@ -9,6 +9,8 @@
 #include <asp/source.hpp>
 
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +21,47 @@ struct native_past {
   std::string what;
   std::function<any_past_source<py_event>(engine&)> open;
   bool used = false;
+};
+
+/// An input range of py_event over a C++ range of events (a file's, a subscription's):
+/// `to_value` turns each event into the Python value.
+template <class Inner, class ToValue>
+class python_values {
+ public:
+  using iterator = pull_iterator<python_values>;
+
+  python_values(Inner inner, ToValue to_value)
+      : m_inner(std::make_unique<Inner>(std::move(inner))), m_to_value(std::move(to_value)) {}
+  python_values(python_values&&) noexcept = default;
+
+  iterator begin() {
+    if (!m_begun) {
+      m_begun = true;
+      m_it = m_inner->begin();
+      load();
+    }
+    return iterator{this};
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  bool at_end() const { return m_it == std::default_sentinel; }
+  const py_event& current() const noexcept { return m_current; }
+  void advance() {
+    ++m_it;
+    load();
+  }
+
+ private:
+  void load() {
+    if (m_it == std::default_sentinel) return;
+    const auto& e = *m_it;
+    m_current = py_event{e.time, {py::none(), m_to_value(e), e.time}};
+  }
+
+  std::unique_ptr<Inner> m_inner;
+  ToValue m_to_value;
+  typename Inner::iterator m_it{};
+  py_event m_current{};
+  bool m_begun = false;
 };
 
 /// Registers the Python type of native_past (asp._engine.NativeSource).

@@ -89,52 +89,6 @@ py::object message_object(engine& e, const nats_message& m, bool as_bytes) {
   return g_message_type(value, m.subject, m.sequence, e.kind().to_datetime(m.stored), headers);
 }
 
-// The history as a past source of py_events.
-class nats_past {
- public:
-  using iterator = pull_iterator<nats_past>;
-
-  nats_past(engine& e, std::shared_ptr<nats_source> source, bool as_bytes)
-      : m_engine(&e),
-        m_source(std::move(source)),
-        m_messages(std::make_unique<generator<const event<nats_message>&>>(m_source->past())),
-        m_as_bytes(as_bytes) {}
-  nats_past(nats_past&&) noexcept = default;
-  nats_past& operator=(nats_past&&) noexcept = default;
-
-  iterator begin() {
-    if (!m_begun) {
-      m_begun = true;
-      m_it = m_messages->begin();
-      load();
-    }
-    return iterator{this};
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
-  bool at_end() const { return m_it == std::default_sentinel; }
-  const py_event& current() const noexcept { return m_current; }
-  void advance() {
-    ++m_it;
-    load();
-  }
-
- private:
-  void load() {
-    if (m_it == std::default_sentinel) return;
-    const event<nats_message>& e = *m_it;
-    m_current =
-        py_event{e.time, {py::none(), message_object(*m_engine, e.value, m_as_bytes), e.time}};
-  }
-
-  engine* m_engine;
-  std::shared_ptr<nats_source> m_source;
-  std::unique_ptr<generator<const event<nats_message>&>> m_messages;
-  generator<const event<nats_message>&>::iterator m_it{};
-  py_event m_current{};
-  bool m_as_bytes;
-  bool m_begun = false;
-};
-
 // The live messages as a live source of py_events.
 class nats_live {
  public:
@@ -228,20 +182,24 @@ void bind_nats(py::module_& m) {
 
   py::class_<subject_handle, std::shared_ptr<subject_handle>>(
       m, "NatsSubject", "A JetStream subject: .past and .live for one process_stream")
-      .def_property_readonly(
-          "past",
-          [](const std::shared_ptr<subject_handle>& s) {
-            return native_past{
-                s->what, [s](engine& e) {
-                  if (s->past_taken) {
-                    throw py::value_error("asp: the history of the " + s->what +
-                                          " has been read already");
-                  }
-                  s->open(e.loop());
-                  s->past_taken = true;
-                  return any_past_source<py_event>(nats_past(e, s->source, s->as_bytes));
-                }};
-          })
+      .def_property_readonly("past",
+                             [](const std::shared_ptr<subject_handle>& s) {
+                               return native_past{
+                                   s->what, [s](engine& e) {
+                                     if (s->past_taken) {
+                                       throw py::value_error("asp: the history of the " + s->what +
+                                                             " has been read already");
+                                     }
+                                     s->open(e.loop());
+                                     s->past_taken = true;
+                                     python_values history(
+                                         s->source->past(), [owner = &e, as_bytes = s->as_bytes](
+                                                                const event<nats_message>& got) {
+                                           return message_object(*owner, got.value, as_bytes);
+                                         });
+                                     return any_past_source<py_event>(std::move(history));
+                                   }};
+                             })
       .def_property_readonly("live",
                              [](const std::shared_ptr<subject_handle>& s) { return live_part{s}; })
       .def_property_readonly("start_sequence",

@@ -5,7 +5,7 @@
 // asyncio.Future — and calls spawn_task: the work runs on the engine as a spawned task, on the
 // virtual clock, and its outcome completes the future. A coroutine of the run that awaits such
 // a future (or a gather of them) resumes at the virtual time it completed (engine.cpp,
-// bound_future_awaiter), after the run let asyncio run the future's callbacks (settling).
+// future_awaiter), after the run let asyncio run the future's callbacks (settling).
 
 #include "engine.hpp"
 
