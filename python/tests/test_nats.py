@@ -2,9 +2,7 @@
 each kind of start, the seam into live messages, and the errors."""
 
 import asyncio
-import ctypes
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -28,11 +26,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _die_with_parent():
-    # The server dies with the test process, whatever ends it.
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 @pytest.fixture
 def nats_url(tmp_path):
     """A nats-server with JetStream on free loopback ports, ready once its health check says
@@ -42,9 +35,12 @@ def nats_url(tmp_path):
     conf = tmp_path / "server.conf"
     conf.write_text(f'listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor}\n'
                     f'jetstream {{ store_dir: "{tmp_path / "store"}" }}\n')
-    server = subprocess.Popen([program, "-c", str(conf), "-l", str(tmp_path / "server.log")],
+    # setpriv (util-linux) makes the server die with the test process, whatever ends it,
+    # without running Python code between fork and exec.
+    server = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", program, "-c", str(conf), "-l",
+                               str(tmp_path / "server.log")],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                              stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while True:
