@@ -432,9 +432,8 @@ void log_writer::close() {
 }
 
 std::uint16_t log_writer::stream_id(std::string_view name) const {
-  const auto& streams = m_state->streams;
-  for (std::size_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].name == name) return static_cast<std::uint16_t>(i);
+  if (const std::optional<std::uint16_t> id = detail::find_stream(m_state->streams, name)) {
+    return *id;
   }
   throw std::invalid_argument("asp::data::log_writer: " + m_state->path + " has no stream '" +
                               std::string(name) + "'");

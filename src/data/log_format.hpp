@@ -3,11 +3,15 @@
 // The record log's layout (docs/record-log.md), shared by the writer (log.cpp) and the
 // readers (log_scan.cpp, log.cpp).
 
+#include <asp/data/log.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace asp::data::detail {
 
@@ -69,5 +73,17 @@ struct chunk {
   std::uint32_t first_crc = 0;  // the CRC field of its first record
   bool bound = false;           // first_crc is from a version-2 index: a reader checks it
 };
+
+/// The id of the stream named `name` among `streams` (its index), if there is one: the one
+/// lookup behind log_writer::stream_id and the readers'. They fail differently when there is
+/// none: a writer's streams are the program's own (std::invalid_argument), a reader's are the
+/// file's (asp::input_error, naming what the file has).
+inline std::optional<std::uint16_t> find_stream(const std::vector<log_stream>& streams,
+                                                std::string_view name) {
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].name == name) return static_cast<std::uint16_t>(i);
+  }
+  return std::nullopt;
+}
 
 }  // namespace asp::data::detail

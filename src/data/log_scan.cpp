@@ -854,9 +854,7 @@ std::shared_ptr<const log_layout> log_set::layout(std::size_t k) const {
 }
 
 std::uint16_t log_set::stream_id(std::string_view stream) const {
-  for (std::size_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].name == stream) return static_cast<std::uint16_t>(i);
-  }
+  if (const std::optional<std::uint16_t> id = detail::find_stream(streams, stream)) return *id;
   std::vector<std::string> all;
   for (const log_stream& s : streams) all.push_back(s.name);
   const std::string names = shown_list(all);
