@@ -46,9 +46,9 @@ struct stream_options {
   out_of_order order = out_of_order::fail;
 };
 
-/// What a stream has done so far.
-/// How late live events reach their callback: the real clock at delivery minus the event's
-/// time, counted by upper bound (Prometheus's histogram buckets, not cumulative here).
+/// How late live events reach their callback: the real clock at delivery minus the
+/// event's time, counted by upper bound (Prometheus's histogram buckets, not cumulative
+/// here).
 struct lag_histogram {
   static constexpr std::array<duration, 9> bounds{
       std::chrono::microseconds(10), std::chrono::microseconds(100), std::chrono::milliseconds(1),
@@ -67,7 +67,7 @@ struct lag_histogram {
     sum += lag;
   }
 };
-
+/// What a stream has done so far.
 struct stream_stats {
   std::uint64_t delivered = 0;  ///< events handed to the callback
   std::uint64_t skipped = 0;    ///< out-of-order events dropped (out_of_order::skip)
