@@ -1,6 +1,8 @@
 #include <asp/asio/metrics.hpp>
 #include <asp/error.hpp>
 
+#include "listen.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,8 +24,8 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback).
-tcp::endpoint endpoint_of(const std::string& address) {
+// "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback), as an IP address and a port.
+std::pair<std::string, std::uint16_t> host_port_of(const std::string& address) {
   const std::size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
     throw input_error("asp::metrics: '" + address + "' is not HOST:PORT");
@@ -45,9 +47,9 @@ tcp::endpoint endpoint_of(const std::string& address) {
     throw input_error("asp::metrics: '" + address + "': the port must be a number up to 65535");
   }
   boost::system::error_code ec;
-  const net::ip::address ip = net::ip::make_address(host, ec);
+  net::ip::make_address(host, ec);
   if (ec) throw input_error("asp::metrics: '" + address + "': not an IP address: " + host);
-  return {ip, static_cast<std::uint16_t>(port)};
+  return {host, static_cast<std::uint16_t>(port)};
 }
 
 }  // namespace
@@ -68,6 +70,7 @@ struct server::state {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::chrono::milliseconds collect_timeout;
+  std::chrono::milliseconds idle_timeout;
   std::shared_ptr<shared> link = std::make_shared<shared>();
   loop* owner = nullptr;
   std::uint16_t port = 0;
@@ -88,6 +91,7 @@ class server::state::session : public std::enable_shared_from_this<session> {
 
   void read() {
     m_request = {};
+    m_stream.expires_after(m_server->idle_timeout);
     http::async_read(m_stream, m_buffer, m_request,
                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                        if (!ec) self->handle();
@@ -143,6 +147,7 @@ class server::state::session : public std::enable_shared_from_this<session> {
       response->body() = std::move(body);
       response->prepare_payload();
     }
+    m_stream.expires_after(m_server->idle_timeout);
     http::async_write(
         m_stream, *response,
         [self = shared_from_this(), response](boost::system::error_code ec, std::size_t) {
@@ -196,18 +201,15 @@ void server::state::collect(std::uint64_t request) {
   }
 }
 
-server::server(registry& reg, const std::string& address, std::chrono::milliseconds collect_timeout)
+server::server(registry& reg, const std::string& address, std::chrono::milliseconds collect_timeout,
+               std::chrono::milliseconds idle_timeout)
     : m_state(std::make_shared<state>()) {
   state& s = *m_state;
   s.collect_timeout = collect_timeout;
+  s.idle_timeout = idle_timeout;
   s.owner = &reg.owner();
-  const tcp::endpoint at = endpoint_of(address);
-  boost::system::error_code ec;
-  s.acceptor.open(at.protocol(), ec);
-  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(at, ec);
-  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) throw input_error("asp::metrics: cannot listen on " + address + ": " + ec.message());
+  const auto [host, port] = host_port_of(address);
+  asp::asio::detail::listen(s.acceptor, host, port, "metrics server");
   s.port = s.acceptor.local_endpoint().port();
   {
     std::lock_guard lock(s.link->mutex);
