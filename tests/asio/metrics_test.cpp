@@ -9,8 +9,15 @@
 #include <asp/stream.hpp>
 
 #include "http_client.hpp"
+#include "metrics_support.hpp"
 
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -24,15 +31,11 @@ using namespace std::chrono_literals;
 using asp::event;
 using asp::time_point;
 
-// 2025-01-01T12:00:00Z
-const time_point T{std::chrono::seconds(1735732800)};
+const time_point T = asp::testing::metrics_now;
+using asp::testing::has_line;
 
 std::vector<event<int>> history() {
-  return {{T - 3s, 1}, {T - 2s, 2}, {T - 1s, 3}};
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+  return asp::testing::metrics_history();
 }
 
 TEST(Metrics, ServedOverHttpDuringARunAndRefusedAfterIt) {
@@ -81,6 +84,30 @@ TEST(Metrics, ServedOverHttpDuringARunAndRefusedAfterIt) {
   EXPECT_EQ(after.rfind("HTTP/1.0 503 Service Unavailable\r\n", 0), 0u) << after;
   EXPECT_NE(after.find("did not answer within 200 ms: no run is active"), std::string::npos);
   EXPECT_EQ(server.scrapes(), 2u);
+}
+
+TEST(Metrics, AClientThatStallsIsClosedAndHoldsNoOneElseUp) {
+  asp::manual_clock clock(T);
+  asp::loop l(clock);
+  asp::metrics::registry reg(l);
+  asp::metrics::server server(reg, ":0", 100ms, 100ms);
+  // Connects and sends nothing.
+  const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval patience{10, 0};
+  ::setsockopt(stalled, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(server.port());
+  ASSERT_EQ(::connect(stalled, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  // Meanwhile another client is answered (503: no run).
+  const std::string other = asp::testing::http_request(server.port(), "GET", "/metrics");
+  EXPECT_EQ(other.rfind("HTTP/1.0 503 Service Unavailable\r\n", 0), 0u) << other;
+  // The server closes the stalled connection once idle_timeout has passed: end of stream,
+  // not the client's own ten-second timeout.
+  char byte = 0;
+  EXPECT_EQ(::recv(stalled, &byte, 1, 0), 0);
+  ::close(stalled);
 }
 
 TEST(Metrics, AnAddressThatCannotBeServedIsNamed) {

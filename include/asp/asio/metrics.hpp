@@ -16,7 +16,9 @@ namespace asp::metrics {
 /// the registry's text, collected on the loop's thread — during a run, before the loop's next
 /// piece of work, replay included (the request is posted at the earliest time, so it moves no
 /// clock) — and anything else 404. When the loop does not answer within `collect_timeout`
-/// (no run is active), the answer is 503 with the reason. Keeps connections alive.
+/// (no run is active), the answer is 503 with the reason. Keeps connections alive, and closes
+/// one that sends no request, or reads no answer, for `idle_timeout`: a client that stalls
+/// holds nothing for long.
 ///
 /// The registry and its loop must outlive the server; destroying the server stops it.
 class server {
@@ -25,7 +27,8 @@ class server {
   /// (never every interface unless asked: "0.0.0.0:PORT"). Port 0 takes a free one (see
   /// port()). Throws asp::input_error naming the address when it cannot listen there.
   server(registry& reg, const std::string& address,
-         std::chrono::milliseconds collect_timeout = std::chrono::seconds(2));
+         std::chrono::milliseconds collect_timeout = std::chrono::seconds(2),
+         std::chrono::milliseconds idle_timeout = std::chrono::seconds(60));
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
