@@ -8,6 +8,8 @@
 #include <asp/loop.hpp>
 #include <asp/stream.hpp>
 
+#include "metrics_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,15 +24,11 @@ using namespace std::chrono_literals;
 using asp::event;
 using asp::time_point;
 
-// 2025-01-01T12:00:00Z
-const time_point T{std::chrono::seconds(1735732800)};
+const time_point T = asp::testing::metrics_now;
+using asp::testing::has_line;
 
 std::vector<event<int>> history() {
-  return {{T - 3s, 1}, {T - 2s, 2}, {T - 1s, 3}};
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+  return asp::testing::metrics_history();
 }
 
 TEST(Metrics, TheTextAtKnownMomentsOfARunOnTheManualClock) {
