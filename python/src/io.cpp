@@ -186,14 +186,7 @@ class io_future {
       if (!m_state->error.empty()) throw input_error(m_state->error);
       co_return std::nullopt;
     }
-    const std::string& text = got->value;
-    PyObject* value =
-        m_as_bytes
-            ? PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()))
-            : PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
-    if (value == nullptr) throw py::error_already_set();
-    co_return py_event{got->time,
-                       {py::none(), py::reinterpret_steal<py::object>(value), got->time}};
+    co_return py_event{got->time, {py::none(), message_value(got->value, m_as_bytes), got->time}};
   }
 
   void close() { m_thread->close(m_state); }

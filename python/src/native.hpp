@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace asp::python {
 
@@ -63,6 +64,16 @@ class python_values {
   py_event m_current{};
   bool m_begun = false;
 };
+
+/// A message received by a live source as Python sees it: str (UTF-8, invalid bytes
+/// replaced), or bytes with `as_bytes`.
+inline py::object message_value(std::string_view text, bool as_bytes) {
+  const auto size = static_cast<Py_ssize_t>(text.size());
+  PyObject* value = as_bytes ? PyBytes_FromStringAndSize(text.data(), size)
+                             : PyUnicode_DecodeUTF8(text.data(), size, "replace");
+  if (value == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(value);
+}
 
 /// Registers the Python type of native_past (asp._engine.NativeSource).
 void bind_native(py::module_& m);

@@ -62,7 +62,7 @@ struct subject_handle {
   bool past_taken = false;
   bool live_taken = false;
 
-  nats_source& open(asp::loop& l) {
+  void open(asp::loop& l) {
     if (source && bound != &l) {
       throw py::value_error("asp.nats: the " + what + " is read by another run already");
     }
@@ -70,30 +70,24 @@ struct subject_handle {
       source = std::make_shared<nats_source>(l, connection, options);
       bound = &l;
     }
-    return *source;
   }
 };
 
 // The value a callback receives: asp.nats.Message(value, subject, sequence, stored, headers).
 py::object message_object(engine& e, const nats_message& m, bool as_bytes) {
-  const std::string& text = m.value;
-  PyObject* raw =
-      as_bytes ? PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()))
-               : PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
-  if (raw == nullptr) throw py::error_already_set();
-  py::object value = py::reinterpret_steal<py::object>(raw);
   py::tuple headers(static_cast<py::ssize_t>(m.headers.size()));
   for (std::size_t i = 0; i < m.headers.size(); ++i) {
     headers[i] = py::make_tuple(m.headers[i].first, m.headers[i].second);
   }
-  return g_message_type(value, m.subject, m.sequence, e.kind().to_datetime(m.stored), headers);
+  return g_message_type(message_value(m.value, as_bytes), m.subject, m.sequence,
+                        e.kind().to_datetime(m.stored), headers);
 }
 
 // The live messages as a live source of py_events.
 class nats_live {
  public:
-  nats_live(engine& e, std::shared_ptr<nats_source> source, bool as_bytes)
-      : m_engine(&e), m_source(std::move(source)), m_live(m_source->live()), m_as_bytes(as_bytes) {}
+  nats_live(engine& e, const nats_source& source, bool as_bytes)
+      : m_engine(&e), m_live(source.live()), m_as_bytes(as_bytes) {}
 
   task<std::optional<py_event>> next() {
     std::optional<event<nats_message>> got = co_await m_live.next();
@@ -105,8 +99,7 @@ class nats_live {
 
  private:
   engine* m_engine;
-  std::shared_ptr<nats_source> m_source;
-  nats_source::live_messages m_live;
+  nats_source::live_messages m_live;  // holds the subscription
   bool m_as_bytes;
 };
 
@@ -118,7 +111,6 @@ struct live_part {
 
 // asp.nats.Publisher: binds to the run that publishes first.
 struct publisher_handle {
-  std::string servers;
   asp::nats::connection connection;
   asp::nats::publish_options options;
   std::unique_ptr<asp::nats::publisher<std::string>> publisher;
@@ -151,10 +143,7 @@ std::vector<std::pair<std::string, std::string>> headers_of(py::handle headers) 
   if (headers.is_none()) return out;
   py::object items = py::hasattr(headers, "items") ? headers.attr("items")()
                                                    : py::reinterpret_borrow<py::object>(headers);
-  for (py::handle item : items) {
-    const auto pair = item.cast<std::pair<std::string, std::string>>();
-    out.push_back(pair);
-  }
+  for (py::handle item : items) out.push_back(item.cast<std::pair<std::string, std::string>>());
   return out;
 }
 
@@ -170,7 +159,7 @@ any_live_source<py_event> take_nats_live(py::handle o, asp::loop& l) {
   engine& e = engine::require("nats");
   s.open(l);
   s.live_taken = true;
-  return any_live_source<py_event>(nats_live(e, s.source, s.as_bytes));
+  return any_live_source<py_event>(nats_live(e, *s.source, s.as_bytes));
 }
 
 void bind_nats(py::module_& m) {
@@ -290,7 +279,7 @@ void bind_nats(py::module_& m) {
              options.max_attempts = max_attempts;
              options.retry_for = milliseconds_of(retry_for, "retry_for");
              return std::make_unique<publisher_handle>(
-                 publisher_handle{servers, connect(servers), std::move(options), nullptr, 0});
+                 publisher_handle{connect(servers), std::move(options), nullptr, 0});
            }),
            py::arg("servers"), py::arg("subject"), py::kw_only(), py::arg("name") = "publisher",
            py::arg("max_in_flight") = 4096, py::arg("message_ids") = true,
