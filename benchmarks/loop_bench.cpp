@@ -7,6 +7,8 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <thread>
@@ -150,11 +152,19 @@ BENCHMARK(BM_CallSoon);
 
 // Baseline for cross-thread hand-off: a mutex-protected vector, one lock per item, drained by
 // swapping, as a hand-written queue would do.
-void BM_Baseline_MutexQueueHandoff(benchmark::State& state) {
+// Baseline: a producer thread pushes 1 M integers into a mutex-protected vector, one lock a
+// push; the consumer swaps the vector out under the lock and sums it. Cold: new vectors every
+// iteration. Warm: the vectors keep their capacity from one iteration to the next.
+void mutex_queue_handoff(benchmark::State& state, bool warm) {
   constexpr std::int64_t batch = 1000000;
+  std::vector<std::int64_t> kept_queue, kept_taken;
   for (auto _ : state) {
     std::mutex m;
     std::vector<std::int64_t> queue, taken;
+    if (warm) {
+      queue.swap(kept_queue);
+      taken.swap(kept_taken);
+    }
     std::atomic<bool> done{false};
     std::int64_t sum = 0, seen = 0;
     std::thread producer([&] {
@@ -175,19 +185,35 @@ void BM_Baseline_MutexQueueHandoff(benchmark::State& state) {
     }
     producer.join();
     benchmark::DoNotOptimize(sum);
+    if (warm) {
+      kept_queue.swap(queue);
+      kept_taken.swap(taken);
+    }
   }
   state.SetItemsProcessed(state.iterations() * batch);
 }
+void BM_Baseline_MutexQueueHandoff(benchmark::State& state) {
+  mutex_queue_handoff(state, false);
+}
 BENCHMARK(BM_Baseline_MutexQueueHandoff)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Baseline_MutexQueueHandoffWarm(benchmark::State& state) {
+  mutex_queue_handoff(state, true);
+}
+BENCHMARK(BM_Baseline_MutexQueueHandoffWarm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Runs a loop that takes 1 M posts from a producer thread; `produce(loop, sum)` posts them,
-// each adding its number to `sum`. Items per second, real time.
+// each adding its number to `sum`. Items per second, real time. Cold: a new loop every
+// iteration, so its node pool and queue grow from nothing. Warm: one loop for every iteration,
+// as a feed handler's loop lives for the day.
 template <class Produce>
-void run_posts(benchmark::State& state, Produce produce) {
+void run_posts(benchmark::State& state, bool warm, Produce produce) {
   constexpr std::int64_t count = 1000000;
   asp::system_clock clock;
+  std::optional<asp::loop> kept;
+  if (warm) kept.emplace(clock);
   for (auto _ : state) {
-    asp::loop loop(clock);
+    std::optional<asp::loop> fresh;
+    asp::loop& loop = warm ? *kept : fresh.emplace(clock);
     std::int64_t sum = 0;
     asp::work_guard guard = loop.hold();
     std::thread producer([&] {
@@ -202,30 +228,40 @@ void run_posts(benchmark::State& state, Produce produce) {
 }
 
 // post from another thread, one call per item; the loop takes posts in batches as they arrive.
+void post_one_at_a_time(asp::loop& loop, std::int64_t& sum, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) loop.post([&sum, i] { sum += i; });
+}
 void BM_CrossThreadPost(benchmark::State& state) {
-  run_posts(state, [](asp::loop& loop, std::int64_t& sum, std::int64_t count) {
-    for (std::int64_t i = 0; i < count; ++i) loop.post([&sum, i] { sum += i; });
-  });
+  run_posts(state, false, post_one_at_a_time);
 }
 BENCHMARK(BM_CrossThreadPost)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_CrossThreadPostWarm(benchmark::State& state) {
+  run_posts(state, true, post_one_at_a_time);
+}
+BENCHMARK(BM_CrossThreadPostWarm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// post_batch from another thread: 64 callables per lock and clock reading.
+// post_batch from another thread: 64 callables a call, one clock reading.
+void post_in_batches(asp::loop& loop, std::int64_t& sum, std::int64_t count) {
+  struct add {
+    std::int64_t* sum;
+    std::int64_t v;
+    void operator()() const { *sum += v; }
+  };
+  std::vector<add> chunk;
+  for (std::int64_t i = 0; i < count; i += 64) {
+    chunk.clear();
+    for (std::int64_t j = i; j < i + 64; ++j) chunk.push_back({&sum, j});
+    loop.post_batch(chunk);
+  }
+}
 void BM_CrossThreadPostBatched(benchmark::State& state) {
-  run_posts(state, [](asp::loop& loop, std::int64_t& sum, std::int64_t count) {
-    struct add {
-      std::int64_t* sum;
-      std::int64_t v;
-      void operator()() const { *sum += v; }
-    };
-    std::vector<add> chunk;
-    for (std::int64_t i = 0; i < count; i += 64) {
-      chunk.clear();
-      for (std::int64_t j = i; j < i + 64; ++j) chunk.push_back({&sum, j});
-      loop.post_batch(chunk);
-    }
-  });
+  run_posts(state, false, post_in_batches);
 }
 BENCHMARK(BM_CrossThreadPostBatched)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_CrossThreadPostBatchedWarm(benchmark::State& state) {
+  run_posts(state, true, post_in_batches);
+}
+BENCHMARK(BM_CrossThreadPostBatchedWarm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Wake-up latency: the loop sleeps with nothing to do; another thread posts and the posted
 // callback measures how long after the post it ran (steady clock). p50 and p99 of 2000.

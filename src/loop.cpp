@@ -88,24 +88,23 @@ timer_handle loop::defer(detail::work_node* node, duration delay) {
 }
 
 bool loop::take_posts() {
-  if (!m_remote->take(m_posts_taken, m_requests_taken)) return false;
-  for (const detail::pacing_request& change : m_requests_taken) apply(change);
-  m_requests_taken.clear();
   struct posted_work {
     posted m_fn;
     void operator()(time_point due, loop& l) { m_fn(due, l); }
     static std::string describe() { return "posted callback"; }
   };
   static_assert(sizeof(posted_work) <= detail::pool_node::inline_size);
-  for (detail::post_item& item : m_posts_taken) {
-    // Posts arrive in stamp order, so they usually append to the sorted ring.
-    detail::work_node* node = make_node(posted_work{std::move(item.fn)});
-    m_queue.push(node, item.stamp, time_point::max());
-  }
-  const bool any = !m_posts_taken.empty();
-  m_stats.posts += m_posts_taken.size();
-  m_posts_taken.clear();
-  return any;
+  std::uint64_t taken = 0;
+  const bool any = m_remote->take(m_requests_taken, [&](time_point stamp, posted&& fn) {
+    // One thread's posts arrive in stamp order, so they usually append to the sorted ring.
+    m_queue.push(make_node(posted_work{std::move(fn)}), stamp, time_point::max());
+    ++taken;
+  });
+  if (!any) return false;
+  for (const detail::pacing_request& change : m_requests_taken) apply(change);
+  m_requests_taken.clear();
+  m_stats.posts += taken;
+  return taken > 0;
 }
 
 void loop::begin(const run_options& options) {
@@ -261,7 +260,11 @@ loop::step loop::drain() {
         if (m_end != time_point::max() && m_now < m_end) m_now = m_end;
         return step::over;
       }
-      if (!remote.held()) return step::over;
+      if (!remote.held()) {
+        // The last hold went: what its holder posted before letting go is in the inbox now.
+        if (take_posts()) continue;
+        return step::over;
+      }
     }
     if (due > m_real) {
       // The earliest work lies ahead of the real clock: the loop is live.

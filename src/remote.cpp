@@ -15,30 +15,56 @@ loop_remote::loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* cloc
       m_attention(&attention) {}
 
 void loop_remote::post(std::optional<time_point> stamp, posted_fn<loop> fn) {
-  std::lock_guard lock(m_mutex);
-  check_open();
-  m_posts.push_back({stamp ? *stamp : m_clock->now(), std::move(fn)});
-  announce();
+  const post_inbox::claim c = m_inbox.reserve(1);
+  post_inbox::slot& s = c.where->slots[c.first];
+  s.stamp = stamp ? *stamp : m_clock->now();
+  s.fn = std::move(fn);
+  publish(&s, 1);
+}
+
+void loop_remote::publish(post_inbox::slot* slots, std::size_t count) noexcept {
+  // The loop hears of the work before it is marked written, so that it is still alive to hear
+  // (its close waits for every claimed slot); one that looks too early finds the slot claimed
+  // and looks again.
+  if (flag_input()) {
+    std::lock_guard lock(m_mutex);
+    wake_locked();
+  }
+  for (std::size_t i = 0; i < count; ++i) slots[i].written.store(true, std::memory_order_release);
+}
+
+// Only the producer that sets the input bit looks further at the loop, and it wakes the loop
+// only when the loop is idle. The pairs (the claim here and the loop's look at the tail in
+// quiet(); the input bit here and m_sleeping in idle()) are sequentially consistent: one side
+// always sees the other, so a post is never left unnoticed while the loop waits.
+bool loop_remote::flag_input() noexcept {
+  if ((m_attention->load(std::memory_order_seq_cst) & input_bit) != 0) return false;
+  if ((m_attention->fetch_or(input_bit, std::memory_order_seq_cst) & input_bit) != 0) return false;
+  return m_sleeping.load(std::memory_order_seq_cst);
+}
+
+bool loop_remote::quiet() noexcept {
+  m_empty_looks = 0;
+  m_attention->fetch_and(~input_bit, std::memory_order_seq_cst);
+  if (m_inbox.claimed_unread() || m_requests_waiting.load(std::memory_order_seq_cst)) {
+    m_attention->fetch_or(input_bit, std::memory_order_seq_cst);
+    return false;
+  }
+  return true;
+}
+
+void loop_remote::wake_locked() noexcept {
+  if (m_closed) return;
+  m_backend->wake();
+  if (m_on_wake) m_on_wake();
 }
 
 void loop_remote::request(pacing_request::kind what, std::optional<double> rate) {
   std::lock_guard lock(m_mutex);
   check_open();
   m_requests.push_back({what, rate, m_clock->now()});
-  announce();
-}
-
-bool loop_remote::take(std::vector<post_item>& posts, std::vector<pacing_request>& requests) {
-  if (!m_posts_waiting.load(std::memory_order_seq_cst) &&
-      (m_attention->load(std::memory_order_relaxed) & input_bit) == 0) {
-    return false;
-  }
-  std::lock_guard lock(m_mutex);
-  m_posts_waiting.store(false, std::memory_order_relaxed);
-  m_attention->fetch_and(~input_bit, std::memory_order_relaxed);
-  posts.swap(m_posts);
-  requests.swap(m_requests);
-  return !posts.empty() || !requests.empty();
+  m_requests_waiting.store(true, std::memory_order_seq_cst);
+  if (flag_input()) wake_locked();
 }
 
 void loop_remote::drop_hold() noexcept {
@@ -55,26 +81,13 @@ void loop_remote::set_on_wake(std::function<void()> hook) {
 }
 
 void loop_remote::check_open() const {
-  if (m_closed) throw std::logic_error("asp: work posted to a loop that has been destroyed");
-}
-
-// Under m_mutex. Only the post that makes the inbox non-empty needs to look at the loop, and
-// it wakes the loop only when the loop is idle. The flag pair (m_posts_waiting here,
-// m_sleeping in idle()) is sequentially consistent: one side always sees the other, so a post
-// is never left unnoticed while the loop waits.
-void loop_remote::announce() {
-  if (m_posts_waiting.load(std::memory_order_relaxed)) return;
-  m_posts_waiting.store(true, std::memory_order_seq_cst);
-  m_attention->fetch_or(input_bit, std::memory_order_relaxed);
-  if (m_sleeping.load(std::memory_order_seq_cst)) {
-    m_backend->wake();
-    if (m_on_wake) m_on_wake();
-  }
+  if (gone()) throw std::logic_error("asp: work posted to a loop that has been destroyed");
 }
 
 bool loop_remote::idle() noexcept {
+  if (!quiet()) return false;
   m_sleeping.store(true, std::memory_order_seq_cst);
-  if (m_posts_waiting.load(std::memory_order_seq_cst)) {
+  if (posts_waiting()) {
     m_sleeping.store(false, std::memory_order_relaxed);
     return false;
   }
@@ -82,18 +95,14 @@ bool loop_remote::idle() noexcept {
 }
 
 void loop_remote::close() noexcept {
-  std::vector<post_item> dropped;
-  {
-    std::lock_guard lock(m_mutex);
-    m_closed = true;
-    m_attention = nullptr;
-    m_gone.store(true, std::memory_order_release);
-    dropped.swap(m_posts);
-    m_requests.clear();
-    m_on_wake = nullptr;
-    m_posts_waiting.store(false, std::memory_order_relaxed);
-  }
-  // The callables are destroyed here, outside the lock.
+  // Later posts throw; those already claimed are written in a moment and destroyed here, on the
+  // loop's thread, before the loop is gone.
+  m_inbox.close();
+  std::lock_guard lock(m_mutex);
+  m_closed = true;
+  m_gone.store(true, std::memory_order_release);
+  m_requests.clear();
+  m_on_wake = nullptr;
 }
 
 }  // namespace asp::detail

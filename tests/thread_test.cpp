@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
+#include <memory>
+#include <ranges>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +101,119 @@ TEST_F(Threads, PostsMadeBeforeTheRunWaitForIt) {
   EXPECT_EQ(ran, 0);
   loop.run();
   EXPECT_EQ(ran, 1);
+}
+
+// Four producers, each posting 20,000 pieces of work (one at a time or in batches of 100,
+// several blocks of the inbox's): each piece runs once, and each producer's in its order.
+TEST_F(Threads, PostsOfSeveralThreadsEachRunOnceAndInEachThreadsOrder) {
+  constexpr std::size_t producers = 4;
+  constexpr int per_producer = 20000;
+  std::vector<std::vector<int>> got(producers);
+  std::size_t finished = 0;
+  asp::work_guard guard = loop.hold();
+  std::vector<std::thread> threads;
+  for (std::size_t p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      auto piece = [&got, p](int i) { return [&got, p, i] { got[p].push_back(i); }; };
+      if (p % 2 == 0) {
+        for (int i = 0; i < per_producer; ++i) loop.post(piece(i));
+      } else {
+        for (int i = 0; i < per_producer; i += 100) {
+          std::vector<decltype(piece(0))> batch;
+          for (int j = i; j < i + 100; ++j) batch.push_back(piece(j));
+          loop.post_batch(batch);
+        }
+      }
+      loop.post([&] {
+        if (++finished == producers) guard.reset();
+      });
+    });
+  }
+  loop.run();
+  for (std::thread& t : threads) t.join();
+  for (std::size_t p = 0; p < producers; ++p) {
+    ASSERT_EQ(got[p].size(), static_cast<std::size_t>(per_producer)) << "producer " << p;
+    for (int i = 0; i < per_producer; ++i) {
+      ASSERT_EQ(got[p][static_cast<std::size_t>(i)], i) << "producer " << p;
+    }
+  }
+  EXPECT_EQ(loop.stats().posts, producers * (per_producer + 1));
+}
+
+// One batch of 5,000, more than a block of the inbox holds: claimed in pieces, run in order,
+// all at the one stamp.
+TEST_F(Threads, ABatchLargerThanABlockRunsInOrderAtOneStamp) {
+  std::vector<int> got;
+  std::vector<asp::time_point> stamps;
+  struct record {
+    std::vector<int>* got;
+    std::vector<asp::time_point>* stamps;
+    int i;
+    void operator()(asp::time_point stamp) const {
+      got->push_back(i);
+      stamps->push_back(stamp);
+    }
+  };
+  std::vector<record> batch;
+  for (int i = 0; i < 5000; ++i) batch.push_back({&got, &stamps, i});
+  std::thread producer([&] { loop.post_batch(batch); });
+  producer.join();
+  clock.advance(1s);  // the stamp was taken once, before
+  loop.run();
+  ASSERT_EQ(got.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
+  for (asp::time_point s : stamps) EXPECT_EQ(s, t0);
+}
+
+// A batch given as a range that is not sized (a filtered view) is posted whole too.
+TEST_F(Threads, ABatchFromARangeThatIsNotSizedRunsInOrder) {
+  std::vector<int> got;
+  std::vector<int> numbers(3000);
+  for (int i = 0; i < 3000; ++i) numbers[static_cast<std::size_t>(i)] = i;
+  auto even = numbers | std::views::filter([](int i) { return i % 2 == 0; }) |
+              std::views::transform([&got](int i) { return [&got, i] { got.push_back(i); }; });
+  std::thread producer([&] { loop.post_batch(even); });
+  producer.join();
+  loop.run();
+  ASSERT_EQ(got.size(), 1500u);
+  for (int i = 0; i < 1500; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], 2 * i);
+}
+
+// Producers keep posting (through what outlives the loop, as a channel does) while the loop
+// is destroyed: each post either went in before, and its callable is destroyed with the loop
+// unrun, or throws std::logic_error. Nothing leaks and nothing runs.
+TEST(ThreadsAndTeardown, PostsRacingTheLoopsDestructionAreDestroyedOrRefused) {
+  for (int round = 0; round < 20; ++round) {
+    asp::manual_clock clock{t0};
+    auto counted = std::make_shared<int>(0);  // one reference more for each callable alive
+    std::atomic<int> accepted{0};
+    std::atomic<int> refused{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> producers;
+    auto l = std::make_unique<asp::loop>(clock);
+    for (int p = 0; p < 2; ++p) {
+      producers.emplace_back([&, remote = asp::detail::loop_access::remote(*l)] {
+        while (!go.load()) std::this_thread::yield();
+        for (int i = 0; i < 3000; ++i) {
+          try {
+            remote->post(std::nullopt,
+                         asp::detail::posted_fn<asp::loop>([counted](asp::time_point, asp::loop&) {
+                           ADD_FAILURE() << "ran on a destroyed loop";
+                         }));
+            accepted.fetch_add(1);
+          } catch (const std::logic_error&) {
+            refused.fetch_add(1);
+          }
+        }
+      });
+    }
+    go.store(true);
+    std::this_thread::yield();
+    l.reset();  // while the producers post
+    for (std::thread& t : producers) t.join();
+    EXPECT_EQ(accepted.load() + refused.load(), 6000);
+    EXPECT_EQ(counted.use_count(), 1) << "round " << round;
+  }
 }
 
 asp::loop* signalled_loop = nullptr;

@@ -406,10 +406,10 @@ class loop {
   time_point m_error_at{};
 
   // What makes the replay path look closer, in one word: stop_bit (stop() was called),
-  // input_bit (another thread posted; see detail::loop_remote), pacing_bit.
-  std::atomic<unsigned> m_attention{0};
-  time_point m_wait_until = time_point::max();  // set by drain() when it returns step::wait
-  std::vector<detail::post_item> m_posts_taken;
+  // input_bit (another thread posted; see detail::loop_remote), pacing_bit. On a cache line of
+  // its own: posting threads read it, and the loop writes its neighbours for every event.
+  alignas(64) std::atomic<unsigned> m_attention{0};
+  alignas(64) time_point m_wait_until = time_point::max();  // set by drain() on step::wait
   std::vector<detail::pacing_request> m_requests_taken;
 
   // Replay pacing: off, or `rate` from the anchors, or paused.

@@ -137,6 +137,9 @@ class posted_fn {
   }
   ~posted_fn() { reset(); }
 
+  /// Whether it holds a callable.
+  explicit operator bool() const noexcept { return m_ops != nullptr; }
+
   void operator()(time_point stamp, Context& context) { m_ops->call(m_storage, stamp, context); }
 
  private:

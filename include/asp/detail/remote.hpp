@@ -3,6 +3,7 @@
 #include <asp/backend.hpp>
 #include <asp/clock.hpp>
 #include <asp/detail/callback.hpp>
+#include <asp/detail/post_inbox.hpp>
 #include <asp/time.hpp>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <vector>
 
 namespace asp {
@@ -21,12 +23,6 @@ namespace asp::detail {
 
 class work_queue;
 
-/// Work posted from another thread, with the stamp it is due at.
-struct post_item {
-  time_point stamp;
-  posted_fn<loop> fn;
-};
-
 /// A change of the replay rate asked for by another thread, with the real time it was asked
 /// at (the loop re-bases its pacing at that moment).
 struct pacing_request {
@@ -36,8 +32,8 @@ struct pacing_request {
   time_point at;
 };
 
-/// What other threads reach of a loop: the inbox of posted work and pacing requests, the
-/// waiting backend and its wake-up, the count of holds that keep a run going (work guards,
+/// What other threads reach of a loop: the inbox of posted work (no lock), pacing requests,
+/// the waiting backend and its wake-up, the count of holds that keep a run going (work guards,
 /// open channels), and the real clock.
 ///
 /// The loop, its work guards and its channels share it (std::shared_ptr), so that any of them
@@ -45,8 +41,8 @@ struct pacing_request {
 /// a hold does nothing.
 class loop_remote {
  public:
-  /// `attention` is the loop's flag word: posts set `input_bit` in it (under the lock, while
-  /// the loop lives), so the loop's replay path needs one load to know of stops and input.
+  /// `attention` is the loop's flag word: posts set `input_bit` in it, so the loop's replay
+  /// path needs one load to know of stops and input. It is also the inbox's only flag.
   loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
               std::unique_ptr<asp::backend> own_backend, asp::backend* backend,
               std::atomic<unsigned>& attention);
@@ -57,30 +53,80 @@ class loop_remote {
   asp::clock& clock() const noexcept { return *m_clock; }
   asp::backend& backend() const noexcept { return *m_backend; }
 
-  /// Appends `fn`, due at `stamp` (or at the real clock's reading, taken under the lock so that
-  /// posts enter the loop in stamp order), and wakes the loop if it is idle. Throws
-  /// std::logic_error when the loop has been destroyed.
+  /// Appends `fn`, due at `stamp` (or at the real clock's reading, taken once its slot is
+  /// claimed, so that one thread's posts are stamped in their order), and wakes the loop if it
+  /// is idle. Throws std::logic_error when the loop has been destroyed.
   void post(std::optional<time_point> stamp, posted_fn<loop> fn);
 
-  /// As post for each of `callables`, under one lock and one clock reading.
+  /// As post for each of `callables`, with one clock reading and one claim of slots for every
+  /// block's worth. `make(callable)` makes the posted_fn.
   template <class Range, class Make>
   void post_all(Range&& callables, Make make) {
-    std::lock_guard lock(m_mutex);
-    check_open();
-    const time_point stamp = m_clock->now();
-    for (auto&& f : callables) m_posts.push_back({stamp, make(std::forward<decltype(f)>(f))});
-    announce();
+    if constexpr (std::ranges::sized_range<Range> && std::ranges::forward_range<Range>) {
+      auto it = std::ranges::begin(callables);
+      std::size_t left = static_cast<std::size_t>(std::ranges::size(callables));
+      std::optional<time_point> stamp;
+      while (left > 0) {
+        const post_inbox::claim c = m_inbox.reserve(left);
+        if (!stamp) stamp = m_clock->now();
+        post_inbox::slot* slots = c.where->slots + c.first;
+        std::size_t filled = 0;
+        try {
+          for (; filled < c.count; ++filled, ++it) {
+            slots[filled].stamp = *stamp;
+            slots[filled].fn = make(*it);
+          }
+        } catch (...) {
+          // The claimed slots must be marked written; those not filled hold nothing.
+          publish(slots, c.count);
+          throw;
+        }
+        publish(slots, c.count);
+        left -= c.count;
+      }
+      if (!stamp) check_open();
+    } else {
+      std::vector<posted_fn<loop>> made;
+      for (auto&& f : callables) made.push_back(make(std::forward<decltype(f)>(f)));
+      post_all(made, [](posted_fn<loop>& fn) { return std::move(fn); });
+    }
   }
 
   /// Queues a pacing change for the loop's thread, stamped with the real clock now.
   void request(pacing_request::kind what, std::optional<double> rate = {});
 
-  /// Whether posted work or a request waits to be taken in.
-  bool posts_waiting() const noexcept { return m_posts_waiting.load(std::memory_order_relaxed); }
+  /// Whether posted work or a request may wait to be taken in.
+  bool posts_waiting() const noexcept {
+    return (m_attention->load(std::memory_order_seq_cst) & input_bit) != 0;
+  }
 
-  /// On the loop's thread: moves the inbox into `posts` and `requests` (both empty). Returns
-  /// whether it took anything.
-  bool take(std::vector<post_item>& posts, std::vector<pacing_request>& requests);
+  /// On the loop's thread: calls `each(stamp, fn)` for each piece of posted work, in the order
+  /// the posting threads claimed their slots, and moves the pacing requests into `requests`
+  /// (empty). Returns whether it took anything.
+  ///
+  /// The attention word's input bit stays set while work flows in: producers then see it set
+  /// and touch nothing of the loop's, and the loop looks at the inbox's head before each piece
+  /// of work. After `quiet_after` looks that find nothing (or when the loop is about to wait),
+  /// the loop clears it, and the next post sets it again.
+  template <class Each>
+  bool take(std::vector<pacing_request>& requests, Each&& each) {
+    if (!posts_waiting()) return false;
+    bool took = false;
+    if (m_requests_waiting.load(std::memory_order_acquire)) {
+      std::lock_guard lock(m_mutex);
+      m_requests_waiting.store(false, std::memory_order_relaxed);
+      requests.swap(m_requests);
+      took = !requests.empty();
+    }
+    if (m_inbox.read(each) > 0) took = true;
+    if (took) {
+      m_empty_looks = 0;
+    } else if (++m_empty_looks >= quiet_after) {
+      quiet();
+    }
+    return took;
+  }
+  static constexpr unsigned quiet_after = 64;
 
   /// Whether the loop has been destroyed.
   bool gone() const noexcept { return m_gone.load(std::memory_order_acquire); }
@@ -92,12 +138,13 @@ class loop_remote {
   /// Makes the loop's current or next wait return. Async-signal-safe.
   void wake() noexcept { m_backend->wake(); }
 
-  /// Called (under the inbox lock, from the thread that posts) when work arrives for an idle
-  /// loop, besides waking the backend: how a host loop that drives ASP learns of it.
+  /// Called (from the thread that posts) when work arrives for an idle loop, besides waking the
+  /// backend: how a host loop that drives ASP learns of it.
   void set_on_wake(std::function<void()> hook);
 
-  /// On the loop's thread: from now until `busy()`, posts wake the loop (the loop is idle: it
-  /// waits, or its host does). Returns false, leaving it busy, when input is already waiting.
+  /// On the loop's thread, with the inbox read: from now until `busy()`, posts wake the loop
+  /// (the loop is idle: it waits, or its host does). Returns false, leaving it busy, when input
+  /// is already waiting.
   bool idle() noexcept;
   void busy() noexcept { m_sleeping.store(false, std::memory_order_relaxed); }
 
@@ -106,20 +153,31 @@ class loop_remote {
 
  private:
   void check_open() const;
-  void announce();
+  // Marks `count` claimed slots written, after telling the loop of them.
+  void publish(post_inbox::slot* slots, std::size_t count) noexcept;
+  // Sets the attention word's input bit; returns whether the loop is idle and must be woken.
+  bool flag_input() noexcept;
+  // On the loop's thread: clears the input bit, unless a slot is claimed and not read (its
+  // producer may have seen the bit set and not set it again). Returns whether it cleared it.
+  bool quiet() noexcept;
+  // Under m_mutex: wakes the loop unless it is gone.
+  void wake_locked() noexcept;
 
   std::unique_ptr<asp::clock> m_own_clock;
   asp::clock* m_clock;
   std::unique_ptr<asp::backend> m_own_backend;
   asp::backend* m_backend;
+  // The loop's attention word. Producers touch it only between claiming a slot and marking it
+  // written, and the loop's close waits for every claimed slot, so it outlives their use.
+  std::atomic<unsigned>* m_attention;
+  post_inbox m_inbox;
   std::mutex m_mutex;
-  std::vector<post_item> m_posts;          // guarded by m_mutex
   std::vector<pacing_request> m_requests;  // guarded by m_mutex
   std::function<void()> m_on_wake;         // guarded by m_mutex
   bool m_closed = false;                   // guarded by m_mutex
-  std::atomic<unsigned>* m_attention;      // guarded by m_mutex: null once closed
+  std::atomic<bool> m_requests_waiting{false};
   std::atomic<bool> m_gone{false};
-  std::atomic<bool> m_posts_waiting{false};
+  unsigned m_empty_looks = 0;  // the loop's, see take()
   std::atomic<bool> m_sleeping{false};
   std::atomic<int> m_holds{0};
 };
