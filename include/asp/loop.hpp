@@ -288,9 +288,9 @@ class loop {
     }
   }
 
-  /// As `post` for every callable in `callables`, with one lock and one clock reading: all are
-  /// due at the same stamp and run in the range's order. The fastest way in from a producer
-  /// thread that has several pieces of work at hand.
+  /// As `post` for every callable in `callables`, with one clock reading and one claim of the
+  /// inbox's slots: all are due at the same stamp and run in the range's order. The fastest way
+  /// in from a producer thread that has several pieces of work at hand.
   template <class Range>
   void post_batch(Range&& callables) {
     if (current() == this) {
