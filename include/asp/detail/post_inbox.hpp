@@ -62,8 +62,8 @@ class post_inbox {
       if (m_head_slot == block_slots) next_block();
       slot& s = m_head->slots[m_head_slot];
       if (!s.written.load(std::memory_order_acquire)) break;
+      if (s.fn) each(s.stamp, std::move(s.fn));  // throws before taking it: read again later
       s.written.store(false, std::memory_order_relaxed);  // for the block's next use
-      if (s.fn) each(s.stamp, std::move(s.fn));
       ++m_head_slot;
       ++m_head_index;
       ++count;
