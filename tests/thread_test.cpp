@@ -103,6 +103,23 @@ TEST_F(Threads, PostsMadeBeforeTheRunWaitForIt) {
   EXPECT_EQ(ran, 1);
 }
 
+// A producer posts and then lets go of the run's last hold: the run takes the post before it
+// ends, whichever moment the loop looks at the inbox in (before the post is written, between
+// the write and the release, after both).
+TEST_F(Threads, WorkPostedBeforeTheLastHoldIsReleasedRunsInThatRun) {
+  for (int round = 0; round < 500; ++round) {
+    bool ran = false;
+    asp::work_guard guard = loop.hold();
+    std::thread producer([&] {
+      loop.post([&ran] { ran = true; });
+      guard.reset();
+    });
+    loop.run();
+    producer.join();
+    ASSERT_TRUE(ran) << "round " << round;
+  }
+}
+
 // Four producers, each posting 20,000 pieces of work (one at a time or in batches of 100,
 // several blocks of the inbox's): each piece runs once, and each producer's in its order.
 TEST_F(Threads, PostsOfSeveralThreadsEachRunOnceAndInEachThreadsOrder) {
