@@ -110,13 +110,17 @@ struct publisher_core::impl {
         const bool none = no_stream_holds(r.subject);
         lock.lock();
         if (none) {
+          // The failure is recorded in the step that ends the resend: flush() never sees
+          // nothing left to send and no failure.
           --resending;
           failed.fetch_add(1, std::memory_order_relaxed);
+          const std::string text = where() + ": the message " + id_of(r) + " to " + r.subject +
+                                   " was not stored: no stream holds the subject (" + r.why + ")";
+          const bool first = record_failure(text);
           lock.unlock();
-          fail(where() + ": the message " + id_of(r) + " to " + r.subject +
-               " was not stored: no stream holds the subject (" + r.why + ")");
-          lock.lock();
           changed.notify_all();
+          if (first) post_failure(text);
+          lock.lock();
           continue;
         }
       }
@@ -124,12 +128,11 @@ struct publisher_core::impl {
       const std::string failure = send_again(r);
       lock.lock();
       --resending;
-      if (!failure.empty() && first_error.empty()) {
-        lock.unlock();
-        fail(failure);
-        lock.lock();
-      }
+      const bool first = !failure.empty() && record_failure(failure);
+      lock.unlock();
       changed.notify_all();
+      if (first) post_failure(failure);
+      lock.lock();
     }
   }
 
@@ -209,12 +212,25 @@ struct publisher_core::impl {
 
   // Fails the loop's run with `text`, where the loop is now (once: the first failure).
   void fail(const std::string& text) {
+    bool first = false;
     {
       std::lock_guard lock(mutex);
-      if (!first_error.empty()) return;
-      first_error = text;
+      first = record_failure(text);
     }
+    if (!first) return;
     changed.notify_all();
+    post_failure(text);
+  }
+
+  // Under the lock: keeps `text` as the failure that flush() reports, if it is the first.
+  bool record_failure(const std::string& text) {
+    if (!first_error.empty()) return false;
+    first_error = text;
+    return true;
+  }
+
+  // Fails the loop's run with the recorded failure `text`.
+  void post_failure(const std::string& text) {
     try {
       const std::exception_ptr error = std::make_exception_ptr(input_error(text));
       remote->post(std::nullopt,
