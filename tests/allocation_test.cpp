@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 #include <ranges>
+#include <thread>
 #include <vector>
 
 #include "test_support.hpp"
@@ -98,6 +99,33 @@ TEST_F(Allocations, NonePerEventForAVectorStreamWithAPlainCallback) {
   loop.run({}, asp::process_stream([](asp::time_point, long) {}, std::views::all(other)));
   ASSERT_EQ(seen, 200000);
   EXPECT_EQ(g_allocations.load() - at_warm, 0);
+}
+
+// Another thread posts small callables, 500 at a time, waiting for the loop to run each
+// batch: once the inbox has gone through a few of its blocks (each read block is kept for the
+// next link) and the loop's queue has grown to a batch, posting allocates nothing.
+TEST_F(Allocations, NoneForPostsFromAnotherThreadInSteadyState) {
+  constexpr long batch = 500;
+  constexpr long rounds = 40;  // 20,000 posts: about twenty blocks of the inbox
+  std::atomic<long> ran{0};
+  long at_warm = 0;
+  long at_end = 0;
+  asp::work_guard guard = loop.hold();
+  std::thread producer([&] {
+    for (long round = 0; round < rounds; ++round) {
+      if (round == 10) at_warm = g_allocations.load();
+      for (long i = 0; i < batch; ++i) {
+        loop.post([&ran] { ran.fetch_add(1, std::memory_order_release); });
+      }
+      while (ran.load(std::memory_order_acquire) < (round + 1) * batch) std::this_thread::yield();
+    }
+    at_end = g_allocations.load();
+    loop.post([&guard] { guard.reset(); });
+  });
+  loop.run();
+  producer.join();
+  ASSERT_EQ(ran.load(), rounds * batch);
+  EXPECT_EQ(at_end - at_warm, 0);
 }
 
 }  // namespace
