@@ -32,25 +32,35 @@ inline int free_port() {
   return ntohs(addr.sin_port);
 }
 
-/// The whole response (status line, headers, body) to `method path` sent to 127.0.0.1:`port`
-/// as HTTP/1.0, or "" when nothing answers (within a second).
-inline std::string http_request(int port, const std::string& method, const std::string& path) {
+/// A TCP connection to 127.0.0.1:`port` whose reads give up after `receive_timeout_s`
+/// seconds, or -1 when nothing accepts it.
+inline int connect_loopback(int port, int receive_timeout_s) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{1, 0};
+  timeval timeout{receive_timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// The whole response (status line, headers, body) to `method path` sent to 127.0.0.1:`port`
+/// as HTTP/1.0, or "" when nothing answers (within a second).
+inline std::string http_request(int port, const std::string& method, const std::string& path) {
+  const int fd = connect_loopback(port, 1);
+  if (fd < 0) return {};
   std::string response;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
-        response.append(buffer, static_cast<std::size_t>(n));
-      }
+  const std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+      static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      response.append(buffer, static_cast<std::size_t>(n));
     }
   }
   ::close(fd);

@@ -13,10 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -92,14 +89,8 @@ TEST(Metrics, AClientThatStallsIsClosedAndHoldsNoOneElseUp) {
   asp::metrics::registry reg(l);
   asp::metrics::server server(reg, ":0", 100ms, 100ms);
   // Connects and sends nothing.
-  const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval patience{10, 0};
-  ::setsockopt(stalled, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(server.port());
-  ASSERT_EQ(::connect(stalled, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  const int stalled = asp::testing::connect_loopback(server.port(), 10);
+  ASSERT_GE(stalled, 0);
   // Meanwhile another client is answered (503: no run).
   const std::string other = asp::testing::http_request(server.port(), "GET", "/metrics");
   EXPECT_EQ(other.rfind("HTTP/1.0 503 Service Unavailable\r\n", 0), 0u) << other;
