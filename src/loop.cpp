@@ -124,7 +124,7 @@ void loop::begin(const run_options& options) {
       if (d.node->cancelled()) {
         m_queue.release(d.node);
       } else {
-        m_queue.push_numbered(d.node, detail::saturating_add(start, d.delay));
+        m_queue.push_numbered(d.node, saturating_add(start, d.delay));
       }
     }
     m_deferred.clear();
@@ -294,7 +294,7 @@ time_point loop::paced(time_point due) const noexcept {
   const long double limit = static_cast<long double>(std::numeric_limits<duration::rep>::max());
   if (scaled >= limit) return time_point::max();
   const time_point at =
-      detail::saturating_add(m_pacing.anchor_real, duration{static_cast<duration::rep>(scaled)});
+      saturating_add(m_pacing.anchor_real, duration{static_cast<duration::rep>(scaled)});
   return std::max(at, due);
 }
 
@@ -330,7 +330,7 @@ void loop::apply(const detail::pacing_request& change) {
   time_point position = m_now;
   if (p.on && !p.paused && p.rate && change.at > p.anchor_real) {
     const auto elapsed = static_cast<long double>((change.at - p.anchor_real).count());
-    position = detail::saturating_add(
+    position = saturating_add(
         p.anchor_virtual,
         duration{static_cast<duration::rep>(elapsed * static_cast<long double>(*p.rate))});
   } else if (p.on && (p.paused || p.rate)) {

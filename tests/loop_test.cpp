@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -508,6 +511,104 @@ TEST_F(Loop, NegativeDelaysSaturateIntoThePastAndRunNext) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].second, 5);
   EXPECT_EQ(seen[1], (std::pair<double, double>{6, 6}));
+}
+
+// --- What source authors use (docs/concepts.md, "Writing a source") ---
+
+TEST_F(Loop, HandlePostsFromAnotherThreadDueAtTheArrivalStamp) {
+  asp::loop_handle handle = loop.handle();
+  std::vector<std::pair<double, double>> stamps;  // (stamp received, current_due())
+  std::thread producer([&] {
+    handle.post(
+        [&](asp::time_point stamp) { stamps.emplace_back(secs(stamp), secs(loop.current_due())); });
+    handle.post_at(t0 + 5s, [&](asp::time_point stamp) {
+      stamps.emplace_back(secs(stamp), secs(loop.current_due()));
+    });
+  });
+  producer.join();
+  EXPECT_FALSE(handle.gone());
+  loop.run();
+  // The source's own time first (it is earlier), then the arrival: the real clock's reading.
+  EXPECT_EQ(stamps, (std::vector<std::pair<double, double>>{{5, 5}, {86400, 86400}}));
+}
+
+TEST_F(Loop, CurrentDueIsTheRunningWorksDueTimeWhenNowIsLater) {
+  std::vector<std::pair<double, double>> seen_due;  // (current_due(), now())
+  loop.call_at(t0 + 10s, [&] {
+    seen_due.emplace_back(secs(loop.current_due()), secs(loop.now()));
+    loop.call_at(t0 + 5s,
+                 [&] { seen_due.emplace_back(secs(loop.current_due()), secs(loop.now())); });
+  });
+  loop.run();
+  EXPECT_EQ(seen_due, (std::vector<std::pair<double, double>>{{10, 10}, {5, 10}}));
+}
+
+TEST(LoopHandle, PostingAfterTheLoopIsDestroyedThrows) {
+  asp::manual_clock clock{t0};
+  std::optional<asp::loop> l;
+  l.emplace(clock);
+  asp::loop_handle handle = l->handle();
+  asp::loop_handle copy = handle;
+  l.reset();
+  EXPECT_TRUE(handle.gone());
+  EXPECT_TRUE(copy.gone());
+  try {
+    handle.post([] {});
+    FAIL() << "expected std::logic_error";
+  } catch (const std::logic_error& e) {
+    EXPECT_EQ(std::string(e.what()), "asp: work posted to a loop that has been destroyed");
+  }
+  EXPECT_THROW(copy.post_at(t0, [] {}), std::logic_error);
+}
+
+TEST_F(Loop, FailRunFailsTheRunWithItsContextAndTheFirstFailureCounts) {
+  int later_ran = 0;
+  loop.call_at(t0 + 3s, [&] {
+    loop.fail_run(std::make_exception_ptr(std::domain_error("refused")), "sink 'orders'");
+    loop.fail_run(std::make_exception_ptr(std::runtime_error("second")), "sink 'other'");
+  });
+  loop.call_at(t0 + 3s, [&] { ++later_ran; });
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(std::string(e.what()),
+            "asp: sink 'orders', at virtual time 2025-01-01T00:00:03.000000000Z: refused");
+  EXPECT_EQ(e.where(), "sink 'orders'");
+  EXPECT_EQ(e.at(), t0 + 3s);
+  EXPECT_THROW(e.rethrow_nested(), std::domain_error);
+  EXPECT_EQ(later_ran, 0);  // the run stopped before its next piece of work
+}
+
+struct binding_callable {};
+
+TEST_F(Loop, StartInSlotRunsTheTaskToItsFirstSuspensionInTheRunningWorksSlot) {
+  std::vector<std::string> order;
+  auto body = [&]() -> asp::task<void> {
+    order.push_back("started at " + std::to_string(secs(loop.now())));
+    co_await asp::sleep(1s);
+    order.push_back("resumed at " + std::to_string(secs(loop.now())));
+  };
+  loop.call_at(t0 + 1s, [&] {
+    loop.start_in_slot(body(), typeid(binding_callable));
+    order.push_back("after start_in_slot");
+  });
+  loop.call_at(t0 + 1s, [&] { order.push_back("next work"); });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"started at 1.000000", "after start_in_slot",
+                                             "next work", "resumed at 2.000000"}));
+}
+
+TEST_F(Loop, StartInSlotTasksFailTheRunNamingTheirSource) {
+  loop.call_at(t0 + 1s, [&] {
+    loop.start_in_slot(
+        []() -> asp::task<void> {
+          co_await asp::sleep(1s);
+          throw std::domain_error("bad quote");
+        }(),
+        typeid(binding_callable));
+  });
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(e.where(), "task returned by callback (anonymous namespace)::binding_callable");
+  EXPECT_EQ(e.at(), t0 + 2s);
+  EXPECT_THROW(e.rethrow_nested(), std::domain_error);
 }
 
 }  // namespace

@@ -296,8 +296,7 @@ class model {
     for (const deferred& d : m_deferred) {
       if (!m_items[static_cast<std::size_t>(d.id)].cancelled) {
         m_items[static_cast<std::size_t>(d.id)].due =
-            asp::detail::saturating_add(asp::time_point{asp::duration{start}},
-                                        asp::duration{d.delay})
+            asp::saturating_add(asp::time_point{asp::duration{start}}, asp::duration{d.delay})
                 .time_since_epoch()
                 .count();
         m_queue.insert({m_items[static_cast<std::size_t>(d.id)].due,
@@ -380,11 +379,10 @@ class model {
   // call_later / spawn before the first run count from its start.
   int schedule_from_now(ns delay, std::function<void()> fn) {
     if (!m_running) return defer(delay, std::move(fn));
-    return schedule(
-        asp::detail::saturating_add(asp::time_point{asp::duration{m_now}}, asp::duration{delay})
-            .time_since_epoch()
-            .count(),
-        std::move(fn));
+    return schedule(asp::saturating_add(asp::time_point{asp::duration{m_now}}, asp::duration{delay})
+                        .time_since_epoch()
+                        .count(),
+                    std::move(fn));
   }
 
   void take_inbox() {
@@ -422,11 +420,11 @@ class model {
         if (then) then();
         return;
       case await_kind::sleep: {
-        const int id = schedule(asp::detail::saturating_add(asp::time_point{asp::duration{m_now}},
-                                                            asp::duration{seg.delay})
-                                    .time_since_epoch()
-                                    .count(),
-                                [next] { next(""); });
+        const int id = schedule(
+            asp::saturating_add(asp::time_point{asp::duration{m_now}}, asp::duration{seg.delay})
+                .time_since_epoch()
+                .count(),
+            [next] { next(""); });
         if (self >= 0) m_tasks[static_cast<std::size_t>(self)].pending = id;
         return;
       }

@@ -89,4 +89,21 @@ decltype(auto) invoke_event(F& f, time_point t, V& value) {
 }
 
 }  // namespace detail
+
+/// The value type of an event-like `E` (asp::event<T>, or a pair or tuple of a time and a
+/// value): what a source that wraps another passes on.
+template <class E>
+using event_value_t = typename detail::event_traits<std::remove_cvref_t<E>>::value_type;
+
+/// The time of an event-like `e`.
+template <class E>
+time_point event_time(const E& e) {
+  return detail::event_traits<std::remove_cvref_t<E>>::time(e);
+}
+
+/// The value of an event-like `e`, as a reference into it.
+template <class E>
+decltype(auto) event_value(E& e) {
+  return detail::event_traits<std::remove_cvref_t<E>>::value(e);
+}
 }  // namespace asp

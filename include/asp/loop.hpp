@@ -104,6 +104,32 @@ class work_guard {
   std::shared_ptr<detail::loop_remote> m_remote;
 };
 
+/// A loop as other threads reach it, for as long as they keep the handle: a source's own
+/// thread (a client library's callback thread, a reader thread) posts its completions and
+/// failures into the loop through it. Posting after the loop has been destroyed throws
+/// std::logic_error, so a thread that outlives the loop fails loudly instead of touching
+/// freed memory. Copyable; every member may be called from any thread.
+class loop_handle {
+ public:
+  loop_handle() noexcept = default;
+  explicit loop_handle(loop& l) noexcept;
+
+  /// As loop::post from another thread: runs `f(stamp)` (or `f()`) on the loop, due at its
+  /// arrival stamp, the real clock's reading now.
+  template <class F>
+  void post(F&& f);
+
+  /// As loop::post_at: due at the source's own time `stamp`.
+  template <class F>
+  void post_at(time_point stamp, F&& f);
+
+  /// Whether the loop has been destroyed (posting then throws).
+  bool gone() const noexcept { return m_remote->gone(); }
+
+ private:
+  std::shared_ptr<detail::loop_remote> m_remote;
+};
+
 /// ASP's event loop: single-threaded, on a virtual clock (docs/contract.md; docs/design.md
 /// lists its phases).
 ///
@@ -250,7 +276,7 @@ class loop {
   timer_handle call_later(duration delay, F&& f, Args&&... args) {
     detail::pool_node* node = make_callback(std::forward<F>(f), std::forward<Args>(args)...);
     if (!m_started) return defer(node, delay);
-    return schedule(node, detail::saturating_add(m_now, delay));
+    return schedule(node, saturating_add(m_now, delay));
   }
 
   /// Schedules `f(when, args...)` at `when`. A `when` earlier than now() runs next in time
@@ -305,8 +331,37 @@ class loop {
   /// Keeps the run going while nothing is scheduled (see work_guard).
   work_guard hold() noexcept { return work_guard{*this}; }
 
+  // --- For source authors: what a source needs of the loop beyond the calls above
+  // (docs/concepts.md, "Writing a source"). The library's own sockets use exactly these.
+
+  /// The due time of the piece of work running now. Inside work posted from another thread
+  /// (`post`, a `loop_handle`), it is the work's arrival stamp: the time a live source gives
+  /// the event that the work hands over (contract C6). It differs from `now()` only when the
+  /// work is due earlier than the work before it ran.
+  time_point current_due() const noexcept { return m_current_due; }
+
+  /// A handle through which other threads post to this loop, and learn that it is gone.
+  loop_handle handle() noexcept { return loop_handle{*this}; }
+
+  /// On the loop's thread: fails the run as an exception escaping user code does. The run stops
+  /// before its next piece of work and throws asp::run_error naming `context` and the virtual
+  /// time now, with `error` nested. Only the first failure of a run counts.
+  void fail_run(std::exception_ptr error, std::string context) noexcept {
+    fail(std::move(error), std::move(context), now());
+  }
+
+  /// On the loop's thread, during a run: starts `body` in the slot of the work running now and
+  /// runs it to its first suspension, as the task a coroutine callback returns starts (a
+  /// failure of it fails the run). For a binding whose callbacks learn only when called whether
+  /// they start a task (a Python callable). `source` is the type of what made it, named in
+  /// errors.
+  void start_in_slot(task<void> body, const std::type_info& source) {
+    start_returned(std::move(body), source);
+  }
+
  private:
   friend struct detail::loop_access;
+  friend class loop_handle;
   friend class timer_handle;
   friend class work_guard;
   using posted = detail::posted_fn<loop>;
@@ -458,6 +513,18 @@ inline work_guard::work_guard(loop& l) noexcept : m_remote(l.m_remote) {
   m_remote->add_hold();
 }
 
+inline loop_handle::loop_handle(loop& l) noexcept : m_remote(l.m_remote) {}
+
+template <class F>
+void loop_handle::post(F&& f) {
+  m_remote->post(std::nullopt, loop::make_posted(std::forward<F>(f)));
+}
+
+template <class F>
+void loop_handle::post_at(time_point stamp, F&& f) {
+  m_remote->post(stamp, loop::make_posted(std::forward<F>(f)));
+}
+
 namespace detail {
 
 /// Reaches the callable that a pool node holds inline, or through a pointer when too big.
@@ -569,27 +636,12 @@ struct loop_access {
     l.m_queue.cancel(ticket.node, ticket.seq, l);
   }
 
-  /// Records the first failure of user code, at the current virtual time, and stops the run.
-  static void fail(loop& l, std::exception_ptr error, std::string where) noexcept {
-    l.fail(std::move(error), std::move(where), l.now());
-  }
-
   /// What other threads reach of the loop.
   static const std::shared_ptr<loop_remote>& remote(const loop& l) noexcept { return l.m_remote; }
 
   /// Changes with every piece of work the loop runs: a source compares it before and after it
   /// waits to tell whether it was resumed by work of its own.
   static std::uint64_t slot(const loop& l) noexcept { return l.m_stats.runs; }
-
-  /// The due time of the piece of work running now.
-  static time_point current_due(const loop& l) noexcept { return l.m_current_due; }
-
-  /// Starts `body` as a task of its own in the slot of the work running now, as the task a
-  /// callback returns starts: for a binding whose callbacks learn only when called whether
-  /// they return one (a Python callable). `source` names it in errors.
-  static void start_in_slot(loop& l, task<void> body, const std::type_info& source) {
-    l.start_returned(std::move(body), source);
-  }
 
   /// A name for the next stream that has none: "#n", counting the loop's streams from 1.
   static std::string next_stream_name(loop& l) { return "#" + std::to_string(++l.m_streams); }

@@ -41,7 +41,7 @@ inline sleep_awaiter sleep_until(time_point when) {
 /// Suspends the calling coroutine until `now() + delay` (see sleep_awaiter).
 inline sleep_awaiter sleep(duration delay) {
   loop& l = current_loop();
-  return {l, detail::saturating_add(l.now(), delay)};
+  return {l, saturating_add(l.now(), delay)};
 }
 
 namespace detail {

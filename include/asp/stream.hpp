@@ -255,7 +255,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         // A source that woke the stream from work due at the event's own time (a channel's
         // wake-up is posted at the event's time; a generator that slept until it) delivers it
         // in that slot. Otherwise the event takes its place in the queue, or the fast path.
-        const bool in_its_slot = loop_access::slot(l) != slot && loop_access::current_due(l) == t;
+        const bool in_its_slot = loop_access::slot(l) != slot && l.current_due() == t;
         if (!in_its_slot) co_await next_due(l, t);
         if (stats->measure_live_lag) stats->live_lag.observe(l.clock().now() - t);
         task<void> pending = deliver(t, *e);
@@ -279,7 +279,7 @@ task<void> run_stream(Callback callback, std::unique_ptr<past_cursor<Range>> pas
         if (current) where += " (" + to_string(*current) + ")";
         break;
     }
-    loop_access::fail(l, std::current_exception(), std::move(where));
+    l.fail_run(std::current_exception(), std::move(where));
     throw;
   }
 }

@@ -20,8 +20,6 @@ std::string to_string(time_point t);
 /// log format of the examples.
 std::string format_time_of_day(time_point t);
 
-namespace detail {
-
 /// `t + d`, clamped to the representable range instead of wrapping: `call_later` and `sleep`
 /// of `duration::max()` mean "never", not a time in the past.
 constexpr time_point saturating_add(time_point t, duration d) noexcept {
@@ -31,7 +29,5 @@ constexpr time_point saturating_add(time_point t, duration d) noexcept {
   }
   return time_point{duration{sum}};
 }
-
-}  // namespace detail
 
 }  // namespace asp

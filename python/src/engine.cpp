@@ -215,13 +215,13 @@ task<void> drive(engine& e, py::object awaitable, py::object* result) {
       time_point due{};
       switch (s.what) {
         case sleep_request::kind::relative:
-          due = detail::saturating_add(l.now(), duration{s.ns});
+          due = saturating_add(l.now(), duration{s.ns});
           break;
         case sleep_request::kind::absolute:
           due = time_point{duration{s.ns}};
           break;
         case sleep_request::kind::real:
-          due = detail::saturating_add(l.clock().now(), duration{s.ns});
+          due = saturating_add(l.clock().now(), duration{s.ns});
           break;
       }
       co_await sleep_awaiter(l, due);

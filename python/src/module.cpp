@@ -27,7 +27,7 @@ std::optional<std::int64_t> ns_of(std::optional<asp::time_point> t) {
 asp::time_point due_of(asp::loop& l, py::handle delay) {
   if (delay.is_none()) return l.now();
   if (is_datetime(delay.ptr())) return to_time(delay.ptr(), "asp.call_later: delay");
-  return asp::detail::saturating_add(l.now(), to_duration(delay.ptr(), "asp.call_later: delay"));
+  return asp::saturating_add(l.now(), to_duration(delay.ptr(), "asp.call_later: delay"));
 }
 
 // The note on a Python exception raised by what call_later scheduled: its kind ("callback",
@@ -63,8 +63,8 @@ struct later_call {
     }
     py::object owned = py::reinterpret_steal<py::object>(result);
     if (result == Py_None || !is_awaitable(result)) return;
-    asp::detail::loop_access::start_in_slot(
-        owner->loop(), noted(*owner, std::move(owned), describe(fn), at), typeid(later_call));
+    owner->loop().start_in_slot(noted(*owner, std::move(owned), describe(fn), at),
+                                typeid(later_call));
   }
 };
 

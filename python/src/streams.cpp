@@ -47,8 +47,7 @@ time_point timer_end(time_point start, duration step, time_point end) {
     const auto span = (end - start).count();
     k = span / step.count() + (span % step.count() != 0 ? 1 : 0);  // at least 1
   }
-  return detail::saturating_add(detail::saturating_add(start, duration{step.count() * k}),
-                                duration{1});
+  return saturating_add(saturating_add(start, duration{step.count() * k}), duration{1});
 }
 
 }  // namespace
@@ -303,7 +302,7 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
     const time_point last =
         is_datetime(end_time.ptr())
             ? to_time(end_time.ptr(), "asp.timer: end_time")
-            : detail::saturating_add(start, to_duration(end_time.ptr(), "asp.timer: end_time"));
+            : saturating_add(start, to_duration(end_time.ptr(), "asp.timer: end_time"));
     end = timer_end(start, interval, last);
   }
   const time_kind kind = time_kind::of(start_time.ptr());
@@ -324,7 +323,7 @@ work timer_work(py::object step, py::object callback, py::object start_time, py:
                   return awaited(*e, result);
                 };
                 timer_options options;
-                options.start = detail::saturating_add(start, interval);
+                options.start = saturating_add(start, interval);
                 options.end = end;
                 auto handle =
                     spawn(e->loop(), asp::timer(interval, std::move(tick), options), name);

@@ -171,7 +171,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     try {
       got = co_await s.m_socket.async_read_some(boost::asio::buffer(s.m_chunk), use_task);
       // Resumed by work due at the bytes' arrival stamp.
-      s.m_arrival = asp::detail::loop_access::current_due(*s.m_loop);
+      s.m_arrival = s.m_loop->current_due();
     } catch (const boost::system::system_error& e) {
       failure = e.code();
     }

@@ -96,10 +96,9 @@ task<std::optional<event<std::string>>> udp_source::next() {
   }
   s.m_bytes += got;
   // Resumed by work due at the datagram's arrival stamp.
-  event<std::string> e =
-      detail::stamp(std::string(s.m_buffer.data(), got),
-                    asp::detail::loop_access::current_due(*s.m_loop), s.m_options.time_of,
-                    [&] { return s.where() + ", datagram " + std::to_string(s.m_count + 1); });
+  event<std::string> e = detail::stamp(
+      std::string(s.m_buffer.data(), got), s.m_loop->current_due(), s.m_options.time_of,
+      [&] { return s.where() + ", datagram " + std::to_string(s.m_count + 1); });
   ++s.m_count;
   co_return e;
 }

@@ -283,8 +283,7 @@ task<std::optional<event<std::string>>> websocket_client::next() {
       s.m_bytes += s.m_buffer.size();
       // Resumed by work due at the message's arrival stamp.
       event<std::string> e = detail::stamp(
-          beast::buffers_to_string(s.m_buffer.data()),
-          asp::detail::loop_access::current_due(*s.m_loop), s.m_options.time_of,
+          beast::buffers_to_string(s.m_buffer.data()), s.m_loop->current_due(), s.m_options.time_of,
           [&] { return s.where() + ", message " + std::to_string(s.m_messages + 1); });
       ++s.m_messages;
       co_return e;

@@ -2,7 +2,6 @@
 // most max_in_flight unacknowledged; messages not stored for a passing reason sent again by a
 // retry thread; refusals reported to the loop's run.
 
-#include <asp/detail/remote.hpp>
 #include <asp/error.hpp>
 #include <asp/nats/sink.hpp>
 
@@ -56,7 +55,7 @@ bool worth_another_send(const jsPubAckErr& pae) noexcept {
 struct publisher_core::impl {
   std::shared_ptr<connection_state> conn;
   publish_options options;
-  std::shared_ptr<asp::detail::loop_remote> remote;
+  loop_handle target;  // the loop that publishes, reached from the library's threads
   jsCtx* js = nullptr;
   std::string subject;  // null-terminated copy of the subject at hand
   std::string id;       // the message id at hand: "<name>-<n>"
@@ -233,10 +232,9 @@ struct publisher_core::impl {
   void post_failure(const std::string& text) {
     try {
       const std::exception_ptr error = std::make_exception_ptr(input_error(text));
-      remote->post(std::nullopt,
-                   asp::detail::posted_fn<loop>([error, name = options.name](time_point, loop& l) {
-                     asp::detail::loop_access::fail(l, error, "nats publisher '" + name + "'");
-                   }));
+      target.post([error, name = options.name] {
+        current_loop().fail_run(error, "nats publisher '" + name + "'");
+      });
     } catch (const std::logic_error&) {
       // The loop is gone; flush() still reports it.
     }
@@ -296,7 +294,7 @@ publisher_core::publisher_core(loop& l, const connection& c, publish_options opt
   impl& self = *m_impl;
   self.conn = c.state();
   self.options = std::move(options);
-  self.remote = asp::detail::loop_access::remote(l);
+  self.target = l.handle();
   if (self.options.max_in_flight == 0) {
     throw input_error(self.where() + ": max_in_flight must be positive");
   }

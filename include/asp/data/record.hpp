@@ -23,17 +23,14 @@ template <live_source Source>
 class recorded {
  public:
   using event_type = live_event_t<Source>;
-  using value_type = typename asp::detail::event_traits<event_type>::value_type;
+  using value_type = event_value_t<event_type>;
 
   recorded(Source source, log_writer& writer, std::uint16_t stream)
       : m_source(std::move(source)), m_writer(&writer), m_stream(stream) {}
 
   task<std::optional<event_type>> next() {
     std::optional<event_type> e = co_await m_source.next();
-    if (e) {
-      using traits = asp::detail::event_traits<event_type>;
-      m_writer->write_value(m_stream, traits::time(*e), traits::value(*e));
-    }
+    if (e) m_writer->write_value(m_stream, event_time(*e), event_value(*e));
     co_return e;
   }
 
