@@ -1,26 +1,10 @@
 #include <asp/loop.hpp>
 #include <asp/spawn.hpp>
 
-#include <cxxabi.h>
-
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <stdexcept>
 
 namespace asp {
-
-namespace detail {
-
-std::string type_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> demangled(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(type.name());
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -131,18 +115,18 @@ void loop::begin(const run_options& options) {
   } else if (options.start && *options.start > m_now) {
     m_now = *options.start;
   }
-  if (options.rate && !(m_pacing.on && !m_pacing.paused && m_pacing.rate == options.rate)) {
+  if (options.rate && !m_pacer.pacing_at(options.rate)) {
     if (!(*options.rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
-    m_pacing = {true, false, options.rate, m_real, m_now};
+    m_pacer.start(*options.rate, m_real, m_now);
     mark_pacing();
   }
 }
 
 void loop::enter(run_options& options) {
-  if (m_error) {
+  if (m_failure) {
     // A detached task failed between runs: that failure is this run's outcome.
     teardown();
-    rethrow_failure();
+    m_failure.rethrow();
   }
   m_on_live = std::move(options.on_live);
   m_end = options.end.value_or(time_point::max());
@@ -153,9 +137,9 @@ void loop::enter(run_options& options) {
 // After a run or a poll, however it went: a failure is thrown here, after everything pending
 // was destroyed.
 void loop::leave() {
-  if (m_error) {
+  if (m_failure) {
     teardown();
-    rethrow_failure();
+    m_failure.rethrow();
   }
 }
 
@@ -203,7 +187,7 @@ std::optional<time_point> loop::next_deadline() {
   const detail::entry* next = m_queue.peek();
   const time_point until = std::min(next != nullptr ? next->due : time_point::max(), m_end);
   if (until == time_point::max()) return std::nullopt;
-  return m_pacing.on ? paced(until) : until;
+  return m_pacer.on() ? m_pacer.paced(until, m_now) : until;
 }
 
 void loop::run_next() {
@@ -236,8 +220,8 @@ loop::step loop::drain() {
     // before anything later runs (contract C6).
     const unsigned attention = m_attention.load(std::memory_order_relaxed);
     if (attention != 0) {
-      if ((attention & detail::loop_remote::stop_bit) != 0) return step::over;
-      if ((attention & detail::loop_remote::input_bit) != 0) take_posts();
+      if ((attention & detail::attention::stop_bit) != 0) return step::over;
+      if ((attention & detail::attention::input_bit) != 0) take_posts();
     }
     const detail::entry* next = m_queue.peek();
     // The replay path: no clock read, no system call, no lock. (Under pacing, the attention
@@ -279,25 +263,13 @@ loop::step loop::drain() {
     // Otherwise pacing holds the work back; the loop is not live and now() stays.
     if (stop_requested()) return step::over;
     const time_point until = std::min(due, m_end);
-    m_wait_until = m_pacing.on ? paced(until) : until;
+    m_wait_until = m_pacer.on() ? m_pacer.paced(until, m_now) : until;
     return step::wait;
   }
 }
 
 // The real time at which work due at `due` may run under pacing: where the paced timeline
 // reaches it, or `due` itself once the timeline has passed the real clock.
-time_point loop::paced(time_point due) const noexcept {
-  if (m_pacing.paused) return due <= m_now ? due : time_point::max();
-  if (!m_pacing.rate || due == time_point::max()) return due;
-  const auto offset = static_cast<long double>((due - m_pacing.anchor_virtual).count());
-  const long double scaled = std::ceil(offset / static_cast<long double>(*m_pacing.rate));
-  const long double limit = static_cast<long double>(std::numeric_limits<duration::rep>::max());
-  if (scaled >= limit) return time_point::max();
-  const time_point at =
-      saturating_add(m_pacing.anchor_real, duration{static_cast<duration::rep>(scaled)});
-  return std::max(at, due);
-}
-
 void loop::set_rate(std::optional<double> rate) {
   if (rate && !(*rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
   if (current() == this) {
@@ -326,41 +298,15 @@ void loop::resume() {
 // Re-bases the paced timeline at the real time of the change, where it then stands, so that
 // nothing jumps: (anchor_real, anchor_virtual) becomes (change.at, position at change.at).
 void loop::apply(const detail::pacing_request& change) {
-  pacing& p = m_pacing;
-  time_point position = m_now;
-  if (p.on && !p.paused && p.rate && change.at > p.anchor_real) {
-    const auto elapsed = static_cast<long double>((change.at - p.anchor_real).count());
-    position = saturating_add(
-        p.anchor_virtual,
-        duration{static_cast<duration::rep>(elapsed * static_cast<long double>(*p.rate))});
-  } else if (p.on && (p.paused || p.rate)) {
-    position = p.anchor_virtual;
-  }
-  position = std::max(position, m_now);
-  switch (change.what) {
-    case detail::pacing_request::kind::rate:
-      if (p.paused) {
-        p.rate = change.rate;
-        p.anchor_virtual = position;
-      } else {
-        p = {change.rate.has_value(), false, change.rate, change.at, position};
-      }
-      break;
-    case detail::pacing_request::kind::pause:
-      if (!p.paused) p = {true, true, p.on ? p.rate : std::nullopt, change.at, position};
-      break;
-    case detail::pacing_request::kind::resume:
-      if (p.paused) p = {p.rate.has_value(), false, p.rate, change.at, p.anchor_virtual};
-      break;
-  }
+  m_pacer.apply(change, m_now);
   mark_pacing();
 }
 
 void loop::mark_pacing() noexcept {
-  if (m_pacing.on) {
-    m_attention.fetch_or(pacing_bit, std::memory_order_relaxed);
+  if (m_pacer.on()) {
+    m_attention.fetch_or(detail::attention::pacing_bit, std::memory_order_relaxed);
   } else {
-    m_attention.fetch_and(~pacing_bit, std::memory_order_relaxed);
+    m_attention.fetch_and(~detail::attention::pacing_bit, std::memory_order_relaxed);
   }
 }
 
@@ -378,7 +324,7 @@ void loop::turn_live() {
 
 // A run or poll ends: if a stop ended it (not a failure), the on_stop hook runs now.
 void loop::stopped() {
-  if (!stop_requested() || m_error || !m_on_stop) return;
+  if (!stop_requested() || m_failure || !m_on_stop) return;
   try {
     m_on_stop();
   } catch (...) {
@@ -388,25 +334,8 @@ void loop::stopped() {
 
 void loop::fail(std::exception_ptr error, std::string where, time_point at) noexcept {
   if (m_tearing_down) return;
-  if (!m_error) {
-    m_error = std::move(error);
-    m_error_where = std::move(where);
-    m_error_at = at;
-  }
-  m_attention.fetch_or(detail::loop_remote::stop_bit, std::memory_order_relaxed);
-}
-
-void loop::rethrow_failure() {
-  const std::exception_ptr error = std::exchange(m_error, nullptr);
-  const std::string where = std::move(m_error_where);
-  const std::string prefix = "asp: " + where + ", at virtual time " + to_string(m_error_at) + ": ";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    throw run_error(where, m_error_at, prefix + e.what());
-  } catch (...) {
-    throw run_error(where, m_error_at, prefix + "an exception not derived from std::exception");
-  }
+  m_failure.record(std::move(error), std::move(where), at);
+  m_attention.fetch_or(detail::attention::stop_bit, std::memory_order_relaxed);
 }
 
 void loop::teardown() noexcept {
@@ -431,60 +360,6 @@ void loop::teardown() noexcept {
     break;
   }
   m_tearing_down = false;
-}
-
-void loop::start_returned(task<void> body, const std::type_info& source) {
-  detail::spawn_state_of<void>* state = make_spawned(std::move(body), {});
-  state->m_type = &source;
-  join_handle<void> handle = detail::loop_access::handle(state);
-  // The callback's work is this task's start (contract C2): no second trip through the
-  // queue, which would put it behind work scheduled since and due later.
-  state->m_root.resume();
-}
-
-void loop::finish_spawned(detail::spawn_state& state) noexcept {
-  state.m_done = true;
-  state.m_root = {};
-  m_tasks.remove(state);
-  if (state.m_joiner && !m_tearing_down) {
-    try {
-      state.m_joiner_resume = schedule_resume(state.m_joiner, m_now);
-    } catch (...) {
-      fail(std::current_exception(), "resuming the joiner of " + state.describe(), m_now);
-    }
-  } else if (state.m_error && (state.m_detached || state.m_fails_run)) {
-    try {
-      std::rethrow_exception(state.m_error);
-    } catch (const cancelled&) {
-    } catch (...) {
-      fail(state.m_error, state.describe(), m_now);
-    }
-  }
-  detail::release_spawned(state);
-}
-
-void loop::cancel_spawned(detail::spawn_state& state) {
-  if (state.m_done) return;
-  state.m_start.cancel();
-  const std::coroutine_handle<> root = state.m_root;
-  state.m_refs += 1;  // keep the state while its frames go
-  root.destroy();
-  state.m_error = std::make_exception_ptr(cancelled{});
-  finish_spawned(state);
-  detail::release_spawned(state);
-}
-
-void loop::detach_spawned(detail::spawn_state& state) noexcept {
-  state.m_detached = true;
-  if (state.m_done && state.m_error && !state.m_observed) {
-    try {
-      std::rethrow_exception(state.m_error);
-    } catch (const cancelled&) {
-    } catch (...) {
-      fail(state.m_error, state.describe(), now());
-    }
-  }
-  detail::release_spawned(state);
 }
 
 }  // namespace asp

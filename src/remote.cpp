@@ -7,12 +7,12 @@ namespace asp::detail {
 
 loop_remote::loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
                          std::unique_ptr<asp::backend> own_backend, asp::backend* backend,
-                         std::atomic<unsigned>& attention)
+                         std::atomic<unsigned>& attention_word)
     : m_own_clock(std::move(own_clock)),
       m_clock(m_own_clock ? m_own_clock.get() : clock),
       m_own_backend(std::move(own_backend)),
       m_backend(m_own_backend ? m_own_backend.get() : backend),
-      m_attention(&attention) {}
+      m_attention(&attention_word) {}
 
 void loop_remote::post(std::optional<time_point> stamp, posted_fn<loop> fn) {
   const post_inbox::claim c = m_inbox.reserve(1);
@@ -38,16 +38,18 @@ void loop_remote::publish(post_inbox::slot* slots, std::size_t count) noexcept {
 // quiet(); the input bit here and m_sleeping in idle()) are sequentially consistent: one side
 // always sees the other, so a post is never left unnoticed while the loop waits.
 bool loop_remote::flag_input() noexcept {
-  if ((m_attention->load(std::memory_order_seq_cst) & input_bit) != 0) return false;
-  if ((m_attention->fetch_or(input_bit, std::memory_order_seq_cst) & input_bit) != 0) return false;
+  if ((m_attention->load(std::memory_order_seq_cst) & attention::input_bit) != 0) return false;
+  if ((m_attention->fetch_or(attention::input_bit, std::memory_order_seq_cst) &
+       attention::input_bit) != 0)
+    return false;
   return m_sleeping.load(std::memory_order_seq_cst);
 }
 
 bool loop_remote::quiet() noexcept {
   m_empty_looks = 0;
-  m_attention->fetch_and(~input_bit, std::memory_order_seq_cst);
+  m_attention->fetch_and(~attention::input_bit, std::memory_order_seq_cst);
   if (m_inbox.claimed_unread() || m_requests_waiting.load(std::memory_order_seq_cst)) {
-    m_attention->fetch_or(input_bit, std::memory_order_seq_cst);
+    m_attention->fetch_or(attention::input_bit, std::memory_order_seq_cst);
     return false;
   }
   return true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/detail/loop_access.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
 #include <asp/loop.hpp>

@@ -2,12 +2,17 @@
 
 #include <asp/backend.hpp>
 #include <asp/clock.hpp>
+#include <asp/detail/attention.hpp>
 #include <asp/detail/callback.hpp>
+#include <asp/detail/failure.hpp>
+#include <asp/detail/make_work.hpp>
+#include <asp/detail/pacer.hpp>
 #include <asp/detail/remote.hpp>
 #include <asp/detail/task_set.hpp>
 #include <asp/detail/work_queue.hpp>
 #include <asp/error.hpp>
 #include <asp/hook.hpp>
+#include <asp/join_handle.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
 #include <asp/timer_handle.hpp>
@@ -31,14 +36,8 @@ namespace asp {
 
 class loop;
 
-template <class T>
-class join_handle;
-
 namespace detail {
 struct loop_access;
-struct spawn_state;
-template <class T>
-struct spawn_state_of;
 inline thread_local loop* t_current_loop = nullptr;
 }  // namespace detail
 
@@ -201,8 +200,8 @@ class loop {
   /// original's `asp.run([...], start_time)`.
   template <class Work, class... More>
   void run(run_options options, Work work, More... more) {
-    start_work(*this, std::move(work));
-    (start_work(*this, std::move(more)), ...);
+    start_detached(std::move(work));
+    (start_detached(std::move(more)), ...);
     run(std::move(options));
   }
 
@@ -245,7 +244,7 @@ class loop {
   /// next run. Callable from any thread and from a signal handler. A stop requested while no
   /// run is active makes the next run return at once.
   void stop() noexcept {
-    m_attention.fetch_or(detail::loop_remote::stop_bit, std::memory_order_relaxed);
+    m_attention.fetch_or(detail::attention::stop_bit, std::memory_order_relaxed);
     m_remote->wake();
   }
 
@@ -300,7 +299,7 @@ class loop {
     if (current() == this) {
       call_at(clock().now(), std::forward<F>(f));
     } else {
-      m_remote->post(std::nullopt, make_posted(std::forward<F>(f)));
+      m_remote->post(std::nullopt, detail::make_posted(std::forward<F>(f)));
     }
   }
 
@@ -310,7 +309,7 @@ class loop {
     if (current() == this) {
       call_at(stamp, std::forward<F>(f));
     } else {
-      m_remote->post(stamp, make_posted(std::forward<F>(f)));
+      m_remote->post(stamp, detail::make_posted(std::forward<F>(f)));
     }
   }
 
@@ -323,8 +322,9 @@ class loop {
       const time_point stamp = clock().now();
       for (auto&& f : callables) call_at(stamp, std::forward<decltype(f)>(f));
     } else {
-      m_remote->post_all(std::forward<Range>(callables),
-                         [](auto&& f) { return make_posted(std::forward<decltype(f)>(f)); });
+      m_remote->post_all(std::forward<Range>(callables), [](auto&& f) {
+        return detail::make_posted(std::forward<decltype(f)>(f));
+      });
     }
   }
 
@@ -364,6 +364,9 @@ class loop {
   friend class loop_handle;
   friend class timer_handle;
   friend class work_guard;
+  friend void detail::finish_spawned(detail::spawn_state& state) noexcept;
+  friend bool detail::cancel_spawned(detail::spawn_state& state);
+  friend void detail::detach_spawned(detail::spawn_state& state) noexcept;
   using posted = detail::posted_fn<loop>;
   struct deferred_item {
     duration delay;
@@ -380,11 +383,13 @@ class loop {
   detail::work_ticket resume_at(std::coroutine_handle<> h, time_point due);
   timer_handle defer(detail::work_node* node, duration delay);
   template <class D>
-  detail::pool_node* make_node(D&& callable);
+  detail::pool_node* make_node(D&& callable) {
+    return detail::make_node(m_queue, std::forward<D>(callable));
+  }
   template <class F, class... Args>
-  detail::pool_node* make_callback(F&& f, Args&&... args);
-  template <class F>
-  static posted make_posted(F&& f);
+  detail::pool_node* make_callback(F&& f, Args&&... args) {
+    return detail::make_callback(m_queue, std::forward<F>(f), std::forward<Args>(args)...);
+  }
 
   // The stream's fast path: work due at `due` would run next, and may run at once.
   bool may_run_next(time_point due) const noexcept {
@@ -399,9 +404,21 @@ class loop {
     ++m_stats.runs;
   }
 
-  // Spawned tasks (include/asp/spawn.hpp).
+  // Spawned tasks (asp::spawn, include/asp/spawn.hpp): started at `at`, or after the work due
+  // now (at the run's start before it).
+  template <class T>
+  join_handle<T> spawn_task(task<T> body, std::string name, std::optional<time_point> at);
   template <class T>
   detail::spawn_state_of<T>* make_spawned(task<T> body, std::string name);
+  // What run(options, work...) does with each piece of work: a task is spawned and a stream
+  // (or anything with `start_detached(loop&) &&`) starts itself, both detached.
+  template <class T>
+  void start_detached(task<T> body) {
+    spawn_task(std::move(body), {}, std::nullopt).detach();
+  }
+  template <class Work>
+  requires requires(Work w, loop& l) { std::move(w).start_detached(l); }
+  void start_detached(Work work) { std::move(work).start_detached(*this); }
   void start_returned(task<void> body, const std::type_info& source);
   void finish_spawned(detail::spawn_state& state) noexcept;
   void cancel_spawned(detail::spawn_state& state);
@@ -417,24 +434,17 @@ class loop {
   void turn_live();
   void stopped();
   void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
-  [[noreturn]] void rethrow_failure();
   void teardown() noexcept;
 
   // Pacing (contract C9).
-  bool due_by_real(time_point due) const noexcept {
-    return m_pacing.on ? paced(due) <= m_real : due <= m_real;
-  }
-  time_point paced(time_point due) const noexcept;
+  bool due_by_real(time_point due) const noexcept { return m_pacer.due_by(due, m_real, m_now); }
   void apply(const detail::pacing_request& change);
-  // Pacing makes the replay path look closer: it shares the attention word with stops and
-  // input. A bit of the loop's own, set only on its thread.
-  static constexpr unsigned pacing_bit = 4;
   void mark_pacing() noexcept;
   bool stop_requested() const noexcept {
-    return (m_attention.load(std::memory_order_relaxed) & detail::loop_remote::stop_bit) != 0;
+    return (m_attention.load(std::memory_order_relaxed) & detail::attention::stop_bit) != 0;
   }
   void consume_stop() noexcept {
-    m_attention.fetch_and(~detail::loop_remote::stop_bit, std::memory_order_relaxed);
+    m_attention.fetch_and(~detail::attention::stop_bit, std::memory_order_relaxed);
   }
 
   std::shared_ptr<detail::loop_remote> m_remote;
@@ -456,25 +466,15 @@ class loop {
   std::function<void()> m_on_stop;
   loop_stats m_stats;
 
-  std::exception_ptr m_error;
-  std::string m_error_where;
-  time_point m_error_at{};
+  detail::failure_record m_failure;
 
-  // What makes the replay path look closer, in one word: stop_bit (stop() was called),
-  // input_bit (another thread posted; see detail::loop_remote), pacing_bit. On a cache line of
-  // its own: posting threads read it, and the loop writes its neighbours for every event.
+  // The attention word (its bits: detail::attention). On a cache line of its own: posting
+  // threads read it, and the loop writes its neighbours for every event.
   alignas(64) std::atomic<unsigned> m_attention{0};
   alignas(64) time_point m_wait_until = time_point::max();  // set by drain() on step::wait
   std::vector<detail::pacing_request> m_requests_taken;
 
-  // Replay pacing: off, or `rate` from the anchors, or paused.
-  struct pacing {
-    bool on = false;
-    bool paused = false;
-    std::optional<double> rate;
-    time_point anchor_real{};
-    time_point anchor_virtual{};
-  } m_pacing;
+  detail::pacer m_pacer;
 };
 
 /// The loop running on this thread; throws std::logic_error outside a run.
@@ -517,163 +517,53 @@ inline loop_handle::loop_handle(loop& l) noexcept : m_remote(l.m_remote) {}
 
 template <class F>
 void loop_handle::post(F&& f) {
-  m_remote->post(std::nullopt, loop::make_posted(std::forward<F>(f)));
+  m_remote->post(std::nullopt, detail::make_posted(std::forward<F>(f)));
 }
 
 template <class F>
 void loop_handle::post_at(time_point stamp, F&& f) {
-  m_remote->post(stamp, loop::make_posted(std::forward<F>(f)));
+  m_remote->post(stamp, detail::make_posted(std::forward<F>(f)));
 }
 
-namespace detail {
-
-/// Reaches the callable that a pool node holds inline, or through a pointer when too big.
-template <class C>
-struct node_access {
-  static constexpr bool fits = sizeof(C) <= pool_node::inline_size && alignof(C) <= 16;
-
-  static C& get(work_node* n) noexcept {
-    auto* storage = static_cast<pool_node*>(n)->m_storage;
-    if constexpr (fits) {
-      return *std::launder(reinterpret_cast<C*>(storage));
-    } else {
-      return **std::launder(reinterpret_cast<C**>(storage));
-    }
+template <class T>
+join_handle<T> loop::spawn_task(task<T> body, std::string name, std::optional<time_point> at) {
+  detail::spawn_state_of<T>* state = make_spawned(std::move(body), std::move(name));
+  join_handle<T> handle{state};
+  const std::coroutine_handle<> root = state->m_root;
+  if (at) {
+    state->m_start = schedule_resume(root, *at);
+  } else if (m_started) {
+    state->m_start = schedule_resume(root, m_now);
+  } else {
+    struct start {
+      std::coroutine_handle<> m_frame;
+      void operator()(time_point, loop&) const { m_frame.resume(); }
+      static std::string describe() { return "start of a task"; }
+    };
+    state->m_start = defer(make_node(start{root}), duration::zero());
   }
-
-  static void destroy(work_node* n) noexcept {
-    if constexpr (fits) {
-      get(n).~C();
-    } else {
-      delete &get(n);
-    }
-  }
-};
-
-}  // namespace detail
-
-template <class D>
-detail::pool_node* loop::make_node(D&& callable) {
-  using C = std::decay_t<D>;
-  using access = detail::node_access<C>;
-  detail::pool_node* node = m_queue.acquire();
-  try {
-    if constexpr (access::fits) {
-      ::new (static_cast<void*>(node->m_storage)) C(std::forward<D>(callable));
-    } else {
-      ::new (static_cast<void*>(node->m_storage)) C*(new C(std::forward<D>(callable)));
-    }
-  } catch (...) {
-    m_queue.release(node);
-    throw;
-  }
-  node->m_fn = [](detail::work_node* n, detail::work_op op, time_point due, loop& l,
-                  std::string* description) {
-    switch (op) {
-      case detail::work_op::run: {
-        struct finish {
-          detail::work_node* n;
-          ~finish() { access::destroy(n); }
-        } guard{n};
-        access::get(n)(due, l);
-        break;
-      }
-      case detail::work_op::destroy:
-        access::destroy(n);
-        break;
-      case detail::work_op::describe:
-        // Called after a failed run, when the callable is gone: only its type is known.
-        *description = C::describe();
-        break;
-    }
-  };
-  return node;
+  return handle;
 }
 
-template <class F, class... Args>
-detail::pool_node* loop::make_callback(F&& f, Args&&... args) {
-  using bound = detail::bound_callback<std::decay_t<F>, std::decay_t<Args>...>;
-  struct callback {
-    bound m_bound;
-    void operator()(time_point due, loop& l) {
-      task<void> body = detail::call_owning(m_bound, due);
-      if (body.valid()) l.start_returned(std::move(body), typeid(std::decay_t<F>));
-    }
-    static std::string describe() {
-      return "callback " + detail::type_name(typeid(std::decay_t<F>));
-    }
-  };
-  return make_node(callback{bound{std::forward<F>(f), {std::forward<Args>(args)...}}});
+template <class T>
+detail::spawn_state_of<T>* loop::make_spawned(task<T> body, std::string name) {
+  auto* state = new detail::spawn_state_of<T>(m_anchor);
+  state->m_name = std::move(name);
+  state->m_root = detail::run_spawned<T>(*state, std::move(body)).m_frame;
+  m_tasks.add(*state);
+  return state;
 }
 
-template <class F>
-loop::posted loop::make_posted(F&& f) {
-  using C = std::decay_t<F>;
-  return posted{
-      [fn = detail::bound_callback<C>{C(std::forward<F>(f)), {}}](time_point t, loop& l) mutable {
-        task<void> body = detail::call_owning(fn, t);
-        if (body.valid()) l.start_returned(std::move(body), typeid(C));
-      }};
+template <class T>
+T loop::run(task<T> main, run_options options) {
+  join_handle<T> handle = spawn_task(std::move(main), "main", std::nullopt);
+  handle.m_state->m_fails_run = true;
+  run(std::move(options));
+  if (!handle.done()) {
+    throw std::runtime_error("asp: the run ended before its main task finished, at " +
+                             to_string(now()));
+  }
+  return handle.result();
 }
-
-namespace detail {
-
-/// How the library's own awaiters, sources and handles reach a loop's internals: the one door
-/// through which they pass, so that `asp::loop` shows users nothing they could break the clock
-/// contract with.
-struct loop_access {
-  /// Schedules the resumption of `h` at `due`.
-  static timer_handle schedule_resume(loop& l, std::coroutine_handle<> h, time_point due) {
-    return l.schedule_resume(h, due);
-  }
-
-  /// As schedule_resume, for a frame that the loop itself destroys before it dies (a stream's):
-  /// no handle to count, a ticket to cancel with.
-  static work_ticket resume_at(loop& l, std::coroutine_handle<> h, time_point due) {
-    return l.resume_at(h, due);
-  }
-  static void cancel(loop& l, const work_ticket& ticket) noexcept {
-    l.m_queue.cancel(ticket.node, ticket.seq, l);
-  }
-
-  /// What other threads reach of the loop.
-  static const std::shared_ptr<loop_remote>& remote(const loop& l) noexcept { return l.m_remote; }
-
-  /// Changes with every piece of work the loop runs: a source compares it before and after it
-  /// waits to tell whether it was resumed by work of its own.
-  static std::uint64_t slot(const loop& l) noexcept { return l.m_stats.runs; }
-
-  /// A name for the next stream that has none: "#n", counting the loop's streams from 1.
-  static std::string next_stream_name(loop& l) { return "#" + std::to_string(++l.m_streams); }
-
-  /// The stream's step to its next event: when work due at `due` would run next anyway, it
-  /// moves the clock and goes on at once (the fast path: no queue); otherwise it returns false
-  /// and the caller waits in the queue.
-  static bool run_now_if_next(loop& l, time_point due) noexcept {
-    if (!l.may_run_next(due)) return false;
-    l.advance_to(due);
-    return true;
-  }
-
-  template <class T>
-  static spawn_state_of<T>* spawn(loop& l, task<T> body, std::string name,
-                                  std::optional<time_point> at);
-  static void finish_spawned(loop& l, spawn_state& state) noexcept { l.finish_spawned(state); }
-  static void cancel_spawned(loop& l, spawn_state& state) { l.cancel_spawned(state); }
-  static void detach_spawned(loop& l, spawn_state& state) noexcept { l.detach_spawned(state); }
-  template <class T>
-  static join_handle<T> handle(spawn_state_of<T>* state) noexcept {
-    return join_handle<T>{state};
-  }
-  template <class T>
-  static spawn_state_of<T>* state(join_handle<T>& handle) noexcept {
-    return handle.m_state;
-  }
-};
-
-}  // namespace detail
 
 }  // namespace asp
-
-// Spawning and joining tasks, which `run(task)` and the callbacks above rely on.
-#include <asp/spawn.hpp>

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/detail/loop_access.hpp>
 #include <asp/loop.hpp>
 
 #include <coroutine>

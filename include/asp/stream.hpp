@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asp/detail/loop_access.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
 #include <asp/hook.hpp>
@@ -86,6 +87,9 @@ struct stream_spec {
   Past past;
   Future future;
   stream_options options;
+
+  /// What `loop::run(options, work...)` does with a stream: starts it, detached.
+  void start_detached(loop& l) &&;
 };
 
 /// Describes a stream: `callback(time, value)` for every event of `past`, then of `future`
@@ -326,10 +330,9 @@ stream_handle start(stream_spec<Callback, Past, Future> spec) {
   return start(current_loop(), std::move(spec));
 }
 
-/// What `loop::run(options, work...)` does with a stream: starts it, detached.
 template <class Callback, class Past, class Future>
-void start_work(loop& l, stream_spec<Callback, Past, Future> spec) {
-  start(l, std::move(spec)).detach();
+void stream_spec<Callback, Past, Future>::start_detached(loop& l) && {
+  start(l, std::move(*this)).detach();
 }
 
 }  // namespace asp

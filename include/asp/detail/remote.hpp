@@ -2,6 +2,7 @@
 
 #include <asp/backend.hpp>
 #include <asp/clock.hpp>
+#include <asp/detail/attention.hpp>
 #include <asp/detail/callback.hpp>
 #include <asp/detail/post_inbox.hpp>
 #include <asp/time.hpp>
@@ -41,14 +42,12 @@ struct pacing_request {
 /// a hold does nothing.
 class loop_remote {
  public:
-  /// `attention` is the loop's flag word: posts set `input_bit` in it, so the loop's replay
-  /// path needs one load to know of stops and input. It is also the inbox's only flag.
+  /// `attention_word` is the loop's attention word: posts set its input bit (detail::attention), so
+  /// the loop's replay path needs one load to know of stops and input. It is also the inbox's
+  /// only flag.
   loop_remote(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
               std::unique_ptr<asp::backend> own_backend, asp::backend* backend,
-              std::atomic<unsigned>& attention);
-
-  static constexpr unsigned stop_bit = 1;
-  static constexpr unsigned input_bit = 2;
+              std::atomic<unsigned>& attention_word);
 
   asp::clock& clock() const noexcept { return *m_clock; }
   asp::backend& backend() const noexcept { return *m_backend; }
@@ -97,7 +96,7 @@ class loop_remote {
 
   /// Whether posted work or a request may wait to be taken in.
   bool posts_waiting() const noexcept {
-    return (m_attention->load(std::memory_order_seq_cst) & input_bit) != 0;
+    return (m_attention->load(std::memory_order_seq_cst) & attention::input_bit) != 0;
   }
 
   /// On the loop's thread: calls `each(stamp, fn)` for each piece of posted work, in the order

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asp/detail/remote.hpp>
+#include <asp/task.hpp>
 #include <asp/timer_handle.hpp>
 
 #include <coroutine>
@@ -61,6 +62,17 @@ inline void release_spawned(spawn_state& state) noexcept {
   if (--state.m_refs == 0) delete &state;
 }
 
+/// A spawned task's life after its start, on its loop's thread (src/loop.cpp). Its body ended,
+/// with a value, an exception or cancelled: wakes the joiner, or fails the run for a detached
+/// task's error; drops the root coroutine's reference.
+void finish_spawned(spawn_state& state) noexcept;
+/// Stops an unfinished task: destroys its frames and completes it with asp::cancelled. Returns
+/// false, doing nothing, when it has finished or its loop is gone.
+bool cancel_spawned(spawn_state& state);
+/// Its handle let it go: its failure, past or future, fails the run. Drops the handle's
+/// reference.
+void detach_spawned(spawn_state& state) noexcept;
+
 /// The outcome of a finished task: its value, or its exception rethrown.
 template <class T>
 T take_result(spawn_state_of<T>& state) {
@@ -84,5 +96,20 @@ struct root_coroutine {
   };
   std::coroutine_handle<promise_type> m_frame;
 };
+
+/// The root coroutine of a spawned task: runs `body`, records its outcome, finishes.
+template <class T>
+root_coroutine run_spawned(spawn_state_of<T>& state, task<T> body) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(body);
+    } else {
+      state.m_value.emplace(co_await std::move(body));
+    }
+  } catch (...) {
+    state.m_error = std::current_exception();
+  }
+  finish_spawned(state);
+}
 
 }  // namespace asp::detail
