@@ -27,20 +27,20 @@ struct running_scope {
 }  // namespace
 
 loop::loop()
-    : m_remote(std::make_shared<detail::loop_remote>(std::make_unique<system_clock>(), nullptr,
-                                                     std::make_unique<eventfd_backend>(), nullptr,
-                                                     m_attention)),
-      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
+    : scheduler(std::make_unique<system_clock>(), nullptr, std::make_unique<eventfd_backend>(),
+                nullptr) {
+  m_anchor = new detail::loop_anchor{this, &m_queue};
+}
 
 loop::loop(asp::clock& real_clock)
-    : m_remote(std::make_shared<detail::loop_remote>(
-          nullptr, &real_clock, std::make_unique<eventfd_backend>(), nullptr, m_attention)),
-      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
+    : scheduler(nullptr, &real_clock, std::make_unique<eventfd_backend>(), nullptr) {
+  m_anchor = new detail::loop_anchor{this, &m_queue};
+}
 
 loop::loop(asp::clock& real_clock, asp::backend& waiting)
-    : m_remote(std::make_shared<detail::loop_remote>(nullptr, &real_clock, nullptr, &waiting,
-                                                     m_attention)),
-      m_anchor(new detail::loop_anchor{this, &m_queue}) {}
+    : scheduler(nullptr, &real_clock, nullptr, &waiting) {
+  m_anchor = new detail::loop_anchor{this, &m_queue};
+}
 
 loop::~loop() {
   teardown();
@@ -48,27 +48,6 @@ loop::~loop() {
   m_anchor->m_loop = nullptr;
   detail::release(m_anchor);
   m_remote->close();
-}
-
-detail::work_ticket loop::resume_at(std::coroutine_handle<> h, time_point due) {
-  struct resume {
-    std::coroutine_handle<> m_frame;
-    void operator()(time_point, loop&) const { m_frame.resume(); }
-    static std::string describe() { return "coroutine"; }
-  };
-  detail::work_node* node = make_node(resume{h});
-  return {node, m_queue.push(node, due, m_started ? m_now : time_point::min())};
-}
-
-timer_handle loop::schedule_resume(std::coroutine_handle<> h, time_point due) {
-  const detail::work_ticket ticket = resume_at(h, due);
-  return {m_anchor, ticket.node, ticket.seq};
-}
-
-timer_handle loop::defer(detail::work_node* node, duration delay) {
-  const std::uint64_t seq = m_queue.number(node);
-  m_deferred.push_back({delay, node});
-  return {m_anchor, node, seq};
 }
 
 bool loop::take_posts() {
@@ -268,8 +247,6 @@ loop::step loop::drain() {
   }
 }
 
-// The real time at which work due at `due` may run under pacing: where the paced timeline
-// reaches it, or `due` itself once the timeline has passed the real clock.
 void loop::set_rate(std::optional<double> rate) {
   if (rate && !(*rate > 0)) throw std::invalid_argument("asp: the replay rate must be positive");
   if (current() == this) {

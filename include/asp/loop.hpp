@@ -3,16 +3,13 @@
 #include <asp/backend.hpp>
 #include <asp/clock.hpp>
 #include <asp/detail/attention.hpp>
-#include <asp/detail/callback.hpp>
-#include <asp/detail/failure.hpp>
 #include <asp/detail/make_work.hpp>
-#include <asp/detail/pacer.hpp>
 #include <asp/detail/remote.hpp>
-#include <asp/detail/task_set.hpp>
-#include <asp/detail/work_queue.hpp>
+#include <asp/detail/scheduler.hpp>
 #include <asp/error.hpp>
 #include <asp/hook.hpp>
 #include <asp/join_handle.hpp>
+#include <asp/loop_stats.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
 #include <asp/timer_handle.hpp>
@@ -23,14 +20,11 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <typeinfo>
 #include <utility>
-#include <vector>
 
 namespace asp {
 
@@ -68,13 +62,6 @@ struct run_options {
   /// the loop is live. The anchors are the run's start and every later change of rate, pause
   /// or resume, so the paced timeline never jumps. `now()` still shows each work's due time.
   std::optional<double> rate{};
-};
-
-/// Counters that tests and benchmarks read to prove what the loop did (not timing).
-struct loop_stats {
-  std::uint64_t runs = 0;   ///< pieces of work run
-  std::uint64_t waits = 0;  ///< times the loop waited on the real clock or for input
-  std::uint64_t posts = 0;  ///< pieces of work posted from other threads, taken in
 };
 
 /// Keeps a loop's run going while no work is scheduled, because input can still arrive
@@ -151,7 +138,7 @@ class loop_handle {
 ///
 /// Everything except `post`, `post_at`, `post_batch`, `stop`, `set_rate`, `pause`, `resume`,
 /// `clock().now()` and releasing a `work_guard` must be called on the loop's thread.
-class loop {
+class loop : private detail::scheduler {
  public:
   /// A loop on the system clock (wall time at start, then steady).
   loop();
@@ -367,49 +354,10 @@ class loop {
   friend void detail::finish_spawned(detail::spawn_state& state) noexcept;
   friend bool detail::cancel_spawned(detail::spawn_state& state);
   friend void detail::detach_spawned(detail::spawn_state& state) noexcept;
-  using posted = detail::posted_fn<loop>;
-  struct deferred_item {
-    duration delay;
-    detail::work_node* node;
-  };
-  enum class step { over, wait };
-
-  // Scheduling (the work queue; docs/design.md, "What is scheduled").
-  timer_handle schedule(detail::work_node* node, time_point due) {
-    const std::uint64_t seq = m_queue.push(node, due, m_started ? m_now : time_point::min());
-    return {m_anchor, node, seq};
-  }
-  timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
-  detail::work_ticket resume_at(std::coroutine_handle<> h, time_point due);
-  timer_handle defer(detail::work_node* node, duration delay);
-  template <class D>
-  detail::pool_node* make_node(D&& callable) {
-    return detail::make_node(m_queue, std::forward<D>(callable));
-  }
-  template <class F, class... Args>
-  detail::pool_node* make_callback(F&& f, Args&&... args) {
-    return detail::make_callback(m_queue, std::forward<F>(f), std::forward<Args>(args)...);
-  }
-
-  // The stream's fast path: work due at `due` would run next, and may run at once.
-  bool may_run_next(time_point due) const noexcept {
-    // No stop requested, no input waiting to be taken in, no pacing: one load for all three.
-    if (m_attention.load(std::memory_order_relaxed) != 0) return false;
-    if (due > m_real || due > m_end) return false;
-    return m_queue.would_run_first(due);
-  }
-  void advance_to(time_point due) noexcept {
-    if (m_now < due) m_now = due;
-    m_current_due = due;
-    ++m_stats.runs;
-  }
-
   // Spawned tasks (asp::spawn, include/asp/spawn.hpp): started at `at`, or after the work due
   // now (at the run's start before it).
   template <class T>
   join_handle<T> spawn_task(task<T> body, std::string name, std::optional<time_point> at);
-  template <class T>
-  detail::spawn_state_of<T>* make_spawned(task<T> body, std::string name);
   // What run(options, work...) does with each piece of work: a task is spawned and a stream
   // (or anything with `start_detached(loop&) &&`) starts itself, both detached.
   template <class T>
@@ -435,46 +383,8 @@ class loop {
   void stopped();
   void fail(std::exception_ptr error, std::string where, time_point at) noexcept;
   void teardown() noexcept;
-
-  // Pacing (contract C9).
-  bool due_by_real(time_point due) const noexcept { return m_pacer.due_by(due, m_real, m_now); }
   void apply(const detail::pacing_request& change);
   void mark_pacing() noexcept;
-  bool stop_requested() const noexcept {
-    return (m_attention.load(std::memory_order_relaxed) & detail::attention::stop_bit) != 0;
-  }
-  void consume_stop() noexcept {
-    m_attention.fetch_and(~detail::attention::stop_bit, std::memory_order_relaxed);
-  }
-
-  std::shared_ptr<detail::loop_remote> m_remote;
-  detail::loop_anchor* m_anchor;
-  time_point m_now{};
-  time_point m_current_due{};
-  time_point m_real{};
-  time_point m_end = time_point::max();
-  detail::work_queue m_queue;
-  std::vector<deferred_item> m_deferred;
-  detail::task_set m_tasks;
-  std::uint64_t m_streams = 0;
-
-  bool m_started = false;
-  bool m_running = false;
-  bool m_live = false;
-  bool m_tearing_down = false;
-  hook<time_point> m_on_live;
-  std::function<void()> m_on_stop;
-  loop_stats m_stats;
-
-  detail::failure_record m_failure;
-
-  // The attention word (its bits: detail::attention). On a cache line of its own: posting
-  // threads read it, and the loop writes its neighbours for every event.
-  alignas(64) std::atomic<unsigned> m_attention{0};
-  alignas(64) time_point m_wait_until = time_point::max();  // set by drain() on step::wait
-  std::vector<detail::pacing_request> m_requests_taken;
-
-  detail::pacer m_pacer;
 };
 
 /// The loop running on this thread; throws std::logic_error outside a run.
@@ -527,31 +437,9 @@ void loop_handle::post_at(time_point stamp, F&& f) {
 
 template <class T>
 join_handle<T> loop::spawn_task(task<T> body, std::string name, std::optional<time_point> at) {
-  detail::spawn_state_of<T>* state = make_spawned(std::move(body), std::move(name));
-  join_handle<T> handle{state};
-  const std::coroutine_handle<> root = state->m_root;
-  if (at) {
-    state->m_start = schedule_resume(root, *at);
-  } else if (m_started) {
-    state->m_start = schedule_resume(root, m_now);
-  } else {
-    struct start {
-      std::coroutine_handle<> m_frame;
-      void operator()(time_point, loop&) const { m_frame.resume(); }
-      static std::string describe() { return "start of a task"; }
-    };
-    state->m_start = defer(make_node(start{root}), duration::zero());
-  }
+  join_handle<T> handle{make_spawned(std::move(body), std::move(name))};
+  schedule_start(*handle.m_state, at);
   return handle;
-}
-
-template <class T>
-detail::spawn_state_of<T>* loop::make_spawned(task<T> body, std::string name) {
-  auto* state = new detail::spawn_state_of<T>(m_anchor);
-  state->m_name = std::move(name);
-  state->m_root = detail::run_spawned<T>(*state, std::move(body)).m_frame;
-  m_tasks.add(*state);
-  return state;
 }
 
 template <class T>

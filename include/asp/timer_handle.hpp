@@ -9,6 +9,9 @@
 namespace asp {
 
 class loop;
+namespace detail {
+struct scheduler;
+}
 
 /// A scheduled callback or wake-up that can be cancelled. Cancelling after it ran, twice, on a
 /// default-constructed handle, or after the loop was destroyed is harmless. Copies name the
@@ -45,6 +48,7 @@ class timer_handle {
 
  private:
   friend class loop;
+  friend struct detail::scheduler;
   timer_handle(detail::loop_anchor* anchor, detail::work_node* node, std::uint64_t seq) noexcept
       : m_anchor(detail::retain(anchor)), m_node(node), m_seq(seq) {}
 
