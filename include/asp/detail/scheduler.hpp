@@ -36,7 +36,8 @@ namespace asp::detail {
 /// What a loop is made of, behind its user API: the work queue and the virtual time, the
 /// spawned tasks, the attention word, what other threads reach (the remote), the pacer and the
 /// run's first failure. `asp::loop` is a façade over it (a private base): the run phases are
-/// the loop's (src/loop.cpp), the scheduling steps here (src/scheduler.cpp).
+/// the loop's (src/loop.cpp), the scheduling steps here (defined in src/loop.cpp, beside the run
+/// phases).
 struct scheduler {
   using posted = posted_fn<loop>;
   struct deferred_item {
