@@ -3,7 +3,7 @@
 // What asp::asio's sources share, private to them: stamping an event, and waiting before a new
 // connection attempt (cutting a byte stream into frames is framer.hpp's).
 
-#include <asp/asio/tcp.hpp>
+#include <asp/asio/reconnect.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
 #include <asp/sleep.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <asp/asio/tcp.hpp>
+#include <asp/asio/framing.hpp>
 #include <asp/loop.hpp>
 #include <asp/task.hpp>
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <asp/asio/framing.hpp>
+#include <asp/asio/reconnect.hpp>
 #include <asp/event.hpp>
 #include <asp/loop.hpp>
 #include <asp/task.hpp>
@@ -16,25 +18,6 @@
 #include <string_view>
 
 namespace asp::asio {
-
-/// How a byte stream is cut into events.
-enum class framing {
-  lines,            ///< newline-delimited text (a `\r` before the newline is dropped)
-  length_prefixed,  ///< each frame preceded by its length: 4 bytes, unsigned, big-endian
-};
-
-/// What a source does when it cannot connect, or loses its connection.
-struct reconnect_policy {
-  /// Off (the default): the first failure to connect fails the run ("cannot connect to
-  /// HOST:PORT: reason"), and a connection closed by the peer ends the source. On: the source
-  /// waits and tries again, with capped exponential back-off, on the loop's clock.
-  bool enabled = false;
-  duration initial_delay = std::chrono::milliseconds(100);
-  duration max_delay = std::chrono::seconds(10);
-  double factor = 2.0;
-  /// Failed attempts in a row after which the source gives up and fails the run; none: never.
-  std::optional<std::size_t> max_attempts{};
-};
 
 /// Optional parts of a TCP client source.
 struct tcp_options {

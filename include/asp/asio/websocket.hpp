@@ -1,7 +1,7 @@
 #pragma once
 
 #include <asp/asio/broadcast.hpp>
-#include <asp/asio/tcp.hpp>
+#include <asp/asio/reconnect.hpp>
 #include <asp/event.hpp>
 #include <asp/loop.hpp>
 #include <asp/task.hpp>
