@@ -53,6 +53,10 @@ void scheduler::schedule_start(spawn_state& state, std::optional<time_point> at)
   }
 }
 
+[[noreturn]] void throw_empty_loop_handle() {
+  throw std::logic_error("asp: work posted through an empty loop_handle (made by default)");
+}
+
 }  // namespace detail
 
 namespace {
@@ -356,6 +360,14 @@ void loop::stopped() {
   } catch (...) {
     fail(std::current_exception(), "on_stop", m_now);
   }
+}
+
+void loop::fail_run(std::exception_ptr error, std::string context) noexcept {
+  if (!error) {
+    error = std::make_exception_ptr(
+        std::invalid_argument("asp::loop::fail_run was given no exception"));
+  }
+  fail(std::move(error), std::move(context), now());
 }
 
 void loop::fail(std::exception_ptr error, std::string where, time_point at) noexcept {

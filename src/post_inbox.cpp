@@ -27,6 +27,10 @@ struct backoff {
 
 }  // namespace
 
+void post_inbox::throw_closed() {
+  throw std::logic_error("asp: work posted to a loop that has been destroyed");
+}
+
 post_inbox::post_inbox() : m_tail_block(new block), m_head(m_tail_block.load()) {}
 
 post_inbox::~post_inbox() {
@@ -49,7 +53,7 @@ post_inbox::claim post_inbox::reserve(std::size_t wanted) {
   std::uint64_t tail = m_tail.load(std::memory_order_acquire);
   for (;;) {
     if ((tail & closed_bit) != 0) {
-      throw std::logic_error("asp: work posted to a loop that has been destroyed");
+      throw_closed();
     }
     const std::size_t offset = tail % lap;
     if (offset == block_slots) {

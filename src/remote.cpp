@@ -83,7 +83,7 @@ void loop_remote::set_on_wake(std::function<void()> hook) {
 }
 
 void loop_remote::check_open() const {
-  if (gone()) throw std::logic_error("asp: work posted to a loop that has been destroyed");
+  if (gone()) post_inbox::throw_closed();
 }
 
 bool loop_remote::idle() noexcept {

@@ -10,7 +10,7 @@
 
 namespace asp {
 
-void loop::start_returned(task<void> body, const std::type_info& source) {
+void loop::start_in_slot(task<void> body, const std::type_info& source) {
   detail::spawn_state_of<void>* state = make_spawned(std::move(body), {});
   state->m_type = &source;
   join_handle<void> handle{state};

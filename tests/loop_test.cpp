@@ -577,6 +577,29 @@ TEST_F(Loop, FailRunFailsTheRunWithItsContextAndTheFirstFailureCounts) {
   EXPECT_EQ(later_ran, 0);  // the run stopped before its next piece of work
 }
 
+TEST(LoopHandle, AnEmptyHandleCountsAsGoneAndPostingThroughItThrows) {
+  asp::loop_handle empty;
+  EXPECT_TRUE(empty.gone());
+  try {
+    empty.post([] {});
+    FAIL() << "expected std::logic_error";
+  } catch (const std::logic_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "asp: work posted through an empty loop_handle (made by default)");
+  }
+  EXPECT_THROW(empty.post_at(t0, [] {}), std::logic_error);
+}
+
+TEST_F(Loop, FailRunWithoutAnExceptionStillFailsTheRun) {
+  loop.call_at(t0 + 2s, [&] { loop.fail_run(nullptr, "sink 'orders'"); });
+  const asp::run_error e = run_error_of([&] { loop.run(); });
+  EXPECT_EQ(
+      std::string(e.what()),
+      "asp: sink 'orders', at virtual time 2025-01-01T00:00:02.000000000Z: asp::loop::fail_run "
+      "was given no exception");
+  EXPECT_THROW(e.rethrow_nested(), std::invalid_argument);
+}
+
 struct binding_callable {};
 
 TEST_F(Loop, StartInSlotRunsTheTaskToItsFirstSuspensionInTheRunningWorksSlot) {

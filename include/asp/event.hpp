@@ -106,4 +106,5 @@ template <class E>
 decltype(auto) event_value(E& e) {
   return detail::event_traits<std::remove_cvref_t<E>>::value(e);
 }
+
 }  // namespace asp

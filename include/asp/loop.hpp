@@ -33,6 +33,7 @@ class loop;
 namespace detail {
 struct loop_access;
 inline thread_local loop* t_current_loop = nullptr;
+[[noreturn]] void throw_empty_loop_handle();
 }  // namespace detail
 
 /// How one call of `loop::run` (or `loop::poll`) starts, ends, reports and paces.
@@ -109,8 +110,9 @@ class loop_handle {
   template <class F>
   void post_at(time_point stamp, F&& f);
 
-  /// Whether the loop has been destroyed (posting then throws).
-  bool gone() const noexcept { return m_remote->gone(); }
+  /// Whether the loop has been destroyed (posting then throws). A default-constructed handle,
+  /// which reaches no loop, counts as gone.
+  bool gone() const noexcept { return !m_remote || m_remote->gone(); }
 
  private:
   std::shared_ptr<detail::loop_remote> m_remote;
@@ -333,18 +335,15 @@ class loop : private detail::scheduler {
   /// On the loop's thread: fails the run as an exception escaping user code does. The run stops
   /// before its next piece of work and throws asp::run_error naming `context` and the virtual
   /// time now, with `error` nested. Only the first failure of a run counts.
-  void fail_run(std::exception_ptr error, std::string context) noexcept {
-    fail(std::move(error), std::move(context), now());
-  }
+  /// A null `error` fails the run with std::invalid_argument, so that it never ends silently.
+  void fail_run(std::exception_ptr error, std::string context) noexcept;
 
   /// On the loop's thread, during a run: starts `body` in the slot of the work running now and
   /// runs it to its first suspension, as the task a coroutine callback returns starts (a
   /// failure of it fails the run). For a binding whose callbacks learn only when called whether
   /// they start a task (a Python callable). `source` is the type of what made it, named in
   /// errors.
-  void start_in_slot(task<void> body, const std::type_info& source) {
-    start_returned(std::move(body), source);
-  }
+  void start_in_slot(task<void> body, const std::type_info& source);
 
  private:
   friend struct detail::loop_access;
@@ -367,7 +366,6 @@ class loop : private detail::scheduler {
   template <class Work>
   requires requires(Work w, loop& l) { std::move(w).start_detached(l); }
   void start_detached(Work work) { std::move(work).start_detached(*this); }
-  void start_returned(task<void> body, const std::type_info& source);
   void finish_spawned(detail::spawn_state& state) noexcept;
   void cancel_spawned(detail::spawn_state& state);
   void detach_spawned(detail::spawn_state& state) noexcept;
@@ -427,11 +425,13 @@ inline loop_handle::loop_handle(loop& l) noexcept : m_remote(l.m_remote) {}
 
 template <class F>
 void loop_handle::post(F&& f) {
+  if (!m_remote) detail::throw_empty_loop_handle();
   m_remote->post(std::nullopt, detail::make_posted(std::forward<F>(f)));
 }
 
 template <class F>
 void loop_handle::post_at(time_point stamp, F&& f) {
+  if (!m_remote) detail::throw_empty_loop_handle();
   m_remote->post(stamp, detail::make_posted(std::forward<F>(f)));
 }
 

@@ -77,6 +77,9 @@ class post_inbox {
     return (m_tail.load(std::memory_order_seq_cst) & ~closed_bit) > m_head_index;
   }
 
+  /// What posting to a destroyed loop throws: std::logic_error, one text for every way in.
+  [[noreturn]] static void throw_closed();
+
   /// On the loop's thread: refuses later claims, waits for the slots already claimed to be
   /// written, and destroys what they hold. Idempotent.
   void close() noexcept;
