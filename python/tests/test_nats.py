@@ -2,9 +2,12 @@
 each kind of start, the seam into live messages, and the errors."""
 
 import asyncio
+import fcntl
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -20,10 +23,42 @@ S = timedelta(seconds=1)
 T0 = datetime(2020, 3, 2, 9, 30, tzinfo=UTC)
 
 
+_reserved = []  # lock files held until the process exits
+_next_port = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, that no other test process takes meanwhile: below
+    the kernel's ephemeral range (no outgoing connection gets it) and reserved by an exclusive
+    lock on a file named after it, as the C++ tests' free_port does (tests/http_client.hpp)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    first = 10000
+    folder = os.path.join(tempfile.gettempdir(), "asp-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    if not _next_port:
+        _next_port.append(first + os.getpid() * 7919 % (low - first))
+    for _ in range(low - first):
+        port = _next_port[0]
+        _next_port[0] = port + 1 if port + 1 < low else first
+        try:
+            lock = open(os.path.join(folder, str(port)), "a")
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()  # another test process holds it
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                lock.close()
+                continue
+        _reserved.append(lock)
+        return port
+    raise RuntimeError(f"no free loopback port below {low}")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -85,6 +86,7 @@ struct subscription_core::impl {
   std::optional<time_point> start_time;  // messages before it are dropped from the past
   bool direct = true;                    // the stream answers direct gets
   std::uint64_t last_sequence = 0;       // the stream's, when the source was made
+  std::uint64_t more_history_at = 0;     // a matching message the leader has, not yet received
   natsSubscription* sub = nullptr;       // synchronous: its messages are taken with NextMsg
   channel<raw_message> live;
   std::thread receiver;  // takes the live messages into `live`, once the past is over
@@ -198,6 +200,66 @@ struct subscription_core::impl {
       return std::pair{seq, stored_message_time(msg, seq)};
     }
     return std::nullopt;
+  }
+
+  // The sequence of the first message matching the filter at or after `seq` as the stream's
+  // leader has it (its message-get API with next_by_subj), or nothing. A direct get or a
+  // consumer may be served by a replica that has not yet applied the newest messages the
+  // leader acknowledged: what ends the history, or finds it empty, asks the leader.
+  std::optional<std::uint64_t> stored_matching(std::uint64_t seq) {
+    std::string body = "{\"seq\":" + std::to_string(seq) + ",\"next_by_subj\":\"";
+    for (const char ch : options.subject) {
+      if (ch == '"' || ch == '\\') body += '\\';
+      body += ch;
+    }
+    body += "\"}";
+    const std::string api = "$JS.API.STREAM.MSG.GET." + options.stream;
+    natsMsg* reply = nullptr;
+    std::string text;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
+      if (reply != nullptr) natsMsg_Destroy(reply);
+      reply = nullptr;
+      const natsStatus r = natsConnection_RequestString(&reply, conn->nc, api.c_str(), body.c_str(),
+                                                        conn->options.api_timeout.count());
+      if (r != NATS_OK) return r;
+      text.assign(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+      e = static_cast<jsErrCode>(json_number(text, "\"err_code\":").value_or(0));
+      return e == 0 ? NATS_OK : NATS_ERR;
+    });
+    if (reply != nullptr) natsMsg_Destroy(reply);
+    if (jerr == JSNoMessageFoundErr) return std::nullopt;
+    const std::optional<std::uint64_t> found =
+        s == NATS_OK ? json_number(text, "\"seq\":") : std::nullopt;
+    if (!found) {
+      throw input_error("asp::nats: " + where + ": cannot ask the stream's leader for the message " +
+                        "at or after sequence " + std::to_string(seq) + " (" + api + "): " +
+                        (s == NATS_OK ? "no sequence in its answer" : error_text(s, jerr)));
+    }
+    return found;
+  }
+
+  // The unsigned number after `key` in a JetStream API answer, if any.
+  static std::optional<std::uint64_t> json_number(std::string_view text, std::string_view key) {
+    const std::size_t at = text.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint64_t n = 0;
+    const char* first = text.data() + at + key.size();
+    const auto [end, ec] = std::from_chars(first, text.data() + text.size(), n);
+    if (ec != std::errc() || end == first) return std::nullopt;
+    return n;
+  }
+
+  // Whether the leader holds a message matching the filter after `seq` and at or before the
+  // stream's last sequence when the source was made: the history is not over at `seq` then,
+  // whatever the consumer's server counts as pending.
+  bool more_history_after(std::uint64_t seq) {
+    if (seq >= last_sequence) return false;
+    if (seq < more_history_at) return true;
+    const std::optional<std::uint64_t> next = stored_matching(seq + 1);
+    if (!next || *next > last_sequence) return false;
+    more_history_at = *next;
+    return true;
   }
 
   // The first message matching the filter at or after `seq`: its sequence and time (without
@@ -332,7 +394,9 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
   // Whether any history follows the start: without it, the first message is live. (One that
   // is stored between this look and the subscription comes as live too.)
   if (self.direct) {
-    self.nothing_pending_at_start = !self.next_matching(self.start_seq);
+    self.nothing_pending_at_start = !self.next_matching(self.start_seq) &&
+                                    (self.start_seq > self.last_sequence ||
+                                     !self.stored_matching(self.start_seq));
     self.subscribe();
   } else {
     // Without direct gets a message can be looked up by sequence only, not by subject: the
@@ -368,7 +432,11 @@ std::optional<raw_message> subscription_core::next_past() {
       throw input_error("asp::nats: " + self.where + ": cannot read history after sequence " +
                         std::to_string(self.last_received) + ": " + error_text(s));
     }
-    const bool last = m.unusable.empty() && m.pending <= self.options.caught_up_pending;
+    // Without live messages to follow, the history ends at the last matching message the
+    // stream held when the source was made; the consumer's count of what is pending may come
+    // from a replica that lags the leader (seen after a leader election).
+    const bool last = m.unusable.empty() && m.pending <= self.options.caught_up_pending &&
+                      (self.options.follow_live || !self.more_history_after(m.sequence));
     if (last) self.finish_past();
     if (self.start_time && m.unusable.empty() && m.time < *self.start_time) {
       if (last) return std::nullopt;

@@ -211,6 +211,30 @@ TEST_F(NatsSource, APendingThresholdEndsThePastEarlierAndTheRestComesLiveInOrder
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
 }
 
+// Without live messages to follow, the history is all the stream held when the source was
+// made: a consumer's count of what is pending (low by a threshold here, low after a leader
+// election when its server lags the leader) does not end it early.
+TEST_F(NatsSource, ABacktestReplaysTheWholeHistoryWhateverThePendingCountSays) {
+  nats::connection c = with_trades();
+  publish_history(c, 0, 100, a_or_b);
+  for (const char* subject : {"trades.>", "trades.A"}) {
+    manual_loop m;
+    std::vector<std::uint64_t> seqs;
+    m.loop.run({}, nats::process_subject<std::string>(
+                       [&](asp::time_point, const nats::message<std::string>& msg) {
+                         seqs.push_back(msg.sequence);
+                       },
+                       m.loop, c,
+                       {.stream = "TRADES",
+                        .subject = subject,
+                        .caught_up_pending = 10,
+                        .follow_live = false}));
+    const std::uint64_t step = std::string(subject) == "trades.A" ? 2 : 1;
+    ASSERT_EQ(seqs.size(), 100u / step) << subject;
+    for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], 1 + i * step) << subject;
+  }
+}
+
 TEST_F(NatsSource, ServerTimesWhenAsked) {
   nats::connection c = with_trades();
   publish_history(c, 0, 20, subject_a);

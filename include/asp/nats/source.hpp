@@ -67,7 +67,9 @@ struct subscribe_options {
   /// server. 0 is exact: the past is everything stored when replay catches up. When live
   /// traffic arrives faster than replay, pending may never fall to 0; a threshold ends the
   /// past earlier, and the messages still pending then come as live events (in order, each
-  /// once, with their own times).
+  /// once, with their own times). Without follow_live the history is everything matching
+  /// that the stream held when the source was made, whatever the threshold (and whatever a
+  /// consumer on a lagging replica counts), confirmed by the stream's leader.
   std::uint64_t caught_up_pending = 0;
   /// Replay fails with asp::input_error when no message arrives for this long while history
   /// is still pending (a server gone for good). Reconnection and a new leader take less.
