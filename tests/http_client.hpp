@@ -36,8 +36,8 @@ inline int free_port() {
   constexpr int first = 10000;
   if (low - first < 1000) throw std::runtime_error("free_port: the ephemeral range starts too low");
   const char* tmp = std::getenv("TMPDIR");
-  const std::string dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/asp-test-ports";
+  const std::string dir =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/asp-test-ports";
   ::mkdir(dir.c_str(), 0777);  // may exist; a lock file that cannot be made is a skipped port
   static int next = first + static_cast<int>(::getpid() * 7919 % (low - first));
   for (int tries = 0; tries < low - first; ++tries) {

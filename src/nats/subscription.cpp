@@ -232,9 +232,10 @@ struct subscription_core::impl {
     const std::optional<std::uint64_t> found =
         s == NATS_OK ? json_number(text, "\"seq\":") : std::nullopt;
     if (!found) {
-      throw input_error("asp::nats: " + where + ": cannot ask the stream's leader for the message " +
-                        "at or after sequence " + std::to_string(seq) + " (" + api + "): " +
-                        (s == NATS_OK ? "no sequence in its answer" : error_text(s, jerr)));
+      throw input_error("asp::nats: " + where +
+                        ": cannot ask the stream's leader for the message " +
+                        "at or after sequence " + std::to_string(seq) + " (" + api +
+                        "): " + (s == NATS_OK ? "no sequence in its answer" : error_text(s, jerr)));
     }
     return found;
   }
@@ -394,9 +395,9 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
   // Whether any history follows the start: without it, the first message is live. (One that
   // is stored between this look and the subscription comes as live too.)
   if (self.direct) {
-    self.nothing_pending_at_start = !self.next_matching(self.start_seq) &&
-                                    (self.start_seq > self.last_sequence ||
-                                     !self.stored_matching(self.start_seq));
+    self.nothing_pending_at_start =
+        !self.next_matching(self.start_seq) &&
+        (self.start_seq > self.last_sequence || !self.stored_matching(self.start_seq));
     self.subscribe();
   } else {
     // Without direct gets a message can be looked up by sequence only, not by subject: the
