@@ -286,7 +286,7 @@ class loop : private detail::scheduler {
   template <class F>
   void post(F&& f) {
     if (current() == this) {
-      call_at(clock().now(), std::forward<F>(f));
+      call_at(read_real(), std::forward<F>(f));
     } else {
       m_remote->post(std::nullopt, detail::make_posted(std::forward<F>(f)));
     }
@@ -308,7 +308,7 @@ class loop : private detail::scheduler {
   template <class Range>
   void post_batch(Range&& callables) {
     if (current() == this) {
-      const time_point stamp = clock().now();
+      const time_point stamp = read_real();
       for (auto&& f : callables) call_at(stamp, std::forward<decltype(f)>(f));
     } else {
       m_remote->post_all(std::forward<Range>(callables), [](auto&& f) {

@@ -30,17 +30,22 @@ io_context_backend::~io_context_backend() {
 }
 
 void io_context_backend::wake() noexcept {
+  m_pending.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto written = ::write(m_fd, &one, sizeof one);
 }
 
 // A pending wait on the eventfd keeps the io_context busy, so run_one() blocks until a handler
-// of the application's or a wake-up.
+// of the application's or a wake-up. A wake-up that completes it is read off the eventfd there,
+// so that the next wait blocks again.
 void io_context_backend::arm() {
   if (m_armed) return;
   m_armed = true;
   m_watch.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                     [this](const boost::system::error_code&) { m_armed = false; });
+                     [this](const boost::system::error_code& ec) {
+                       m_armed = false;
+                       if (!ec) consume(true);
+                     });
 }
 
 void io_context_backend::finish() {
@@ -50,7 +55,15 @@ void io_context_backend::finish() {
   m_ioc->run();
 }
 
-bool io_context_backend::consume() noexcept {
+// Only when a wake-up may be pending (or `readable` says there is one) does it cost a system
+// call: between two messages of a live feed the loop waits without asking the eventfd.
+bool io_context_backend::consume(bool readable) noexcept {
+  if (readable) {
+    m_pending.store(false, std::memory_order_relaxed);
+  } else if (!m_pending.load(std::memory_order_relaxed) ||
+             !m_pending.exchange(false, std::memory_order_acq_rel)) {
+    return false;  // a wake-up this misses has made the eventfd readable: the watch sees it
+  }
   std::uint64_t count = 0;
   return ::read(m_fd, &count, sizeof count) == static_cast<ssize_t>(sizeof count);
 }

@@ -21,7 +21,12 @@ namespace asp::asio {
 
 struct lines::state {
   state(boost::asio::io_context& ioc, asp::loop& l, int fd, line_options opts)
-      : m_loop(&l), m_options(std::move(opts)), m_fd(::dup(fd)), m_desc(ioc), m_guard(l.hold()) {
+      : m_loop(&l),
+        m_options(std::move(opts)),
+        m_fd(::dup(fd)),
+        m_desc(ioc),
+        m_guard(l.hold()),
+        m_framer(detail::frame_kind::line, m_options.max_line) {
     if (m_fd < 0) {
       throw std::system_error(
           errno, std::generic_category(),
@@ -55,7 +60,6 @@ struct lines::state {
 
   // The event for one complete line, without its line ending.
   event<std::string> make_event(std::string line) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     event<std::string> e =
         detail::stamp(std::move(line), m_arrival, m_options.time_of, [&] { return where(); });
     ++m_count;
@@ -73,7 +77,7 @@ struct lines::state {
   std::size_t m_count = 0;
   std::uint64_t m_bytes = 0;
   std::string m_ended;
-  std::string m_buffer;
+  detail::framer m_framer;
   time_point m_arrival{};
   char m_chunk[65536];
 };
@@ -94,7 +98,7 @@ const std::string& lines::ended() const noexcept {
 }
 
 std::size_t lines::partial() const noexcept {
-  return m_state->m_buffer.size();
+  return m_state->m_framer.pending();
 }
 
 std::uint64_t lines::bytes() const noexcept {
@@ -105,25 +109,19 @@ task<std::optional<event<std::string>>> lines::next() {
   state& s = *m_state;
   for (;;) {
     if (s.m_closed) co_return std::nullopt;
-    if (const std::size_t end = s.m_buffer.find('\n'); end != std::string::npos) {
-      std::string line = s.m_buffer.substr(0, end);
-      s.m_buffer.erase(0, end + 1);
-      co_return s.make_event(std::move(line));
-    }
-    if (s.m_buffer.size() > s.m_options.max_line) {
-      throw input_error(s.where() + ": longer than " + std::to_string(s.m_options.max_line) +
-                        " bytes");
+    if (std::optional<std::string> line = s.m_framer.pop([&] { return s.where(); })) {
+      co_return s.make_event(std::move(*line));
     }
     if (s.m_eof) {
-      if (s.m_buffer.empty()) {
+      const std::size_t partial = s.m_framer.pending();
+      if (partial == 0) {
         if (s.m_ended.empty()) s.m_ended = "end of input";
         s.close();
         co_return std::nullopt;
       }
-      std::string line = std::move(s.m_buffer);
-      s.m_buffer.clear();
-      s.m_ended = "end of input, after a last line without a newline (" +
-                  std::to_string(line.size()) + " bytes), kept as a line";
+      std::string line = s.m_framer.take_last_line([&] { return s.where(); });
+      s.m_ended = "end of input, after a last line without a newline (" + std::to_string(partial) +
+                  " bytes), kept as a line";
       co_return s.make_event(std::move(line));
     }
     std::size_t got = 0;
@@ -152,7 +150,7 @@ task<std::optional<event<std::string>>> lines::next() {
       s.m_eof = true;
     } else {
       s.m_bytes += got;
-      s.m_buffer.append(s.m_chunk, got);
+      s.m_framer.append(s.m_chunk, got);
     }
   }
 }

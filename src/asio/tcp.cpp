@@ -163,7 +163,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
       }
     }
     if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
-    if (std::optional<std::string> frame = s.m_framer.pop(s.where())) {
+    if (std::optional<std::string> frame = s.m_framer.pop([&] { return s.where(); })) {
       co_return s.make_event(std::move(*frame));
     }
     boost::system::error_code failure;

@@ -112,8 +112,9 @@ TEST_F(Lines, ALineOverTheLimitFailsTheRunNamingTheSourceAndLine) {
     loop.run({}, asp::process_stream(record(), asp::none, std::move(source), {.name = "quotes"}));
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"ok @86400.000000"}));
-  EXPECT_TRUE(
-      std::string(e.what()).ends_with("asp: line source 'feed', line 2: longer than 50 bytes"))
+  EXPECT_TRUE(std::string(e.what()).ends_with(
+      "asp: line source 'feed', line 2: a line over the maximum of 50 bytes "
+      "(100 bytes without a newline)"))
       << e.what();
   EXPECT_EQ(e.where(), "stream 'quotes', event #1");
 }

@@ -125,7 +125,7 @@ TEST_F(Tcp, AFrameOverTheMaximumFailsTheSource) {
   EXPECT_EQ(seen, (std::vector<std::string>{"short @86400.000000"}));
   EXPECT_TRUE(
       std::string(e.what()).ends_with("asp: tcp source '127.0.0.1:" + std::to_string(srv.port()) +
-                                      "': a frame of 64 bytes is over the maximum of 16"))
+                                      "': a line of 64 bytes is over the maximum of 16"))
       << e.what();
 }
 

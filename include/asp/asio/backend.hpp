@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <atomic>
 #include <optional>
 
 namespace asp::asio {
@@ -43,12 +44,14 @@ class io_context_backend final : public asp::backend {
 
  private:
   void arm();
-  bool consume() noexcept;
+  bool consume(bool readable = false) noexcept;
 
   boost::asio::io_context* m_ioc;
   int m_fd;
   boost::asio::posix::stream_descriptor m_watch;
   bool m_armed = false;
+  // Set by wake() before it writes the eventfd (as eventfd_backend's).
+  std::atomic<bool> m_pending{false};
 };
 
 }  // namespace asp::asio

@@ -40,7 +40,16 @@ inline constexpr use_task_t use_task{};
 namespace detail {
 
 template <class... Args>
+struct completion;
+
+// What an operation and its completion share: the outcome, the waiter, the cancellation, and
+// the initiation that starts it, in one allocation.
+template <class... Args>
 struct operation_state {
+  virtual ~operation_state() = default;
+  // Starts the operation with `handler` (once).
+  virtual void launch(completion<Args...> handler) = 0;
+
   asp::loop* m_loop = nullptr;
   work_guard m_guard;  // an operation in flight keeps the run going: its completion is input
   std::coroutine_handle<> m_waiter;
@@ -56,7 +65,7 @@ struct first_is_error<First, Rest...>
     : std::is_same<std::decay_t<First>, boost::system::error_code> {};
 
 // The handler an operation completes with: stores the outcome and posts the waiter's
-// resumption to the loop.
+// resumption to the loop. Called once, as an rvalue.
 template <class... Args>
 struct completion {
   std::shared_ptr<operation_state<Args...>> m_state;
@@ -65,29 +74,25 @@ struct completion {
   cancellation_slot_type get_cancellation_slot() const noexcept { return m_state->m_cancel.slot(); }
 
   void operator()(Args... args) {
-    const std::shared_ptr<operation_state<Args...>> state = m_state;
+    std::shared_ptr<operation_state<Args...>> state = std::move(m_state);
     if (state->m_abandoned) return;
     state->m_result.emplace(std::move(args)...);
+    // Let go of the run only once the resumption is posted.
+    const work_guard guard = std::move(state->m_guard);
+    asp::loop& l = *state->m_loop;
     // Due at its arrival stamp: scheduled at once when the handler runs on the loop's thread
     // inside a run, through the inbox otherwise.
-    state->m_loop->post([state] {
+    l.post([state = std::move(state)] {
       if (!state->m_abandoned) state->m_waiter.resume();
     });
-    state->m_guard.reset();
   }
 };
 
-// Starts an operation with a completion handler; what `use_task` keeps of the initiation until
-// the operation is awaited, whatever the initiation's type.
-template <class... Args>
-struct launcher {
-  virtual ~launcher() = default;
-  virtual void launch(completion<Args...> handler) = 0;
-};
-
+// The state of an operation whose initiation is of type `Initiation` with `InitArgs`.
 template <class Initiation, class InitArgs, class... Args>
-struct launcher_of final : launcher<Args...> {
-  launcher_of(Initiation init, InitArgs args) : m_init(std::move(init)), m_args(std::move(args)) {}
+struct operation_state_of final : operation_state<Args...> {
+  operation_state_of(Initiation init, InitArgs args)
+      : m_init(std::move(init)), m_args(std::move(args)) {}
   void launch(completion<Args...> handler) override {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-conversion"
@@ -104,11 +109,11 @@ struct launcher_of final : launcher<Args...> {
 template <class... Args>
 class operation {
  public:
-  explicit operation(std::unique_ptr<launcher<Args...>> start) : m_start(std::move(start)) {}
+  explicit operation(std::shared_ptr<operation_state<Args...>> state) : m_state(std::move(state)) {}
   operation(operation&&) noexcept = default;
   operation& operator=(operation&&) = delete;
   ~operation() {
-    if (m_state && !m_state->m_result) {
+    if (m_launched && !m_state->m_result) {
       // The awaiting task is being destroyed while the operation runs.
       m_state->m_abandoned = true;
       m_state->m_guard.reset();
@@ -119,11 +124,11 @@ class operation {
   bool await_ready() const noexcept { return false; }
 
   void await_suspend(std::coroutine_handle<> waiter) {
-    m_state = std::make_shared<operation_state<Args...>>();
     m_state->m_loop = &current_loop();
     m_state->m_guard = m_state->m_loop->hold();
     m_state->m_waiter = waiter;
-    m_start->launch(completion<Args...>{m_state});
+    m_launched = true;
+    m_state->launch(completion<Args...>{m_state});
   }
 
   auto await_resume() {
@@ -150,8 +155,8 @@ class operation {
     }
   }
 
-  std::unique_ptr<launcher<Args...>> m_start;
   std::shared_ptr<operation_state<Args...>> m_state;
+  bool m_launched = false;
 };
 
 }  // namespace detail
@@ -163,9 +168,10 @@ struct boost::asio::async_result<asp::asio::use_task_t, void(Args...)> {
 
   template <class Initiation, class... InitArgs>
   static return_type initiate(Initiation&& init, asp::asio::use_task_t, InitArgs&&... args) {
-    using launcher = asp::asio::detail::launcher_of<std::decay_t<Initiation>,
-                                                    std::tuple<std::decay_t<InitArgs>...>, Args...>;
-    return return_type{std::make_unique<launcher>(
+    using state =
+        asp::asio::detail::operation_state_of<std::decay_t<Initiation>,
+                                              std::tuple<std::decay_t<InitArgs>...>, Args...>;
+    return return_type{std::make_shared<state>(
         std::forward<Initiation>(init),
         std::tuple<std::decay_t<InitArgs>...>{std::forward<InitArgs>(args)...})};
   }

@@ -96,6 +96,14 @@ struct scheduler {
     ++m_stats.runs;
   }
 
+  // A reading of the real clock on the loop's thread during a run (a live completion's
+  // arrival stamp), kept as the loop's latest: the work it stamps then runs without another.
+  time_point read_real() noexcept {
+    const time_point t = m_remote->clock().now();
+    if (m_real < t) m_real = t;
+    return t;
+  }
+
   // Pacing (contract C9) and stops.
   bool due_by_real(time_point due) const noexcept { return m_pacer.due_by(due, m_real, m_now); }
   bool stop_requested() const noexcept {
