@@ -85,14 +85,14 @@ native_past read_csv(std::string path, std::string time_column, const std::strin
                      const std::string& delimiter, const std::string& schema,
                      const std::string& bad_rows) {
   data::table_options options;
-  options.time_column = std::move(time_column);
-  options.times = time_format_of(times);
+  options.csv.time_column = std::move(time_column);
+  options.csv.times = time_format_of(times);
   if (delimiter.size() != 1) {
     throw py::value_error("asp.data.read_csv: delimiter must be one character");
   }
-  options.delimiter = delimiter[0];
+  options.csv.delimiter = delimiter[0];
   if (!schema.empty()) options.columns = data::table_schema::parse_columns(schema);
-  options.on_bad_row = bad_rows_of(bad_rows);
+  options.csv.on_bad_row = bad_rows_of(bad_rows);
   // Open now, so that a missing file or a bad header fails at the call.
   auto table = std::make_shared<data::csv_table>(path, options);
   return native_past{"CSV file '" + path + "'", [table, path](engine&) {
@@ -217,9 +217,9 @@ void bind_data(py::module_& m) {
       [](const std::string& path, const std::string& time_column, const std::string& times,
          const std::string& delimiter) {
         data::table_options options;
-        options.time_column = time_column;
-        options.times = time_format_of(times);
-        options.delimiter = delimiter.empty() ? ',' : delimiter[0];
+        options.csv.time_column = time_column;
+        options.csv.times = time_format_of(times);
+        options.csv.delimiter = delimiter.empty() ? ',' : delimiter[0];
         data::csv_table table(path, options);
         std::vector<std::string> names;
         for (const auto& c : table.schema().columns) names.push_back(c.name);

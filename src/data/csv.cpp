@@ -300,24 +300,7 @@ std::string found(std::string_view expected, std::string_view text) {
   return out + shown(text, 40);
 }
 
-time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fields,
-                    std::size_t width, std::size_t time_index, const std::string& time_name,
-                    time_format format) {
-  if (fields.size() != width) {
-    throw input_error(cursor.where_row() + ": " + std::to_string(fields.size()) +
-                      (fields.size() == 1 ? " field" : " fields") + ", the header has " +
-                      std::to_string(width));
-  }
-  const csv_field& t = fields[time_index];
-  std::string why;
-  const std::optional<time_point> when = parse_time(t.text, format, &why);
-  if (!when) {
-    throw input_error(
-        cursor.where(t.offset) + ": column " + shown(time_name) + ": " +
-        found("a time (" + std::string(to_string(format)) + "; " + why + ")", t.text));
-  }
-  return *when;
-}
+namespace {
 
 std::optional<std::size_t> find_column(const std::vector<std::string>& header,
                                        std::string_view name) {
@@ -342,6 +325,54 @@ std::size_t find_time_column(const std::vector<std::string>& header, const csv_o
   }
   throw input_error(file + ":1: no time column: none of 'time', 'timestamp', 'ts' in the header (" +
                     shown_list(header) + "); name it with csv_options::time_column");
+}
+
+}  // namespace
+
+csv_reader::csv_reader(std::string path, csv_options options)
+    : m_file(std::move(path)),
+      m_options(std::move(options)),
+      m_cursor(m_file.bytes(), m_options.delimiter, m_file.path()),
+      m_report(std::make_shared<csv_report>()) {
+  if (!m_cursor.next(m_fields)) {
+    throw input_error(m_file.path() + ": no header row (the file is empty)");
+  }
+  m_header.reserve(m_fields.size());
+  for (const csv_field& f : m_fields) m_header.emplace_back(f.text);
+  m_time_index = find_time_column(m_header, m_options, m_file.path());
+}
+
+std::size_t csv_reader::column(std::string_view name) const {
+  const std::optional<std::size_t> at = find_column(m_header, name);
+  if (!at) throw input_error(missing_column(m_header, name, m_file.path()));
+  return *at;
+}
+
+const char* csv_reader::time_in_place(const char* p, const char* end, time_point& out) const {
+  if (const char* e = parse_time_prefix(p, end, m_options.times, out)) return e;
+  const char* const e = field_end(p, end);
+  const std::optional<time_point> t =
+      parse_time(std::string_view(p, static_cast<std::size_t>(e - p)), m_options.times);
+  if (!t) return nullptr;
+  out = *t;
+  return e;
+}
+
+time_point csv_reader::row_time(const std::vector<csv_field>& fields) const {
+  if (fields.size() != width()) {
+    throw input_error(m_cursor.where_row() + ": " + std::to_string(fields.size()) +
+                      (fields.size() == 1 ? " field" : " fields") + ", the header has " +
+                      std::to_string(width()));
+  }
+  const csv_field& t = fields[m_time_index];
+  std::string why;
+  const std::optional<time_point> when = parse_time(t.text, m_options.times, &why);
+  if (!when) {
+    throw input_error(
+        m_cursor.where(t.offset) + ": column " + shown(time_name()) + ": " +
+        found("a time (" + std::string(to_string(m_options.times)) + "; " + why + ")", t.text));
+  }
+  return *when;
 }
 
 }  // namespace detail

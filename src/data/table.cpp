@@ -242,25 +242,14 @@ void append_csv_field(std::string& line, std::string_view field, char delimiter)
 
 struct csv_table::state {
   state(std::string path, table_options opts)
-      : file(std::move(path)),
-        options(std::move(opts)),
-        cursor(file.bytes(), options.delimiter, file.path()),
-        report(std::make_shared<csv_report>()) {
-    if (!cursor.next(fields))
-      throw input_error(file.path() + ": no header row (the file is empty)");
-    std::vector<std::string> header;
-    for (const csv_field& f : fields) header.emplace_back(f.text);
-    width = header.size();
-    csv_options lookup;
-    lookup.time_column = options.time_column;
-    schema.time_position = detail::find_time_column(header, lookup, file.path());
-    schema.time = {header[schema.time_position], column_type::text};
-    schema.times = options.times;
+      : reader(std::move(path), opts.csv), options(std::move(opts)) {
+    const std::vector<std::string>& header = reader.header();
+    schema.time_position = reader.time_index();
+    schema.time = {reader.time_name(), column_type::text};
+    schema.times = options.csv.times;
     if (!options.columns.empty()) {
       for (const table_column& c : options.columns) {
-        const auto at = detail::find_column(header, c.name);
-        if (!at) throw input_error(detail::missing_column(header, c.name, file.path()));
-        positions.push_back(*at);
+        positions.push_back(reader.column(c.name));
         schema.columns.push_back(c);
       }
     } else {
@@ -272,13 +261,22 @@ struct csv_table::state {
       infer();
     }
     values.resize(positions.size());
+    // Which value each column of the file fills; a column named twice goes through the
+    // tokenizer.
+    roles.assign(reader.width(), unbound);
+    roles[schema.time_position] = time_role;
+    in_place = true;
+    for (std::size_t k = 0; k < positions.size(); ++k) {
+      if (roles[positions[k]] != unbound) in_place = false;
+      roles[positions[k]] = static_cast<int>(k);
+    }
   }
 
   // The types the first rows allow: integer, then real, then boolean, then text.
   void infer() {
     const std::size_t n = schema.columns.size();
     std::vector<bool> integer(n, true), real(n, true), boolean(n, true), seen(n, false);
-    csv_cursor probe(file.bytes(), options.delimiter, file.path());
+    csv_cursor probe(reader.bytes(), options.csv.delimiter, reader.path());
     std::vector<csv_field> row;
     probe.next(row);  // the header
     for (std::size_t r = 0; r < options.infer_rows;) {
@@ -288,7 +286,7 @@ struct csv_table::state {
         continue;
       }
       ++r;
-      if (row.size() != width) continue;
+      if (row.size() != reader.width()) continue;
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view f = row[positions[i]].text;
         if (f.empty()) continue;
@@ -312,43 +310,59 @@ struct csv_table::state {
   }
 
   bool advance() {
-    for (;;) {
-      try {
-        if (!cursor.next(fields)) return false;
-        fill();
-        ++report->rows;
-        return true;
-      } catch (const input_error& e) {
-        detail::bad_row(options.on_bad_row, options.report_skipped, *report, e);
-      }
-    }
+    return reader.advance([this](const char* row) { return fill_in_place(row); },
+                          [this](const std::vector<csv_field>& fields) { fill(fields); });
   }
 
-  void fill() {
-    current.time = detail::row_time(cursor, fields, width, schema.time_position, schema.time.name,
-                                    schema.times);
+  // A plain row's fields viewed in the buffer and encoded: where the row ends, or nullptr for
+  // the tokenizer to read it (and name what is wrong).
+  const char* fill_in_place(const char* row) {
+    if (!in_place) return nullptr;
+    const char* const end =
+        reader.walk_row(row, [this](std::size_t i, const char* p, const char* last) -> const char* {
+          const int role = roles[i];
+          if (role == time_role) return reader.time_in_place(p, last, current.time);
+          const char* const e = reader.field_end(p, last);
+          if (role >= 0) {
+            const auto size = static_cast<std::size_t>(e - p);
+            // A carriage return that ends no line: the tokenizer says where.
+            if (std::memchr(p, '\r', size) != nullptr) return nullptr;
+            values[static_cast<std::size_t>(role)] = std::string_view(p, size);
+          }
+          return e;
+        });
+    if (end == nullptr) return nullptr;
+    current.value.clear();
+    try {
+      encode_row(schema, values, current.value);
+    } catch (const input_error&) {
+      return nullptr;
+    }
+    return end;
+  }
+
+  void fill(const std::vector<csv_field>& fields) {
+    current.time = reader.row_time(fields);
     for (std::size_t i = 0; i < positions.size(); ++i) values[i] = fields[positions[i]].text;
     current.value.clear();
     std::size_t failed = 0;
     try {
       encode_row(schema, values, current.value, &failed);
     } catch (const input_error& e) {
-      throw input_error(cursor.where(fields[positions[failed]].offset) + ": " + e.what());
+      throw input_error(reader.cursor().where(fields[positions[failed]].offset) + ": " + e.what());
     }
   }
 
-  mapped_file file;
+  detail::csv_reader reader;
   table_options options;
-  csv_cursor cursor;
   table_schema schema;
-  std::vector<std::size_t> positions;
-  std::size_t width = 0;
-  std::vector<csv_field> fields;
+  std::vector<std::size_t> positions;  // of each value column in the file's columns
+  static constexpr int time_role = -1;
+  static constexpr int unbound = -2;
+  std::vector<int> roles;  // per column of the file: time_role, unbound or a value's index
+  bool in_place = true;
   std::vector<std::string_view> values;
   event<std::string> current{};
-  bool begun = false;
-  bool at_end = false;
-  std::shared_ptr<csv_report> report;
 };
 
 csv_table::csv_table(std::string path, table_options options)
@@ -361,18 +375,15 @@ const table_schema& csv_table::schema() const noexcept {
   return m_state->schema;
 }
 std::shared_ptr<const csv_report> csv_table::report() const noexcept {
-  return m_state->report;
+  return m_state->reader.report();
 }
 
 std::string csv_table::where_row() const {
-  return m_state->cursor.where_row();
+  return m_state->reader.cursor().where_row();
 }
 
 csv_table::iterator csv_table::begin() {
-  if (!m_state->begun) {
-    m_state->begun = true;
-    m_state->at_end = !m_state->advance();
-  }
+  m_state->reader.begin_once([this] { return m_state->advance(); });
   return iterator{this};
 }
 
@@ -380,11 +391,11 @@ const event<std::string>& csv_table::iterator::operator*() const noexcept {
   return m_table->m_state->current;
 }
 csv_table::iterator& csv_table::iterator::operator++() {
-  m_table->m_state->at_end = !m_table->m_state->advance();
+  m_table->m_state->reader.set_at_end(!m_table->m_state->advance());
   return *this;
 }
 bool csv_table::iterator::done() const noexcept {
-  return m_table->m_state->at_end;
+  return m_table->m_state->reader.at_end();
 }
 
 }  // namespace asp::data

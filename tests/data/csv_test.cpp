@@ -291,6 +291,26 @@ TEST_F(Csv, PlainAndQuotedRowsMixAndEveryLineEndingWorks) {
                 {INT64_MAX, "plain", 1.5}, {INT64_MIN, "quoted, name", 2}, {0, "last", -0.25}}));
 }
 
+// A quoted field may hold a line break in any column, bound or not: the row in place never
+// ends at a newline inside quotes (an unbound last column once did, and the rest of the field
+// read as a row of its own).
+TEST_F(Csv, AQuotedLineBreakInAColumnNotBoundStaysInsideItsRow) {
+  struct row {
+    double x = 0;
+  };
+  const std::string path = dir.write("n.csv",
+                                     "time,x,note\n"
+                                     "2025-01-01,1.5,\"two\nlines\"\n"
+                                     "2025-01-02,2,plain\n"
+                                     "2025-01-03,3,\"a \"\"quote\"\"\r\nand a CRLF\"\r\n");
+  auto source = asp::data::read_csv<row>(path, {}, column("x", &row::x));
+  std::vector<std::pair<asp::time_point, double>> got;
+  for (const auto& e : source) got.emplace_back(e.time, e.value.x);
+  EXPECT_EQ(got, (std::vector<std::pair<asp::time_point, double>>{
+                     {t0, 1.5}, {t0 + 24h, 2}, {t0 + 48h, 3}}));
+  EXPECT_EQ(source.report()->rows, 3u);
+}
+
 TEST_F(Csv, IntegersOutOfRangeAndExtraFieldsAreNamed) {
   auto first_error = [&](const std::string& body) {
     const std::string path = dir.write("r.csv", "time,n\n" + body);

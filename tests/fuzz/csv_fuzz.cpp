@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (i >= lenient.size() || strict[i] != lenient[i]) std::abort();
   }
   try {
-    asp::data::csv_table table(file.path(), {.on_bad_row = asp::data::bad_rows::skip});
+    asp::data::csv_table table(file.path(), {.csv = {.on_bad_row = asp::data::bad_rows::skip}});
     std::vector<std::string> fields;
     for (const auto& e : table) asp::data::decode_row(table.schema(), e.value, fields);
   } catch (const asp::input_error&) {

@@ -46,9 +46,7 @@ bool looks_like_log(const std::string& path) {
 
 data::table_options table_options_of(const csv_input_options& csv, bool skip_bad) {
   data::table_options options;
-  options.time_column = csv.time_column;
-  options.times = csv.times;
-  options.delimiter = csv.delimiter;
+  options.csv = csv.read;
   if (!csv.schema.empty()) {
     try {
       options.columns = data::table_schema::parse_columns(csv.schema);
@@ -56,7 +54,7 @@ data::table_options table_options_of(const csv_input_options& csv, bool skip_bad
       throw usage_error(std::string("--schema: ") + e.what());
     }
   }
-  if (skip_bad) options.on_bad_row = data::bad_rows::skip;
+  if (skip_bad) options.csv.on_bad_row = data::bad_rows::skip;
   return options;
 }
 

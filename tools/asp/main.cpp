@@ -14,7 +14,7 @@ namespace {
 using namespace asp::tool;
 
 void add_csv_options(CLI::App& command, csv_input_options& csv) {
-  command.add_option("--time-column", csv.time_column,
+  command.add_option("--time-column", csv.read.time_column,
                      "CSV: the time column (default: the first of time, timestamp, ts)");
   command
       .add_option_function<std::string>(
@@ -24,14 +24,14 @@ void add_csv_options(CLI::App& command, csv_input_options& csv) {
             if (!f || *f == asp::data::time_format::iso8601) {
               throw CLI::ValidationError("--epoch", "expected s, ms, us or ns");
             }
-            csv.times = *f;
+            csv.read.times = *f;
           },
           "CSV: times are counts since the epoch in this unit: s, ms, us, ns (default: ISO 8601)")
       ->type_name("UNIT");
   command.add_option("--schema", csv.schema,
                      "CSV: the columns' types, NAME:TYPE,... with TYPE i64, f64, bool or text "
                      "(default: inferred from the first rows)");
-  command.add_option("--delimiter", csv.delimiter, "CSV: the field delimiter (default ,)");
+  command.add_option("--delimiter", csv.read.delimiter, "CSV: the field delimiter (default ,)");
 }
 
 }  // namespace

@@ -26,10 +26,8 @@ namespace asp::tool {
 
 /// How a CSV file given to the tool is read (no code: names, formats and types from options).
 struct csv_input_options {
-  std::string time_column{};
-  data::time_format times = data::time_format::iso8601;
-  std::string schema{};  // NAME:TYPE,... ; empty: inferred
-  char delimiter = ',';
+  data::csv_options read{};  // the time column and its format, the delimiter
+  std::string schema{};      // NAME:TYPE,... ; empty: inferred
 };
 
 /// A file to play, inspect or convert: a record log or a CSV file, as records of its streams.

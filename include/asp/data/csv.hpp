@@ -162,12 +162,6 @@ inline void bad_row(bad_rows policy, std::size_t keep, csv_report& report, const
   if (report.first_skipped.size() < keep) report.first_skipped.emplace_back(e.what());
 }
 
-// A tokenized row's time, once its width is checked; asp::input_error naming the place when
-// the row is too short or long, or the time does not parse.
-time_point row_time(const csv_cursor& cursor, const std::vector<csv_field>& fields,
-                    std::size_t width, std::size_t time_index, const std::string& time_name,
-                    time_format format);
-
 template <class T>
 inline constexpr bool is_csv_value =
     std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, std::int64_t> ||
@@ -175,13 +169,120 @@ inline constexpr bool is_csv_value =
     std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
     std::is_same_v<T, std::string_view> || std::is_same_v<T, time_point>;
 
-// The header: which field holds each name (std::nullopt when none).
-std::optional<std::size_t> find_column(const std::vector<std::string>& header,
-                                       std::string_view name);
-std::size_t find_time_column(const std::vector<std::string>& header, const csv_options& options,
-                             const std::string& file);
-std::string missing_column(const std::vector<std::string>& header, std::string_view name,
-                           const std::string& file);
+// What every CSV reader does the same way — csv_source's rows of a struct, csv_table's rows
+// of a schema known at run time: the mapped file and its header, the time column, the report,
+// beginning once, and the loop that reads the next good row under the bad-row policy, parsing
+// a plain row in place and anything else through the tokenizer, which names what is wrong.
+class csv_reader {
+ public:
+  /// Maps `path` and reads its header. Throws asp::input_error when the file cannot be
+  /// opened, is empty, or lacks the time column.
+  csv_reader(std::string path, csv_options options);
+
+  const std::vector<std::string>& header() const noexcept { return m_header; }
+  std::size_t width() const noexcept { return m_header.size(); }
+  std::size_t time_index() const noexcept { return m_time_index; }
+  const std::string& time_name() const noexcept { return m_header[m_time_index]; }
+  const csv_options& options() const noexcept { return m_options; }
+  const std::string& path() const noexcept { return m_file.path(); }
+  std::string_view bytes() const noexcept { return m_file.bytes(); }
+  const csv_cursor& cursor() const noexcept { return m_cursor; }
+  const std::shared_ptr<csv_report>& report() const noexcept { return m_report; }
+
+  /// The index of the column `name`; asp::input_error listing the header when there is none.
+  std::size_t column(std::string_view name) const;
+
+  /// Reads rows until one is good (true) or the file ends (false). `in_place(row)` parses a
+  /// row straight from the buffer (see walk_row) and returns where it ends, or nullptr to have
+  /// the tokenizer read it; `tokenized(fields)` fills from the tokenizer's fields, throwing
+  /// asp::input_error for a bad row. A bad row is skipped or thrown as the policy says.
+  template <class InPlace, class Tokenized>
+  bool advance(InPlace&& in_place, Tokenized&& tokenized) {
+    for (;;) {
+      try {
+        if (const char* const row = m_cursor.row_start(); row == nullptr) {
+          return false;
+        } else if (const char* end = in_place(row)) {
+          m_cursor.take_row(end);
+          ++m_report->rows;
+          return true;
+        }
+        m_cursor.rewind_row();
+        if (!m_cursor.next(m_fields)) return false;
+        tokenized(m_fields);
+        ++m_report->rows;
+        return true;
+      } catch (const input_error& e) {
+        bad_row(m_options.on_bad_row, m_options.report_skipped, *m_report, e);
+      }
+    }
+  }
+
+  /// Reads the first row with `advance_once` the first time it is called; at_end() then says
+  /// whether there was none (and, once set_at_end has recorded each later advance, whether
+  /// the rows have run out).
+  template <class Advance>
+  void begin_once(Advance&& advance_once) {
+    if (m_begun) return;
+    m_begun = true;
+    m_at_end = !advance_once();
+  }
+  bool at_end() const noexcept { return m_at_end; }
+  void set_at_end(bool at_end) noexcept { m_at_end = at_end; }
+
+  /// Walks the row at `p` field by field, calling `on_field(index, p, buffer_end)` for each,
+  /// which returns where the field ends or nullptr: where the row ends (its `\n`, its `\r\n`
+  /// or the buffer's end), or nullptr when the row is not plain — a quoted field, a field
+  /// that did not parse, a wrong number of fields — for the tokenizer to read and name.
+  template <class OnField>
+  const char* walk_row(const char* p, OnField&& on_field) const {
+    const char* const end = m_cursor.buffer_end();
+    const char delimiter = m_options.delimiter;
+    const std::size_t width = m_header.size();
+    for (std::size_t i = 0; i < width; ++i) {
+      if (p != end && *p == '"') return nullptr;  // quoted: the tokenizer unquotes it
+      const char* const field_end = on_field(i, p, end);
+      if (field_end == nullptr) return nullptr;
+      if (i + 1 < width) {
+        if (field_end == end || *field_end != delimiter) return nullptr;
+        p = field_end + 1;
+      } else if (field_end != end && *field_end != '\n' &&
+                 !(*field_end == '\r' && field_end + 1 != end && field_end[1] == '\n')) {
+        return nullptr;
+      } else {
+        return field_end;
+      }
+    }
+    return nullptr;  // a header without columns
+  }
+
+  /// The end of an unquoted field at `p`: its delimiter, its line end (`\r\n` counts from the
+  /// `\r`), or `end`.
+  const char* field_end(const char* p, const char* end) const noexcept {
+    const char delimiter = m_options.delimiter;
+    while (p != end && *p != delimiter && *p != '\n') ++p;
+    if (p != end && *p == '\n' && p[-1] == '\r') --p;
+    return p;
+  }
+
+  /// The time field at `p` parsed in place into `out`: where it ends, or nullptr.
+  const char* time_in_place(const char* p, const char* end, time_point& out) const;
+
+  /// The time of a tokenized row, once its width is checked; asp::input_error naming the
+  /// place when the row is too short or long, or the time does not parse.
+  time_point row_time(const std::vector<csv_field>& fields) const;
+
+ private:
+  mapped_file m_file;
+  csv_options m_options;
+  csv_cursor m_cursor;
+  std::vector<std::string> m_header;
+  std::size_t m_time_index = 0;
+  std::vector<csv_field> m_fields;
+  std::shared_ptr<csv_report> m_report;
+  bool m_begun = false;
+  bool m_at_end = false;
+};
 
 }  // namespace detail
 
@@ -234,28 +335,15 @@ class csv_source {
 
   struct state {
     state(std::string path, csv_options opts, std::tuple<Columns...> cols)
-        : file(std::move(path)),
-          options(std::move(opts)),
-          cursor(file.bytes(), options.delimiter, file.path()),
-          columns(std::move(cols)),
-          report(std::make_shared<csv_report>()) {
-      if (!cursor.next(fields)) {
-        throw input_error(file.path() + ": no header row (the file is empty)");
-      }
-      std::vector<std::string> header;
-      header.reserve(fields.size());
-      for (const csv_field& f : fields) header.emplace_back(f.text);
-      width = header.size();
-      time_index = detail::find_time_column(header, options, file.path());
-      time_name = header[time_index];
+        : reader(std::move(path), std::move(opts)), columns(std::move(cols)) {
       std::apply(
           [&](const Columns&... c) {
             std::size_t i = 0;
-            ((indexes[i++] = index_of(header, c.name)), ...);
+            ((indexes[i++] = reader.column(c.name)), ...);
           },
           columns);
-      roles.assign(width, unbound_role);
-      roles[time_index] = time_role;
+      roles.assign(reader.width(), unbound_role);
+      roles[reader.time_index()] = time_role;
       for (std::size_t k = 0; k < indexes.size(); ++k) {
         if (roles[indexes[k]] == unbound_role) roles[indexes[k]] = static_cast<int>(k);
       }
@@ -265,121 +353,60 @@ class csv_source {
       in_place = distinct == indexes.size();
     }
 
-    std::size_t index_of(const std::vector<std::string>& header, std::string_view name) const {
-      const std::optional<std::size_t> at = detail::find_column(header, name);
-      if (!at) throw input_error(detail::missing_column(header, name, file.path()));
-      return *at;
-    }
-
     // Reads rows until one is good (true) or the file ends (false).
     bool advance() {
-      for (;;) {
-        try {
-          // Plain rows are parsed in place; anything else — quotes, a field that does not
-          // parse, a wrong number of fields — goes through the tokenizer, which names it.
-          if (in_place) {
-            const char* const row = cursor.row_start();
-            if (row == nullptr) return false;
-            if (const char* end = fill_in_place(row)) {
-              cursor.take_row(end);
-              ++report->rows;
-              return true;
-            }
-            cursor.rewind_row();
-          }
-          if (!cursor.next(fields)) return false;
-          fill();
-          ++report->rows;
-          return true;
-        } catch (const input_error& e) {
-          detail::bad_row(options.on_bad_row, options.report_skipped, *report, e);
-        }
-      }
+      return reader.advance([this](const char* row) { return fill_in_place(row); },
+                            [this](const std::vector<csv_field>& fields) { fill(fields); });
     }
 
     // The row's fields in order, each bound one parsed straight from the buffer: where the row
-    // ends, or nullptr when it is not simply well-formed (quotes, a field that does not parse,
-    // a wrong number of fields), for the tokenizer to read and name.
-    const char* fill_in_place(const char* p) {
-      const char* const end = cursor.buffer_end();
-      const char delimiter = options.delimiter;
-      for (std::size_t i = 0; i < width; ++i) {
+    // ends, or nullptr when it is not simply well-formed.
+    const char* fill_in_place(const char* row) {
+      if (!in_place) return nullptr;
+      return reader.walk_row(row, [this](std::size_t i, const char* p, const char* end) {
         const int role = roles[i];
-        const char* field_end;
-        if (role == time_role) {
-          field_end = detail::parse_time_prefix(p, end, options.times, current.time);
-          if (field_end == nullptr) {
-            field_end = find_field(p, end, delimiter);
-            const std::optional<time_point> t = parse_time(
-                std::string_view(p, static_cast<std::size_t>(field_end - p)), options.times);
-            if (!t) return nullptr;
-            current.time = *t;
-          }
-        } else if (role >= 0) {
-          field_end = (this->*setters[static_cast<std::size_t>(role)])(p, end, delimiter);
-          if (field_end == nullptr) return nullptr;
-        } else {
-          field_end = find_field(p, end, delimiter);
-        }
-        if (i + 1 < width) {
-          if (field_end == end || *field_end != delimiter) return nullptr;
-          p = field_end + 1;
-        } else if (field_end != end && *field_end != '\n' &&
-                   !(*field_end == '\r' && field_end + 1 != end && field_end[1] == '\n')) {
-          return nullptr;
-        } else {
-          return field_end;
-        }
-      }
-      return nullptr;  // a header without columns
-    }
-
-    // The end of an unquoted field: its delimiter, its line end (`\r\n` counts from the `\r`),
-    // or the end of the buffer.
-    static const char* find_field(const char* p, const char* end, char delimiter) noexcept {
-      while (p != end && *p != delimiter && *p != '\n') ++p;
-      if (p != end && *p == '\n' && p[-1] == '\r') --p;
-      return p;
+        if (role == time_role) return reader.time_in_place(p, end, current.time);
+        if (role >= 0) return (this->*setters[static_cast<std::size_t>(role)])(p, end);
+        return reader.field_end(p, end);
+      });
     }
 
     template <std::size_t K>
-    const char* set_in_place(const char* p, const char* end, char delimiter) {
+    const char* set_in_place(const char* p, const char* end) {
       const auto& c = std::get<K>(columns);
       using T = typename std::tuple_element_t<K, std::tuple<Columns...>>::value_type;
       T& out = c.target(current.value);
       if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
-        if (p != end && *p == '"') return nullptr;  // quoted: the tokenizer unquotes it
-        const char* e = find_field(p, end, delimiter);
+        const char* e = reader.field_end(p, end);
         // A carriage return that ends no line: the tokenizer says where.
         if (std::memchr(p, '\r', static_cast<std::size_t>(e - p)) != nullptr) return nullptr;
         out = T(p, static_cast<std::size_t>(e - p));
         return e;
-      } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, time_point>) {
-        const char* e = find_field(p, end, delimiter);
-        if constexpr (std::is_same_v<T, bool>) {
-          return detail::parse_field(std::string_view(p, static_cast<std::size_t>(e - p)), out)
-                     ? e
-                     : nullptr;
-        } else {
-          const std::optional<time_point> t =
-              parse_time(std::string_view(p, static_cast<std::size_t>(e - p)), options.times);
-          if (!t) return nullptr;
-          out = *t;
-          return e;
-        }
+      } else if constexpr (std::is_same_v<T, bool>) {
+        const char* e = reader.field_end(p, end);
+        return detail::parse_field(std::string_view(p, static_cast<std::size_t>(e - p)), out)
+                   ? e
+                   : nullptr;
+      } else if constexpr (std::is_same_v<T, time_point>) {
+        const char* e = reader.field_end(p, end);
+        const std::optional<time_point> t = parse_time(
+            std::string_view(p, static_cast<std::size_t>(e - p)), reader.options().times);
+        if (!t) return nullptr;
+        out = *t;
+        return e;
       } else {
         return detail::parse_prefix(p, end, out);
       }
     }
 
-    using setter = const char* (state::*)(const char*, const char*, char);
+    using setter = const char* (state::*)(const char*, const char*);
     template <std::size_t... K>
     static std::array<setter, sizeof...(Columns)> make_setters(std::index_sequence<K...>) {
       return {&state::template set_in_place<K>...};
     }
 
-    void fill() {
-      current.time = detail::row_time(cursor, fields, width, time_index, time_name, options.times);
+    void fill(const std::vector<csv_field>& fields) {
+      current.time = reader.row_time(fields);
       std::apply(
           [&](const Columns&... c) {
             std::size_t i = 0;
@@ -402,34 +429,25 @@ class csv_source {
         }
       } else if constexpr (std::is_same_v<T, time_point>) {
         std::string why;
-        const std::optional<time_point> v = parse_time(f.text, options.times, &why);
+        const std::optional<time_point> v = parse_time(f.text, reader.options().times, &why);
         if (!v) {
-          throw input_error(cursor.where(f.offset) + ": column '" + c.name +
+          throw input_error(reader.cursor().where(f.offset) + ": column '" + c.name +
                             "': " + detail::found("a time (" + why + ")", f.text));
         }
         out = *v;
       } else {
         if (!detail::parse_field(f.text, out)) {
-          throw input_error(cursor.where(f.offset) + ": column '" + c.name +
+          throw input_error(reader.cursor().where(f.offset) + ": column '" + c.name +
                             "': " + detail::found(detail::expected_for<T>(), f.text));
         }
       }
     }
 
-    mapped_file file;
-    csv_options options;
-    csv_cursor cursor;
+    detail::csv_reader reader;
     std::tuple<Columns...> columns;
     std::array<std::size_t, sizeof...(Columns)> indexes{};
-    std::size_t width = 0;
-    std::size_t time_index = 0;
-    std::string time_name;
-    std::vector<csv_field> fields;
     event<Row> current{};
-    bool at_end = false;
-    bool begun = false;
     std::deque<std::string> arena;
-    std::shared_ptr<csv_report> report;
     static constexpr int time_role = -1;
     static constexpr int unbound_role = -2;
     std::vector<int> roles;  // per column of the file: time_role, unbound_role or a binding
@@ -457,12 +475,12 @@ class csv_source {
     const event<Row>& operator*() const noexcept { return m_state->current; }
     const event<Row>* operator->() const noexcept { return &m_state->current; }
     iterator& operator++() {
-      m_state->at_end = !m_state->advance();
+      m_state->reader.set_at_end(!m_state->advance());
       return *this;
     }
     void operator++(int) { ++*this; }
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.m_state->at_end;
+      return it.m_state->reader.at_end();
     }
 
    private:
@@ -473,19 +491,16 @@ class csv_source {
 
   /// Reads the first row (once).
   iterator begin() {
-    if (!m_state->begun) {
-      m_state->begun = true;
-      m_state->at_end = !m_state->advance();
-    }
+    m_state->reader.begin_once([this] { return m_state->advance(); });
     return iterator{m_state.get()};
   }
   std::default_sentinel_t end() const noexcept { return {}; }
 
   /// Rows delivered and skipped so far; stays valid after the reader is moved or destroyed.
-  std::shared_ptr<const csv_report> report() const noexcept { return m_state->report; }
+  std::shared_ptr<const csv_report> report() const noexcept { return m_state->reader.report(); }
 
   /// The file's path.
-  const std::string& path() const noexcept { return m_state->file.path(); }
+  const std::string& path() const noexcept { return m_state->reader.path(); }
 
  private:
   std::unique_ptr<state> m_state;

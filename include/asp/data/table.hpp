@@ -120,16 +120,14 @@ void decode_row(const table_schema& schema, std::string_view payload,
 
 /// How a CSV file is read as a table.
 struct table_options {
-  /// The time column; empty: the first of "time", "timestamp", "ts".
-  std::string time_column{};
-  time_format times = time_format::iso8601;
-  char delimiter = ',';
-  /// The value columns' types; empty: inferred from the first `infer_rows` rows (integer if
-  /// every value is one, else real, else boolean, else text).
+  /// The time column and its format, the delimiter, what to do with a bad row: as for any
+  /// CSV reader.
+  csv_options csv{};
+  /// The value columns' types; empty: every column but the time, its type inferred from the
+  /// first `infer_rows` rows (integer if every value is one, else real, else boolean, else
+  /// text).
   std::vector<table_column> columns{};
   std::size_t infer_rows = 100;
-  bad_rows on_bad_row = bad_rows::fail;
-  std::size_t report_skipped = 10;
 };
 
 /// A CSV file as a past source of `asp::event<std::string>`, each value a row encoded as
