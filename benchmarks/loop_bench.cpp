@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <mutex>
@@ -206,7 +207,8 @@ BENCHMARK(BM_Baseline_MutexQueueHandoffWarm)->Unit(benchmark::kMillisecond)->Use
 // iteration, so its node pool and queue grow from nothing. Warm: one loop for every iteration,
 // as a feed handler's loop lives for the day.
 template <class Produce>
-void run_posts(benchmark::State& state, bool warm, Produce produce) {
+void run_posts(benchmark::State& state, bool warm, Produce produce,
+               std::chrono::nanoseconds busy_poll = {}) {
   constexpr std::int64_t count = 1000000;
   asp::system_clock clock;
   std::optional<asp::loop> kept;
@@ -220,7 +222,7 @@ void run_posts(benchmark::State& state, bool warm, Produce produce) {
       produce(loop, sum, count);
       loop.post([&guard] { guard.reset(); });
     });
-    loop.run();
+    loop.run({.busy_poll = busy_poll});
     producer.join();
     benchmark::DoNotOptimize(sum);
   }
@@ -239,6 +241,17 @@ void BM_CrossThreadPostWarm(benchmark::State& state) {
   run_posts(state, true, post_one_at_a_time);
 }
 BENCHMARK(BM_CrossThreadPostWarm)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same, the loop polling for posts for up to 50 µs before it sleeps (run_options::
+// busy_poll), as the baseline's consumer polls: a post then costs no system call on either side.
+void BM_CrossThreadPostBusyPoll(benchmark::State& state) {
+  run_posts(state, false, post_one_at_a_time, std::chrono::microseconds(50));
+}
+BENCHMARK(BM_CrossThreadPostBusyPoll)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_CrossThreadPostBusyPollWarm(benchmark::State& state) {
+  run_posts(state, true, post_one_at_a_time, std::chrono::microseconds(50));
+}
+BENCHMARK(BM_CrossThreadPostBusyPollWarm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // post_batch from another thread: 64 callables a call, one clock reading.
 void post_in_batches(asp::loop& loop, std::int64_t& sum, std::int64_t count) {

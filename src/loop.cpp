@@ -2,6 +2,7 @@
 #include <asp/spawn.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace asp {
@@ -162,6 +163,10 @@ void loop::enter(run_options& options) {
   }
   m_on_live = std::move(options.on_live);
   m_end = options.end.value_or(time_point::max());
+  if (options.busy_poll < std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument("asp: run_options::busy_poll must not be negative");
+  }
+  m_busy_poll = options.busy_poll;
   m_remote->busy();
   begin(options);
 }
@@ -187,6 +192,7 @@ void loop::run(run_options options) {
   enter(options);
   while (drain() == step::wait) {
     ++m_stats.waits;
+    if (m_busy_poll > std::chrono::nanoseconds::zero() && poll_for_input()) continue;
     if (m_remote->idle()) {
       if (!stop_requested()) {
         clock().wait_until(m_wait_until, m_remote->backend());
@@ -399,5 +405,29 @@ void loop::teardown() noexcept {
   }
   m_tearing_down = false;
 }
+
+// Off the replay path, at the end of the file (see the note at the top).
+namespace detail {
+
+bool scheduler::poll_for_input() noexcept {
+  if (!m_remote->quiet_for_polling()) return true;
+  constexpr unsigned wanted = attention::input_bit | attention::stop_bit;
+  const auto until = std::chrono::steady_clock::now() + m_busy_poll;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if ((m_attention.load(std::memory_order_acquire) & wanted) != 0) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    // What else ends a wait: the last hold let go, the backend's own input (an io_context's
+    // handlers run here), the real clock reaching the next due work.
+    if (!m_remote->held() || m_remote->backend().wait(duration::zero())) return true;
+    if (m_remote->clock().now() >= m_wait_until) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+  }
+}
+
+}  // namespace detail
 
 }  // namespace asp

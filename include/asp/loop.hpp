@@ -63,6 +63,13 @@ struct run_options {
   /// the loop is live. The anchors are the run's start and every later change of rate, pause
   /// or resume, so the paced timeline never jumps. `now()` still shows each work's due time.
   std::optional<double> rate{};
+
+  /// Before the loop sleeps waiting for input from other threads, it polls its inbox for up to
+  /// this long of real time (never past the real time its next work is due): a post that
+  /// arrives meanwhile costs neither the posting thread nor the loop a system call, and runs
+  /// sooner. For a feed handler that would rather spend a core than latency. Zero, the default,
+  /// sleeps at once. On a manual clock each jump then waits this long in real time first.
+  std::chrono::nanoseconds busy_poll{0};
 };
 
 /// Keeps a loop's run going while no work is scheduled, because input can still arrive

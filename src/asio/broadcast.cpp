@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "broadcast_core.hpp"
+#include "framer.hpp"
 
 namespace asp::asio {
 
@@ -17,14 +18,9 @@ using boost::asio::ip::tcp;
 namespace {
 
 std::string frame_bytes(framing frames, std::string frame) {
-  if (frames == framing::lines) {
-    frame.push_back('\n');
-    return frame;
-  }
-  const auto size = static_cast<std::uint32_t>(frame.size());
-  std::string bytes{static_cast<char>((size >> 24) & 0xff), static_cast<char>((size >> 16) & 0xff),
-                    static_cast<char>((size >> 8) & 0xff), static_cast<char>(size & 0xff)};
-  return bytes + frame;
+  return detail::encode_frame(
+      frames == framing::lines ? detail::frame_kind::line : detail::frame_kind::length_prefixed,
+      std::move(frame));
 }
 
 struct tcp_client_connection final : detail::broadcast_client {

@@ -1,8 +1,9 @@
 #pragma once
 
-// Cutting a byte stream into frames, for asp::asio's TCP sources: newline-delimited lines or
-// 4-byte big-endian length-prefixed frames, bounded by a maximum. Private to asp::asio, and
-// free of Asio, so that the fuzzer (tests/fuzz/net_fuzz.cpp) builds it alone.
+// Framing a byte stream, both ways, for asp::asio's TCP sources, sinks and servers:
+// newline-delimited lines or 4-byte big-endian length-prefixed frames, bounded by a maximum.
+// Private to asp::asio, and free of Asio, so that the fuzzer (tests/fuzz/net_fuzz.cpp) builds
+// it alone.
 
 #include <asp/error.hpp>
 
@@ -17,6 +18,20 @@ namespace asp::asio::detail {
 
 enum class frame_kind { line, length_prefixed };
 
+/// The bytes that carry `frame` as a frame of `kind`: the line and its newline, or the frame
+/// after its length.
+inline std::string encode_frame(frame_kind kind, std::string frame) {
+  if (kind == frame_kind::line) {
+    frame.push_back('\n');
+    return frame;
+  }
+  const auto size = static_cast<std::uint32_t>(frame.size());
+  std::string bytes{static_cast<char>((size >> 24) & 0xff), static_cast<char>((size >> 16) & 0xff),
+                    static_cast<char>((size >> 8) & 0xff), static_cast<char>(size & 0xff)};
+  return bytes + frame;
+}
+
+/// Cuts frames of one kind out of the bytes appended to it.
 class framer {
  public:
   framer(frame_kind kind, std::size_t max_frame) : m_kind(kind), m_max(max_frame) {}

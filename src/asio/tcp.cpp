@@ -28,10 +28,9 @@ struct tcp_client::state {
         m_options(std::move(opts)),
         m_resolver(ioc),
         m_socket(ioc),
-        m_framer(m_options.frames == framing::lines ? detail::frame_kind::line
-                                                    : detail::frame_kind::length_prefixed,
-                 m_options.max_frame),
-        m_guard(l.hold()) {
+        m_framer(kind(), m_options.max_frame),
+        m_guard(l.hold()),
+        m_link(m_options.reconnect, m_options.on_connect, m_options.on_disconnect) {
     if (m_options.name.empty()) m_options.name = peer();
   }
 
@@ -43,8 +42,7 @@ struct tcp_client::state {
   // Reading ends at once. Frames being sent are written first: the socket then only stops
   // receiving, and the last send to finish closes it.
   void close() {
-    if (m_closed) return;
-    m_closed = true;
+    if (!m_link.close()) return;
     if (m_ended.empty()) m_ended = "closed";
     m_resolver.cancel();
     boost::system::error_code ignored;
@@ -57,43 +55,33 @@ struct tcp_client::state {
   }
 
   void sent() {
-    if (--m_sending == 0 && m_closed) {
+    if (--m_sending == 0 && m_link.closed()) {
       boost::system::error_code ignored;
       m_socket.close(ignored);
     }
   }
 
   void lose(const std::string& reason) {
-    m_connected = false;
     boost::system::error_code ignored;
     m_socket.close(ignored);
     m_framer.clear();
-    if (m_options.on_disconnect) m_options.on_disconnect(reason);
+    m_link.lose(reason);
   }
 
   // Connects, retrying as the policy says. False when the source was closed meanwhile.
   task<bool> connect() {
-    duration delay = m_options.reconnect.initial_delay;
-    std::size_t failures = 0;
-    for (;;) {
-      boost::system::error_code failure;
-      try {
-        auto endpoints =
-            co_await m_resolver.async_resolve(m_host, std::to_string(m_port), use_task);
-        co_await boost::asio::async_connect(m_socket, endpoints, use_task);
-      } catch (const boost::system::system_error& e) {
-        failure = e.code();
-      }
-      if (m_closed) co_return false;
-      if (!failure) {
-        m_connected = true;
-        ++m_connections;
-        if (m_options.on_connect) m_options.on_connect(peer());
-        co_return true;
-      }
-      co_await detail::before_retry(m_options.reconnect, ++failures, delay, where(), peer(),
-                                    failure.message());
-    }
+    return m_link.connect(
+        [this]() -> task<void> {
+          auto endpoints =
+              co_await m_resolver.async_resolve(m_host, std::to_string(m_port), use_task);
+          co_await boost::asio::async_connect(m_socket, endpoints, use_task);
+        },
+        where(), peer(), peer());
+  }
+
+  detail::frame_kind kind() const noexcept {
+    return m_options.frames == framing::lines ? detail::frame_kind::line
+                                              : detail::frame_kind::length_prefixed;
   }
 
   event<std::string> make_event(std::string frame) {
@@ -112,10 +100,8 @@ struct tcp_client::state {
   boost::asio::ip::tcp::socket m_socket;
   detail::framer m_framer;
   work_guard m_guard;
-  bool m_connected = false;
-  bool m_closed = false;
+  detail::client_link m_link;
   std::size_t m_sending = 0;
-  std::size_t m_connections = 0;
   std::uint64_t m_bytes = 0;
   std::size_t m_frames = 0;
   std::string m_ended;
@@ -133,7 +119,7 @@ void tcp_client::close() {
 }
 
 std::size_t tcp_client::connections() const noexcept {
-  return m_state->m_connections;
+  return m_state->m_link.connections();
 }
 
 std::uint64_t tcp_client::bytes() const noexcept {
@@ -153,16 +139,16 @@ task<std::optional<event<std::string>>> tcp_client::next() {
   const std::shared_ptr<state> keep = m_state;
   state& s = *keep;
   for (;;) {
-    if (s.m_closed) co_return std::nullopt;
+    if (s.m_link.closed()) co_return std::nullopt;
     if (s.m_pending_end) {  // the last line was delivered: the peer's close comes now
       s.m_pending_end = false;
       s.lose("closed by the peer");
-      if (!s.m_options.reconnect.enabled) {
+      if (!s.m_link.reconnects()) {
         s.close();
         co_return std::nullopt;
       }
     }
-    if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
+    if (!s.m_link.connected() && !co_await s.connect()) co_return std::nullopt;
     if (std::optional<std::string> frame = s.m_framer.pop([&] { return s.where(); })) {
       co_return s.make_event(std::move(*frame));
     }
@@ -175,7 +161,9 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     } catch (const boost::system::system_error& e) {
       failure = e.code();
     }
-    if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
+    if (s.m_link.closed() || failure == boost::asio::error::operation_aborted) {
+      co_return std::nullopt;
+    }
     if (!failure) {
       s.m_bytes += got;
       s.m_framer.append(s.m_chunk, got);
@@ -188,7 +176,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     // The peer ended its output: a last line without a newline is a line.
     if (orderly && partial > 0 && s.m_options.frames == framing::lines) {
       std::string line = s.m_framer.take_last_line(s.where());
-      if (!s.m_options.reconnect.enabled) {
+      if (!s.m_link.reconnects()) {
         s.m_ended = reason + ", after a last line without a newline (" + std::to_string(partial) +
                     " bytes), kept as a line";
       }
@@ -199,7 +187,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
       reason += " in the middle of a frame (" + std::to_string(partial) + " bytes received)";
     }
     s.lose(reason);
-    if (s.m_options.reconnect.enabled) continue;
+    if (s.m_link.reconnects()) continue;
     if (partial > 0) throw input_error(s.where() + ": connection " + reason);
     s.m_ended = reason;
     s.close();
@@ -210,20 +198,9 @@ task<std::optional<event<std::string>>> tcp_client::next() {
 task<void> tcp_client::send(std::string frame) {
   const std::shared_ptr<state> keep = m_state;
   state& s = *keep;
-  if (s.m_closed) throw std::logic_error(s.where() + ": send after close");
-  if (!s.m_connected && !co_await s.connect()) co_return;
-  std::string bytes;
-  if (s.m_options.frames == framing::lines) {
-    bytes = std::move(frame);
-    bytes.push_back('\n');
-  } else {
-    const auto size = static_cast<std::uint32_t>(frame.size());
-    bytes.push_back(static_cast<char>((size >> 24) & 0xff));
-    bytes.push_back(static_cast<char>((size >> 16) & 0xff));
-    bytes.push_back(static_cast<char>((size >> 8) & 0xff));
-    bytes.push_back(static_cast<char>(size & 0xff));
-    bytes += frame;
-  }
+  if (s.m_link.closed()) throw std::logic_error(s.where() + ": send after close");
+  if (!s.m_link.connected() && !co_await s.connect()) co_return;
+  const std::string bytes = detail::encode_frame(s.kind(), std::move(frame));
   ++s.m_sending;
   boost::system::error_code failure;
   try {

@@ -134,7 +134,8 @@ struct websocket_client::state {
         m_url(url),
         m_options(std::move(opts)),
         m_resolver(ioc),
-        m_tls_context(ssl::context::tls_client) {
+        m_tls_context(ssl::context::tls_client),
+        m_link(m_options.reconnect, m_options.on_connect, m_options.on_disconnect) {
     if (m_options.name.empty()) m_options.name = url;
     parse(url);
     if (m_tls) configure_tls();
@@ -187,10 +188,10 @@ struct websocket_client::state {
   }
 
   void close() {
-    if (m_closed) return;
-    m_closed = true;
+    const bool was_connected = m_link.connected();
+    if (!m_link.close()) return;
     m_resolver.cancel();
-    if (m_conn && m_connected) {
+    if (m_conn && was_connected) {
       m_conn->close_gracefully();
     } else if (m_conn) {
       m_conn->drop();
@@ -199,39 +200,22 @@ struct websocket_client::state {
   }
 
   void lose(const std::string& reason) {
-    m_connected = false;
     if (m_conn) m_conn->drop();
     m_conn.reset();
-    if (m_options.on_disconnect) m_options.on_disconnect(reason);
+    m_link.lose(reason);
   }
 
   // Connects and shakes hands, retrying as the policy says. False when closed meanwhile.
   task<bool> connect() {
-    duration delay = m_options.reconnect.initial_delay;
-    std::size_t failures = 0;
-    for (;;) {
-      std::shared_ptr<connection> conn = make_connection();
-      std::string failure;
-      try {
-        auto endpoints = co_await m_resolver.async_resolve(m_host, m_port, use_task);
-        co_await conn->open(std::move(endpoints), m_host, m_host + ":" + m_port, m_target,
-                            m_options);
-      } catch (const boost::system::system_error& e) {
-        failure = e.code().message();
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-      if (m_closed) co_return false;
-      if (failure.empty()) {
-        m_conn = std::move(conn);
-        m_connected = true;
-        ++m_connections;
-        if (m_options.on_connect) m_options.on_connect(m_url);
-        co_return true;
-      }
-      co_await detail::before_retry(m_options.reconnect, ++failures, delay, where(),
-                                    m_host + ":" + m_port, failure);
-    }
+    return m_link.connect(
+        [this]() -> task<void> {
+          std::shared_ptr<connection> conn = make_connection();
+          auto endpoints = co_await m_resolver.async_resolve(m_host, m_port, use_task);
+          co_await conn->open(std::move(endpoints), m_host, m_host + ":" + m_port, m_target,
+                              m_options);
+          if (!m_link.closed()) m_conn = std::move(conn);
+        },
+        where(), m_host + ":" + m_port, m_url);
   }
 
   boost::asio::io_context* m_ioc;
@@ -247,9 +231,7 @@ struct websocket_client::state {
   std::shared_ptr<connection> m_conn;
   beast::flat_buffer m_buffer;
   work_guard m_guard;
-  bool m_connected = false;
-  bool m_closed = false;
-  std::size_t m_connections = 0;
+  detail::client_link m_link;
   std::size_t m_messages = 0;
   std::uint64_t m_bytes = 0;
 };
@@ -263,7 +245,7 @@ void websocket_client::close() {
 }
 
 std::size_t websocket_client::connections() const noexcept {
-  return m_state->m_connections;
+  return m_state->m_link.connections();
 }
 
 std::uint64_t websocket_client::bytes() const noexcept {
@@ -274,8 +256,8 @@ task<std::optional<event<std::string>>> websocket_client::next() {
   const std::shared_ptr<state> keep = m_state;
   state& s = *keep;
   for (;;) {
-    if (s.m_closed) co_return std::nullopt;
-    if (!s.m_connected && !co_await s.connect()) co_return std::nullopt;
+    if (s.m_link.closed()) co_return std::nullopt;
+    if (!s.m_link.connected() && !co_await s.connect()) co_return std::nullopt;
     const std::shared_ptr<connection> conn = s.m_conn;  // lives while this read does
     s.m_buffer.clear();
     beast::error_code failure;
@@ -284,7 +266,9 @@ task<std::optional<event<std::string>>> websocket_client::next() {
     } catch (const boost::system::system_error& e) {
       failure = e.code();
     }
-    if (s.m_closed || failure == boost::asio::error::operation_aborted) co_return std::nullopt;
+    if (s.m_link.closed() || failure == boost::asio::error::operation_aborted) {
+      co_return std::nullopt;
+    }
     if (!failure) {
       s.m_bytes += s.m_buffer.size();
       // Resumed by work due at the message's arrival stamp.
@@ -296,7 +280,7 @@ task<std::optional<event<std::string>>> websocket_client::next() {
     }
     if (failure == websocket::error::closed) {
       s.lose("closed by the server");
-      if (s.m_options.reconnect.enabled) continue;
+      if (s.m_link.reconnects()) continue;
       s.close();
       co_return std::nullopt;
     }
@@ -314,7 +298,7 @@ task<std::optional<event<std::string>>> websocket_client::next() {
                   " ms, a ping unanswered"
             : failure.message();
     s.lose(reason);
-    if (s.m_options.reconnect.enabled) continue;
+    if (s.m_link.reconnects()) continue;
     throw input_error(s.where() + ": connection lost: " + reason);
   }
 }
@@ -322,8 +306,8 @@ task<std::optional<event<std::string>>> websocket_client::next() {
 task<void> websocket_client::send(std::string message, bool binary) {
   const std::shared_ptr<state> keep = m_state;
   state& s = *keep;
-  if (s.m_closed) throw std::logic_error(s.where() + ": send after close");
-  if (!s.m_connected && !co_await s.connect()) co_return;
+  if (s.m_link.closed()) throw std::logic_error(s.where() + ": send after close");
+  if (!s.m_link.connected() && !co_await s.connect()) co_return;
   const std::shared_ptr<connection> conn = s.m_conn;
   try {
     co_await conn->write(message, binary);

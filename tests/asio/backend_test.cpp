@@ -45,6 +45,22 @@ TEST_F(IoContextBackend, HandlersPostedFromAnotherThreadRunWhileTheLoopWaits) {
             (std::vector<std::string>{"asio handler", "posted at 86400.000000, now 86400.000000"}));
 }
 
+// While the loop polls for input (run_options::busy_poll), the io_context's handlers still
+// run: the polling looks at the backend too.
+TEST_F(IoContextBackend, HandlersRunWhileTheLoopBusyPolls) {
+  asp::work_guard guard = loop.hold();
+  int ran = 0;
+  std::thread other([&] {
+    boost::asio::post(ioc, [&] {
+      ++ran;
+      guard.reset();
+    });
+  });
+  loop.run({.busy_poll = std::chrono::hours(1)});
+  other.join();
+  EXPECT_EQ(ran, 1);
+}
+
 TEST_F(IoContextBackend, ReplayDoesNotGoThroughTheIoContext) {
   int handlers = 0;
   boost::asio::post(ioc, [&] { ++handlers; });

@@ -147,6 +147,11 @@ class loop_remote {
   bool idle() noexcept;
   void busy() noexcept { m_sleeping.store(false, std::memory_order_relaxed); }
 
+  /// On the loop's thread, with the inbox read, before it polls for input (run_options::
+  /// busy_poll): clears the input bit, so that the next post sets it again — waking no one,
+  /// the loop being awake. Returns false, the bit set, when input is already waiting.
+  bool quiet_for_polling() noexcept { return quiet(); }
+
   /// Called by the loop's destructor: later posts throw, and pending ones are destroyed.
   void close() noexcept;
 

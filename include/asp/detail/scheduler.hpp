@@ -104,6 +104,11 @@ struct scheduler {
     return t;
   }
 
+  // Before the loop sleeps (run_options::busy_poll): polls the attention word for input or a
+  // stop until m_busy_poll has passed or the real clock reaches m_wait_until. True when the
+  // loop should look again instead of sleeping.
+  bool poll_for_input() noexcept;
+
   // Pacing (contract C9) and stops.
   bool due_by_real(time_point due) const noexcept { return m_pacer.due_by(due, m_real, m_now); }
   bool stop_requested() const noexcept {
@@ -139,6 +144,7 @@ struct scheduler {
   alignas(64) std::atomic<unsigned> m_attention{0};
   alignas(64) time_point m_wait_until = time_point::max();  // set by drain() on step::wait
   std::vector<pacing_request> m_requests_taken;
+  std::chrono::nanoseconds m_busy_poll{0};  // the run's run_options::busy_poll
 
   pacer m_pacer;
 };
