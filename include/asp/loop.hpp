@@ -7,9 +7,10 @@
 #include <asp/detail/remote.hpp>
 #include <asp/detail/scheduler.hpp>
 #include <asp/error.hpp>
-#include <asp/hook.hpp>
 #include <asp/join_handle.hpp>
+#include <asp/loop_handle.hpp>
 #include <asp/loop_stats.hpp>
+#include <asp/run_options.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
 #include <asp/timer_handle.hpp>
@@ -33,97 +34,7 @@ class loop;
 namespace detail {
 struct loop_access;
 inline thread_local loop* t_current_loop = nullptr;
-[[noreturn]] void throw_empty_loop_handle();
 }  // namespace detail
-
-/// How one call of `loop::run` (or `loop::poll`) starts, ends, reports and paces.
-struct run_options {
-  /// The virtual time the run starts at. Without it, the first run starts at the earlier of
-  /// the real time and the earliest work already scheduled (contract C3), so history
-  /// replays on history's clock. Work due before the start runs first, in its own order, with
-  /// `now()` at the start. A later run continues from where the previous one left `now()`.
-  std::optional<time_point> start{};
-
-  /// The run returns once all work due at or before `end` has run, leaving later work pending
-  /// (a later run continues it), and `now()` at `end` once the real clock has reached it.
-  std::optional<time_point> end{};
-
-  /// Called once per loop, at the moment it turns live: the first time the earliest work lies
-  /// ahead of the real clock and the loop is about to wait. Receives `now()`. A coroutine
-  /// function's task is spawned.
-  hook<time_point> on_live{};
-
-  /// How fast history replays (contract C9), from the start of this run: `rate` times the
-  /// original speed (1.0 is real time, 10.0 ten times faster, 0.5 half speed; must be
-  /// positive). Without it, or when the loop already paces at this rate (a host passing the
-  /// same options to every `poll`, a run after a stop), the loop keeps its current pacing and
-  /// its timeline: as fast as possible, unless a rate was set before. Under pacing, work due at
-  /// virtual time v runs once the real clock reaches `anchor_real + (v - anchor_virtual) /
-  /// rate` — or v itself when that is later: pacing ends where the real clock is reached, and
-  /// the loop is live. The anchors are the run's start and every later change of rate, pause
-  /// or resume, so the paced timeline never jumps. `now()` still shows each work's due time.
-  std::optional<double> rate{};
-
-  /// Before the loop sleeps waiting for input from other threads, it polls its inbox for up to
-  /// this long of real time (never past the real time its next work is due): a post that
-  /// arrives meanwhile costs neither the posting thread nor the loop a system call, and runs
-  /// sooner. For a feed handler that would rather spend a core than latency. Zero, the default,
-  /// sleeps at once. On a manual clock each jump then waits this long in real time first.
-  std::chrono::nanoseconds busy_poll{0};
-};
-
-/// Keeps a loop's run going while no work is scheduled, because input can still arrive
-/// (Asio's work guard). Live sources hold one while they are open. Movable; releasing it
-/// from any thread is safe, and so is outliving the loop.
-class work_guard {
- public:
-  work_guard() noexcept = default;
-  explicit work_guard(loop& l) noexcept;
-  work_guard(work_guard&& other) noexcept = default;
-  work_guard& operator=(work_guard&& other) noexcept {
-    if (this != &other) {
-      reset();
-      m_remote = std::move(other.m_remote);
-    }
-    return *this;
-  }
-  ~work_guard() { reset(); }
-
-  /// Lets the run end when it has nothing left to do.
-  void reset() noexcept {
-    if (m_remote) std::exchange(m_remote, nullptr)->drop_hold();
-  }
-
- private:
-  std::shared_ptr<detail::loop_remote> m_remote;
-};
-
-/// A loop as other threads reach it, for as long as they keep the handle: a source's own
-/// thread (a client library's callback thread, a reader thread) posts its completions and
-/// failures into the loop through it. Posting after the loop has been destroyed throws
-/// std::logic_error, so a thread that outlives the loop fails loudly instead of touching
-/// freed memory. Copyable; every member may be called from any thread.
-class loop_handle {
- public:
-  loop_handle() noexcept = default;
-  explicit loop_handle(loop& l) noexcept;
-
-  /// As loop::post from another thread: runs `f(stamp)` (or `f()`) on the loop, due at its
-  /// arrival stamp, the real clock's reading now.
-  template <class F>
-  void post(F&& f);
-
-  /// As loop::post_at: due at the source's own time `stamp`.
-  template <class F>
-  void post_at(time_point stamp, F&& f);
-
-  /// Whether the loop has been destroyed (posting then throws). A default-constructed handle,
-  /// which reaches no loop, counts as gone.
-  bool gone() const noexcept { return !m_remote || m_remote->gone(); }
-
- private:
-  std::shared_ptr<detail::loop_remote> m_remote;
-};
 
 /// ASP's event loop: single-threaded, on a virtual clock (docs/contract.md; docs/design.md
 /// lists its phases).
