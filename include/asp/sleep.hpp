@@ -60,8 +60,12 @@ class next_due {
     if (m_wakeup.node != nullptr) loop_access::cancel(*m_loop, m_wakeup);
   }
 
-  bool await_ready() noexcept { return loop_access::run_now_if_next(*m_loop, m_due); }
-  void await_suspend(std::coroutine_handle<> h) {
+  // Always inlined into the stream's frame: on the replay path for every event, and the
+  // compiler's own choice changed with the size of unrelated headers (BENCHMARKS.md).
+  [[gnu::always_inline]] bool await_ready() noexcept {
+    return loop_access::run_now_if_next(*m_loop, m_due);
+  }
+  [[gnu::always_inline]] void await_suspend(std::coroutine_handle<> h) {
     m_wakeup = loop_access::resume_at(*m_loop, h, m_due);
   }
   void await_resume() const noexcept {}
