@@ -60,7 +60,9 @@ TEST(RunOptionsBusyPoll, WorkFallingDueWhileTheLoopPollsRunsThen) {
   asp::manual_clock clock{t0};
   asp::loop loop{clock};
   bool ran = false;
-  loop.call_later(5s, [&] { ran = true; });
+  // At a set time: a delay given before the run counts from the run's start, which the other
+  // thread's advance may already have moved.
+  loop.call_at(t0 + 5s, [&] { ran = true; });
   std::thread mover([&] { clock.advance(5s); });
   loop.run({.busy_poll = std::chrono::hours(1)});
   mover.join();
