@@ -44,7 +44,9 @@ struct connection {
   virtual task<void> open(tcp::resolver::results_type endpoints, const std::string& host,
                           const std::string& authority, const std::string& target,
                           const websocket_options& options) = 0;
-  virtual task<void> read(beast::flat_buffer& buffer) = 0;
+  // The read itself, awaited by the caller: no coroutine frame of its own for each message
+  // (use_task's awaitable depends on the completion signature only, the same for both streams).
+  virtual detail::operation<beast::error_code, std::size_t> read(beast::flat_buffer& buffer) = 0;
   virtual task<void> write(const std::string& message, bool binary) = 0;
   // Starts the close handshake; its outcome no longer matters.
   virtual void close_gracefully() = 0;
@@ -72,8 +74,8 @@ struct stream_connection : connection, std::enable_shared_from_this<stream_conne
   template <class... Args>
   explicit stream_connection(Args&&... args) : m_ws(std::forward<Args>(args)...) {}
 
-  task<void> read(beast::flat_buffer& buffer) override {
-    co_await m_ws.async_read(buffer, use_task);
+  detail::operation<beast::error_code, std::size_t> read(beast::flat_buffer& buffer) override {
+    return m_ws.async_read(buffer, use_task);
   }
   task<void> write(const std::string& message, bool binary) override {
     m_ws.binary(binary);
