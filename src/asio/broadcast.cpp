@@ -17,12 +17,6 @@ using boost::asio::ip::tcp;
 
 namespace {
 
-std::string frame_bytes(framing frames, std::string frame) {
-  return detail::encode_frame(
-      frames == framing::lines ? detail::frame_kind::line : detail::frame_kind::length_prefixed,
-      std::move(frame));
-}
-
 struct tcp_client_connection final : detail::broadcast_client {
   explicit tcp_client_connection(tcp::socket s) : socket(std::move(s)) {}
   void write(const std::string& bytes,
@@ -119,7 +113,7 @@ std::size_t tcp_broadcast_server::queued() const noexcept {
 
 task<void> tcp_broadcast_server::publish(std::string frame) {
   return detail::broadcast_core::publish(m_state->m_core,
-                                         frame_bytes(m_state->m_frames, std::move(frame)));
+                                         detail::encode_frame(m_state->m_frames, std::move(frame)));
 }
 
 task<void> tcp_broadcast_server::drained() {

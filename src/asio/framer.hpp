@@ -5,6 +5,7 @@
 // Private to asp::asio, and free of Asio, so that the fuzzer (tests/fuzz/net_fuzz.cpp) builds
 // it alone.
 
+#include <asp/asio/framing.hpp>
 #include <asp/error.hpp>
 
 #include <cstddef>
@@ -16,12 +17,10 @@
 
 namespace asp::asio::detail {
 
-enum class frame_kind { line, length_prefixed };
-
-/// The bytes that carry `frame` as a frame of `kind`: the line and its newline, or the frame
+/// The bytes that carry `frame` framed as `kind` says: the line and its newline, or the frame
 /// after its length.
-inline std::string encode_frame(frame_kind kind, std::string frame) {
-  if (kind == frame_kind::line) {
+inline std::string encode_frame(framing kind, std::string frame) {
+  if (kind == framing::lines) {
     frame.push_back('\n');
     return frame;
   }
@@ -34,7 +33,7 @@ inline std::string encode_frame(frame_kind kind, std::string frame) {
 /// Cuts frames of one kind out of the bytes appended to it.
 class framer {
  public:
-  framer(frame_kind kind, std::size_t max_frame) : m_kind(kind), m_max(max_frame) {}
+  framer(framing kind, std::size_t max_frame) : m_kind(kind), m_max(max_frame) {}
 
   void append(const char* data, std::size_t size) {
     // What was taken goes once per read, not once per frame: a read of many lines is cut in
@@ -52,7 +51,7 @@ class framer {
   template <class Where>
   std::optional<std::string> pop(const Where& where) {
     const std::string_view rest = std::string_view(m_buffer).substr(m_begin);
-    if (m_kind == frame_kind::line) {
+    if (m_kind == framing::lines) {
       const std::size_t end = rest.find('\n');
       if (end == std::string_view::npos) {
         if (rest.size() > m_max) too_long(where, rest.size(), false);
@@ -75,18 +74,14 @@ class framer {
 
   /// Bytes of an incomplete frame.
   std::size_t pending() const noexcept { return m_buffer.size() - m_begin; }
-  std::string take_rest() {
-    std::string rest = m_buffer.substr(m_begin);
-    clear();
-    return rest;
-  }
   /// At the end of input, what is buffered as a last line (its `\r` dropped). Throws
   /// asp::input_error (prefixed with `where`, as for pop) when it is longer than the maximum.
   template <class Where>
   std::string take_last_line(const Where& where) {
     if (pending() > m_max) too_long(where, pending(), true);
-    std::string line = take_rest();
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string_view rest = std::string_view(m_buffer).substr(m_begin);
+    std::string line(without_cr(rest));
+    clear();
     return line;
   }
   void clear() noexcept {
@@ -109,7 +104,7 @@ class framer {
     } else {
       text = where;
     }
-    const char* what = m_kind == frame_kind::line ? ": a line" : ": a frame";
+    const char* what = m_kind == framing::lines ? ": a line" : ": a frame";
     if (complete) {
       text += std::string(what) + " of " + std::to_string(size) + " bytes is over the maximum of " +
               std::to_string(m_max);
@@ -120,7 +115,7 @@ class framer {
     throw input_error(text);
   }
 
-  frame_kind m_kind;
+  framing m_kind;
   std::size_t m_max;
   std::string m_buffer;
   std::size_t m_begin = 0;  // where the frames not yet taken begin in m_buffer

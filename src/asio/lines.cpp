@@ -26,7 +26,7 @@ struct lines::state {
         m_fd(::dup(fd)),
         m_desc(ioc),
         m_guard(l.hold()),
-        m_framer(detail::frame_kind::line, m_options.max_line) {
+        m_framer(framing::lines, m_options.max_line) {
     if (m_fd < 0) {
       throw std::system_error(
           errno, std::generic_category(),

@@ -28,7 +28,7 @@ struct tcp_client::state {
         m_options(std::move(opts)),
         m_resolver(ioc),
         m_socket(ioc),
-        m_framer(kind(), m_options.max_frame),
+        m_framer(m_options.frames, m_options.max_frame),
         m_guard(l.hold()),
         m_link(m_options.reconnect, m_options.on_connect, m_options.on_disconnect) {
     if (m_options.name.empty()) m_options.name = peer();
@@ -77,11 +77,6 @@ struct tcp_client::state {
           co_await boost::asio::async_connect(m_socket, endpoints, use_task);
         },
         where(), peer(), peer());
-  }
-
-  detail::frame_kind kind() const noexcept {
-    return m_options.frames == framing::lines ? detail::frame_kind::line
-                                              : detail::frame_kind::length_prefixed;
   }
 
   event<std::string> make_event(std::string frame) {
@@ -175,7 +170,7 @@ task<std::optional<event<std::string>>> tcp_client::next() {
     const std::size_t partial = s.m_framer.pending();
     // The peer ended its output: a last line without a newline is a line.
     if (orderly && partial > 0 && s.m_options.frames == framing::lines) {
-      std::string line = s.m_framer.take_last_line(s.where());
+      std::string line = s.m_framer.take_last_line([&] { return s.where(); });
       if (!s.m_link.reconnects()) {
         s.m_ended = reason + ", after a last line without a newline (" + std::to_string(partial) +
                     " bytes), kept as a line";
@@ -200,7 +195,7 @@ task<void> tcp_client::send(std::string frame) {
   state& s = *keep;
   if (s.m_link.closed()) throw std::logic_error(s.where() + ": send after close");
   if (!s.m_link.connected() && !co_await s.connect()) co_return;
-  const std::string bytes = detail::encode_frame(s.kind(), std::move(frame));
+  const std::string bytes = detail::encode_frame(s.m_options.frames, std::move(frame));
   ++s.m_sending;
   boost::system::error_code failure;
   try {

@@ -15,10 +15,10 @@
 
 namespace {
 
-using asp::asio::detail::frame_kind;
+using asp::asio::framing;
 using asp::asio::detail::framer;
 
-void frames(std::string_view bytes, frame_kind kind, std::size_t max, std::uint32_t seed) {
+void frames(std::string_view bytes, framing kind, std::size_t max, std::uint32_t seed) {
   framer f(kind, max);
   std::size_t lines = 0;
   std::string rebuilt;
@@ -31,7 +31,7 @@ void frames(std::string_view bytes, frame_kind kind, std::size_t max, std::uint3
       fed += n;
       while (std::optional<std::string> frame = f.pop("fuzz")) {
         if (frame->size() > max) std::abort();
-        if (kind == frame_kind::line) {
+        if (kind == framing::lines) {
           if (frame->find('\n') != std::string::npos) std::abort();
           ++lines;
         } else {
@@ -44,7 +44,7 @@ void frames(std::string_view bytes, frame_kind kind, std::size_t max, std::uint3
         }
       }
     }
-    if (kind == frame_kind::line) {
+    if (kind == framing::lines) {
       std::size_t newlines = 0;
       for (const char c : bytes) newlines += c == '\n' ? 1 : 0;
       if (lines != newlines) std::abort();
@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::size_t max = data[0] < 128 ? 1 + data[0] % 64 : std::size_t{1} << 20;
-  frames(bytes, frame_kind::line, max, data[0]);
-  frames(bytes, frame_kind::length_prefixed, max, data[0]);
+  frames(bytes, framing::lines, max, data[0]);
+  frames(bytes, framing::length_prefixed, max, data[0]);
 
   const std::string reply(bytes);  // up to its first NUL, as nats.c hands it over
   std::uint64_t sequence = 0;
