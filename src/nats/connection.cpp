@@ -52,6 +52,15 @@ std::string error_text(natsStatus s, jsErrCode jerr) {
   return text;
 }
 
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + '"';
+}
+
 bool transient(natsStatus s, jsErrCode jerr) noexcept {
   switch (s) {
     case NATS_TIMEOUT:

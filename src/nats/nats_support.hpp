@@ -11,6 +11,7 @@
 #include "ack_reply.hpp"
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,9 @@ natsStatus with_retry(const connect_options& options, jsErrCode& jerr, Call call
     nats_Sleep(200);
   }
 }
+
+/// `text` as a JSON string, quoted, for the body of a JetStream API request.
+std::string json_string(std::string_view text);
 
 /// Reads the event time of a message from its Asp-Time header; "" or why not.
 std::string read_time_header(natsMsg* msg, std::int64_t& ns);

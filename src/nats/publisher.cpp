@@ -151,12 +151,7 @@ struct publisher_core::impl {
   bool checked_none = false;
 
   bool ask_no_stream_holds(const std::string& to) const {
-    std::string body = "{\"subject\":\"";
-    for (const char ch : to) {
-      if (ch == '"' || ch == '\\') body += '\\';
-      body += ch;
-    }
-    body += "\"}";
+    const std::string body = "{\"subject\":" + json_string(to) + "}";
     natsMsg* reply = nullptr;
     const natsStatus s = natsConnection_RequestString(
         &reply, conn->nc, "$JS.API.STREAM.NAMES", body.c_str(), conn->options.api_timeout.count());

@@ -86,7 +86,7 @@ struct subscription_core::impl {
   std::optional<time_point> start_time;  // messages before it are dropped from the past
   bool direct = true;                    // the stream answers direct gets
   std::uint64_t last_sequence = 0;       // the stream's, when the source was made
-  std::uint64_t more_history_at = 0;     // a matching message the leader has, not yet received
+  std::uint64_t more_history_at = 0;     // a matching message the leader has (history_from)
   natsSubscription* sub = nullptr;       // synchronous: its messages are taken with NextMsg
   channel<raw_message> live;
   std::thread receiver;  // takes the live messages into `live`, once the past is over
@@ -207,12 +207,8 @@ struct subscription_core::impl {
   // consumer may be served by a replica that has not yet applied the newest messages the
   // leader acknowledged: what ends the history, or finds it empty, asks the leader.
   std::optional<std::uint64_t> stored_matching(std::uint64_t seq) {
-    std::string body = "{\"seq\":" + std::to_string(seq) + ",\"next_by_subj\":\"";
-    for (const char ch : options.subject) {
-      if (ch == '"' || ch == '\\') body += '\\';
-      body += ch;
-    }
-    body += "\"}";
+    const std::string body = "{\"seq\":" + std::to_string(seq) +
+                             ",\"next_by_subj\":" + json_string(options.subject) + "}";
     const std::string api = "$JS.API.STREAM.MSG.GET." + options.stream;
     natsMsg* reply = nullptr;
     std::string text;
@@ -251,13 +247,13 @@ struct subscription_core::impl {
     return n;
   }
 
-  // Whether the leader holds a message matching the filter after `seq` and at or before the
-  // stream's last sequence when the source was made: the history is not over at `seq` then,
-  // whatever the consumer's server counts as pending.
-  bool more_history_after(std::uint64_t seq) {
-    if (seq >= last_sequence) return false;
-    if (seq < more_history_at) return true;
-    const std::optional<std::uint64_t> next = stored_matching(seq + 1);
+  // Whether the leader holds a message matching the filter from `seq` to the stream's last
+  // sequence when the source was made: what the history is, whatever a direct get or the
+  // consumer's server (a replica that may lag) says.
+  bool history_from(std::uint64_t seq) {
+    if (seq > last_sequence) return false;
+    if (seq <= more_history_at) return true;
+    const std::optional<std::uint64_t> next = stored_matching(seq);
     if (!next || *next > last_sequence) return false;
     more_history_at = *next;
     return true;
@@ -305,24 +301,6 @@ struct subscription_core::impl {
     if (lo > state.last_sequence) return lo;
     const auto first = next_matching(lo);
     return first ? first->first : state.last_sequence + 1;
-  }
-
-  // Without direct gets, whether the new consumer has any message to deliver (delivered or
-  // pending): its server counts what matches the subject from the start sequence.
-  bool consumer_has_history() {
-    jsOptions o = conn->api_options();
-    jsConsumerInfo* ci = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = with_retry(conn->options, jerr, [&](jsErrCode& e) {
-      return natsSubscription_GetConsumerInfo(&ci, sub, &o, &e);
-    });
-    if (s != NATS_OK) {
-      throw input_error("asp::nats: " + where + ": cannot ask the consumer from sequence " +
-                        std::to_string(start_seq) + " what it holds: " + error_text(s, jerr));
-    }
-    const bool any = ci->NumPending + ci->Delivered.Consumer > 0;
-    jsConsumerInfo_Destroy(ci);
-    return any;
   }
 
   void subscribe() {
@@ -394,17 +372,8 @@ subscription_core::subscription_core(loop& l, const connection& c, subscribe_opt
   }
   // Whether any history follows the start: without it, the first message is live. (One that
   // is stored between this look and the subscription comes as live too.)
-  if (self.direct) {
-    self.nothing_pending_at_start =
-        !self.next_matching(self.start_seq) &&
-        (self.start_seq > self.last_sequence || !self.stored_matching(self.start_seq));
-    self.subscribe();
-  } else {
-    // Without direct gets a message can be looked up by sequence only, not by subject: the
-    // consumer says whether the subject has any.
-    self.subscribe();
-    self.nothing_pending_at_start = !self.consumer_has_history();
-  }
+  self.nothing_pending_at_start = !self.history_from(self.start_seq);
+  self.subscribe();
 }
 
 subscription_core::~subscription_core() {
@@ -437,7 +406,7 @@ std::optional<raw_message> subscription_core::next_past() {
     // stream held when the source was made; the consumer's count of what is pending may come
     // from a replica that lags the leader (seen after a leader election).
     const bool last = m.unusable.empty() && m.pending <= self.options.caught_up_pending &&
-                      (self.options.follow_live || !self.more_history_after(m.sequence));
+                      (self.options.follow_live || !self.history_from(m.sequence + 1));
     if (last) self.finish_past();
     if (self.start_time && m.unusable.empty() && m.time < *self.start_time) {
       if (last) return std::nullopt;
