@@ -309,15 +309,15 @@ struct csv_table::state {
     }
   }
 
-  bool advance() {
-    return reader.advance([this](const char* row) { return fill_in_place(row); },
-                          [this](const std::vector<csv_field>& fields) { fill(fields); });
+  void advance() {
+    reader.advance(
+        in_place, [this](const char* row) { return fill_in_place(row); },
+        [this](const std::vector<csv_field>& fields) { fill(fields); });
   }
 
   // A plain row's fields viewed in the buffer and encoded: where the row ends, or nullptr for
   // the tokenizer to read it (and name what is wrong).
   const char* fill_in_place(const char* row) {
-    if (!in_place) return nullptr;
     const char* const end =
         reader.walk_row(row, [this](std::size_t i, const char* p, const char* last) -> const char* {
           const int role = roles[i];
@@ -383,7 +383,7 @@ std::string csv_table::where_row() const {
 }
 
 csv_table::iterator csv_table::begin() {
-  m_state->reader.begin_once([this] { return m_state->advance(); });
+  if (!m_state->reader.begun()) m_state->advance();
   return iterator{this};
 }
 
@@ -391,7 +391,7 @@ const event<std::string>& csv_table::iterator::operator*() const noexcept {
   return m_table->m_state->current;
 }
 csv_table::iterator& csv_table::iterator::operator++() {
-  m_table->m_state->reader.set_at_end(!m_table->m_state->advance());
+  m_table->m_state->advance();
   return *this;
 }
 bool csv_table::iterator::done() const noexcept {

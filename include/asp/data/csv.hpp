@@ -192,43 +192,41 @@ class csv_reader {
   /// The index of the column `name`; asp::input_error listing the header when there is none.
   std::size_t column(std::string_view name) const;
 
-  /// Reads rows until one is good (true) or the file ends (false). `in_place(row)` parses a
-  /// row straight from the buffer (see walk_row) and returns where it ends, or nullptr to have
-  /// the tokenizer read it; `tokenized(fields)` fills from the tokenizer's fields, throwing
-  /// asp::input_error for a bad row. A bad row is skipped or thrown as the policy says.
+  /// Reads rows until one is good, or the file ends (then at_end()). With `try_in_place`,
+  /// `in_place(row)` first parses a row straight from the buffer (see walk_row) and returns
+  /// where it ends, or nullptr to have the tokenizer read it; `tokenized(fields)` fills from
+  /// the tokenizer's fields, throwing asp::input_error for a bad row. A bad row is skipped or
+  /// thrown as the policy says.
   template <class InPlace, class Tokenized>
-  bool advance(InPlace&& in_place, Tokenized&& tokenized) {
+  void advance(bool try_in_place, InPlace&& in_place, Tokenized&& tokenized) {
+    m_begun = true;
     for (;;) {
       try {
-        if (const char* const row = m_cursor.row_start(); row == nullptr) {
-          return false;
-        } else if (const char* end = in_place(row)) {
-          m_cursor.take_row(end);
-          ++m_report->rows;
-          return true;
+        if (try_in_place) {
+          const char* const row = m_cursor.row_start();
+          if (row == nullptr) break;
+          if (const char* end = in_place(row)) {
+            m_cursor.take_row(end);
+            ++m_report->rows;
+            return;
+          }
+          m_cursor.rewind_row();
         }
-        m_cursor.rewind_row();
-        if (!m_cursor.next(m_fields)) return false;
+        if (!m_cursor.next(m_fields)) break;
         tokenized(m_fields);
         ++m_report->rows;
-        return true;
+        return;
       } catch (const input_error& e) {
         bad_row(m_options.on_bad_row, m_options.report_skipped, *m_report, e);
       }
     }
+    m_at_end = true;
   }
 
-  /// Reads the first row with `advance_once` the first time it is called; at_end() then says
-  /// whether there was none (and, once set_at_end has recorded each later advance, whether
-  /// the rows have run out).
-  template <class Advance>
-  void begin_once(Advance&& advance_once) {
-    if (m_begun) return;
-    m_begun = true;
-    m_at_end = !advance_once();
-  }
+  /// Whether a row has been read yet (begin() reads the first once).
+  bool begun() const noexcept { return m_begun; }
+  /// Whether the last advance found no row.
   bool at_end() const noexcept { return m_at_end; }
-  void set_at_end(bool at_end) noexcept { m_at_end = at_end; }
 
   /// Walks the row at `p` field by field, calling `on_field(index, p, buffer_end)` for each,
   /// which returns where the field ends or nullptr: where the row ends (its `\n`, its `\r\n`
@@ -353,16 +351,16 @@ class csv_source {
       in_place = distinct == indexes.size();
     }
 
-    // Reads rows until one is good (true) or the file ends (false).
-    bool advance() {
-      return reader.advance([this](const char* row) { return fill_in_place(row); },
-                            [this](const std::vector<csv_field>& fields) { fill(fields); });
+    // Reads rows until one is good, or the file ends.
+    void advance() {
+      reader.advance(
+          in_place, [this](const char* row) { return fill_in_place(row); },
+          [this](const std::vector<csv_field>& fields) { fill(fields); });
     }
 
     // The row's fields in order, each bound one parsed straight from the buffer: where the row
     // ends, or nullptr when it is not simply well-formed.
     const char* fill_in_place(const char* row) {
-      if (!in_place) return nullptr;
       return reader.walk_row(row, [this](std::size_t i, const char* p, const char* end) {
         const int role = roles[i];
         if (role == time_role) return reader.time_in_place(p, end, current.time);
@@ -475,7 +473,7 @@ class csv_source {
     const event<Row>& operator*() const noexcept { return m_state->current; }
     const event<Row>* operator->() const noexcept { return &m_state->current; }
     iterator& operator++() {
-      m_state->reader.set_at_end(!m_state->advance());
+      m_state->advance();
       return *this;
     }
     void operator++(int) { ++*this; }
@@ -491,7 +489,7 @@ class csv_source {
 
   /// Reads the first row (once).
   iterator begin() {
-    m_state->reader.begin_once([this] { return m_state->advance(); });
+    if (!m_state->reader.begun()) m_state->advance();
     return iterator{m_state.get()};
   }
   std::default_sentinel_t end() const noexcept { return {}; }
