@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -181,6 +182,29 @@ struct publisher_core::impl {
     return o;
   }
 
+  // Sends `*msg`, which the library takes (and nulls) once it is on its way. A send that could
+  // not start is tried again: beyond max_in_flight the call waits (StallWait) and times out,
+  // until flush_timeout has passed; a connection that broke under the send (the write failed
+  // before the library saw the server go) or that is being re-established with its buffer full,
+  // after a pause of 10 ms per try (at most 100 ms), until retry_for has passed. The message
+  // keeps its id: had the broken write delivered it, JetStream drops the second copy.
+  natsStatus send(natsMsg** msg) const {
+    jsPubOptions o = ack_wait();
+    const std::int64_t start = nats_Now();
+    for (std::int64_t tries = 1;; ++tries) {
+      const natsStatus s = js_PublishMsgAsync(js, msg, &o);
+      const std::int64_t waited = nats_Now() - start;
+      if (s == NATS_TIMEOUT && waited < options.flush_timeout.count()) continue;
+      if (!connection_in_passing_trouble(s) || waited >= options.retry_for.count()) return s;
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min<std::int64_t>(10 * tries, 100)));
+    }
+  }
+
+  static bool connection_in_passing_trouble(natsStatus s) noexcept {
+    return s == NATS_IO_ERROR || s == NATS_CONNECTION_DISCONNECTED || s == NATS_INSUFFICIENT_BUFFER;
+  }
+
   // Sends `r` again; "" or why it could not be sent.
   std::string send_again(retry& r) {
     natsMsg* msg = nullptr;
@@ -189,13 +213,7 @@ struct publisher_core::impl {
     for (std::size_t h = 0; s == NATS_OK && h < r.headers.size(); ++h) {
       s = natsMsgHeader_Add(msg, r.headers[h].first.c_str(), r.headers[h].second.c_str());
     }
-    if (s == NATS_OK) {
-      const int64_t deadline = nats_Now() + options.flush_timeout.count();
-      do {
-        jsPubOptions o = ack_wait();
-        s = js_PublishMsgAsync(js, &msg, &o);
-      } while (s == NATS_TIMEOUT && nats_Now() < deadline);
-    }
+    if (s == NATS_OK) s = send(&msg);
     if (msg != nullptr) natsMsg_Destroy(msg);  // not taken
     if (s != NATS_OK) {
       return where() + ": cannot send the message to " + r.subject + " again: " + error_text(s);
@@ -337,17 +355,8 @@ void publisher_core::publish(std::string_view subject, time_point t, std::string
     s = natsMsgHeader_Add(msg, headers[h].first.c_str(), headers[h].second.c_str());
   }
   if (s != NATS_OK) throw input_error(self.where() + ": cannot set the headers: " + error_text(s));
-  // Beyond max_in_flight the call waits (StallWait) and times out; it is tried again until
-  // flush_timeout has passed.
   natsMsg* sending = msg;
-  jsPubOptions o = self.ack_wait();
-  s = js_PublishMsgAsync(self.js, &sending, &o);
-  if (s == NATS_TIMEOUT) {
-    const int64_t deadline = nats_Now() + self.options.flush_timeout.count();
-    do {
-      s = js_PublishMsgAsync(self.js, &sending, &o);
-    } while (s == NATS_TIMEOUT && nats_Now() < deadline);
-  }
+  s = self.send(&sending);
   if (sending != nullptr) {
     throw input_error(self.where() + ": cannot publish to " + to + ": " + error_text(s));
   }

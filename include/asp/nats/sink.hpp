@@ -39,7 +39,10 @@ struct publish_options {
   /// of 100 ms per attempt (at most a second): at most `max_attempts` sends in all, and none
   /// later than `retry_for` after its first failure; then, or for any other refusal (no stream
   /// for the subject, a wrong sequence), the run fails. Only messages with ids are sent again
-  /// (`message_ids`): without one, a retry could store a message twice.
+  /// (`message_ids`): without one, a retry could store a message twice. A send that cannot
+  /// leave — the connection broke under its write, or is being re-established with its buffer
+  /// full — is tried again by `publish` itself, after a pause of 10 ms per try (at most 100
+  /// ms), until `retry_for` has passed.
   std::size_t max_attempts = 60;
   std::chrono::milliseconds retry_for{60000};
 };
