@@ -88,6 +88,87 @@ TEST_F(Threads, C6_WorkPostedFromAnotherThreadDuringReplayIsTakenBeforeAnyLaterW
                                              "timer 3", "timer 4"}));
 }
 
+// A burst of posts taken while the loop runs takes its place by (stamp, sequence): after the
+// work queued before it at the same time (contract C2), before work due later, even when the
+// clock has moved on meanwhile; inside each, current_due() is its stamp.
+TEST_F(Threads, C2_ABurstOfPostsRunsAheadOfLaterWorkAndAfterQueuedWorkOfItsTime) {
+  asp::work_guard guard = loop.hold();
+  std::vector<std::string> order;
+  loop.call_soon([&] {
+    order.push_back("first");
+    loop.call_soon([&] { order.push_back("queued at t0"); });
+    loop.call_later(1s, [&] {
+      order.push_back("at t0+1s");
+      guard.reset();
+    });
+    std::thread producer([&] {
+      for (int i = 0; i < 3; ++i) {
+        loop.post([&order, &l = loop, i](asp::time_point stamp) {
+          order.push_back("posted " + std::to_string(i) + " at " + std::to_string(secs(stamp)) +
+                          " due " + std::to_string(secs(l.current_due())) + " now " +
+                          std::to_string(secs(l.now())));
+        });
+      }
+    });
+    producer.join();
+    clock.advance(500ms);  // the posts were stamped at t0; they run before t0+1s anyway
+  });
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{
+                       "first", "queued at t0", "posted 0 at 0.000000 due 0.000000 now 0.000000",
+                       "posted 1 at 0.000000 due 0.000000 now 0.000000",
+                       "posted 2 at 0.000000 due 0.000000 now 0.000000", "at t0+1s"}));
+  EXPECT_EQ(loop.stats().posts, 3u);
+}
+
+// A post of a burst that throws fails the run with its context; the posts taken with it do not
+// run (they are destroyed with the run's work), as after any failure.
+TEST_F(Threads, APostThatThrowsInABurstStopsTheRestOfIt) {
+  asp::work_guard guard = loop.hold();
+  std::vector<int> ran;
+  auto alive = std::make_shared<int>(0);
+  loop.call_soon([&] {
+    std::thread producer([&] {
+      loop.post([&] { ran.push_back(0); });
+      loop.post([] { throw std::runtime_error("bad input"); });
+      loop.post([&ran, keep = alive] { ran.push_back(2); });
+    });
+    producer.join();
+  });
+  try {
+    loop.run();
+    FAIL() << "the run did not fail";
+  } catch (const asp::run_error& e) {
+    EXPECT_NE(std::string(e.what()).find("posted callback due at " + asp::to_string(t0)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(ran, std::vector<int>{0});
+  EXPECT_EQ(alive.use_count(), 1);  // the third post's callable is gone, unrun
+}
+
+// A post of a burst that stops the loop: the posts after it wait for the next run.
+TEST_F(Threads, APostThatStopsTheLoopLeavesTheRestOfItsBurstForTheNextRun) {
+  asp::work_guard guard = loop.hold();
+  std::vector<int> ran;
+  loop.call_soon([&] {
+    std::thread producer([&] {
+      loop.post([&] { ran.push_back(0); });
+      loop.post([&] {
+        ran.push_back(1);
+        loop.stop();
+      });
+      loop.post([&] { ran.push_back(2); });
+      loop.post([&] { guard.reset(); });
+    });
+    producer.join();
+  });
+  loop.run();
+  EXPECT_EQ(ran, (std::vector<int>{0, 1}));
+  loop.run();
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2}));
+}
+
 TEST_F(Threads, ReleasingTheLastGuardFromAnotherThreadEndsTheRun) {
   asp::work_guard guard = loop.hold();
   std::thread releaser([&] { guard.reset(); });
