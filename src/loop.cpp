@@ -17,14 +17,22 @@ scheduler::scheduler(std::unique_ptr<asp::clock> own_clock, asp::clock* clock,
     : m_remote(std::make_shared<loop_remote>(std::move(own_clock), clock, std::move(own_backend),
                                              backend, m_attention)) {}
 
+namespace {
+struct resume {
+  std::coroutine_handle<> m_frame;
+  void operator()(time_point, loop&) const { m_frame.resume(); }
+  static std::string describe() { return "coroutine"; }
+};
+}  // namespace
+
 work_ticket scheduler::resume_at(std::coroutine_handle<> h, time_point due) {
-  struct resume {
-    std::coroutine_handle<> m_frame;
-    void operator()(time_point, loop&) const { m_frame.resume(); }
-    static std::string describe() { return "coroutine"; }
-  };
   work_node* node = make_node(resume{h});
   return {node, m_queue.push(node, due, m_started ? m_now : time_point::min())};
+}
+
+work_ticket scheduler::resume_in_turn(std::coroutine_handle<> h, time_point due) {
+  work_node* node = make_node(resume{h});
+  return {node, m_queue.push_in_turn(node, due, m_started ? m_now : time_point::min())};
 }
 
 timer_handle scheduler::schedule_resume(std::coroutine_handle<> h, time_point due) {

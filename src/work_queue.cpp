@@ -11,9 +11,26 @@ const entry* work_queue::peek() noexcept {
     release(m_heap.pop().node);
     if (m_stale > 0) --m_stale;
   }
-  m_next_from_ready = !m_ready.empty() && (m_heap.empty() || before(m_ready.front(), m_heap.top()));
-  if (m_next_from_ready) return &m_ready.front();
-  return m_heap.empty() ? nullptr : &m_heap.top();
+  const entry* best = nullptr;
+  if (!m_heap.empty()) {
+    best = &m_heap.top();
+    m_next_from = from::heap;
+  }
+  if (!m_later.empty()) {
+    while (!m_later.empty() && m_later.front().stale()) {
+      release(m_later.pop().node);
+      if (m_stale > 0) --m_stale;
+    }
+    if (!m_later.empty() && (best == nullptr || before(m_later.front(), *best))) {
+      best = &m_later.front();
+      m_next_from = from::later;
+    }
+  }
+  if (!m_ready.empty() && (best == nullptr || before(m_ready.front(), *best))) {
+    best = &m_ready.front();
+    m_next_from = from::ready;
+  }
+  return best;
 }
 
 void work_queue::cancel_pending(work_node* node, loop& l) noexcept {
@@ -22,7 +39,7 @@ void work_queue::cancel_pending(work_node* node, loop& l) noexcept {
   // Cancelled entries stay in the queues until they surface; compact when they dominate, so
   // a service that arms and cancels timeouts forever keeps bounded queues. A deferred node
   // (not queued yet) is dropped when the run starts.
-  if (++m_stale > 1024 && m_stale * 2 > m_heap.size() + m_ready.size()) {
+  if (++m_stale > 1024 && m_stale * 2 > size()) {
     const auto dead = [this](const entry& e) {
       if (!e.stale()) return false;
       release(e.node);
@@ -30,6 +47,7 @@ void work_queue::cancel_pending(work_node* node, loop& l) noexcept {
     };
     m_heap.remove_if(dead);
     m_ready.remove_if(dead);
+    m_later.remove_if(dead);
     m_stale = 0;
   }
 }

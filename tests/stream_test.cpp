@@ -89,6 +89,47 @@ TEST_F(Stream, StreamsInterleaveChronologicallyWithTimersAndSleepers) {
             (std::vector<std::string>{"a1", "b2", "a2", "sleeper2.5", "timer3", "b3", "a4"}));
 }
 
+// Streams that take turns keep their next events in an ordered ring of their own, beside the
+// heap of timers: ties with timers still go by sequence, a timer set by a callback for the time
+// of its stream's next event comes first, a far sleep stays out of the streams' way, and a
+// cancelled stream's pending event is dropped (contract C2).
+TEST_F(Stream, C2_StreamsTakingTurnsMergeExactlyWithTimersSleepsAndACancelledStream) {
+  std::vector<std::string> order;
+  auto events = [](std::vector<int> seconds) {
+    std::vector<asp::event<int>> out;
+    for (int s : seconds) out.push_back({t0 + std::chrono::seconds(s), s});
+    return out;
+  };
+  auto far = [&]() -> asp::task<void> {
+    co_await asp::sleep_until(t0 + 100s);
+    order.push_back("sleep100");
+  };
+  asp::spawn(loop, far()).detach();
+  loop.call_at(t0 + 5s, [&] { order.push_back("x5"); });  // before the run: a low sequence
+  asp::stream_handle c;
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point, int s) {
+                         order.push_back("a" + std::to_string(s));
+                         if (s == 4) loop.call_at(t0 + 7s, [&] { order.push_back("y7"); });
+                       },
+                       events({1, 4, 7})))
+      .detach();
+  asp::start(loop, asp::process_stream(
+                       [&](asp::time_point, int s) {
+                         order.push_back("b" + std::to_string(s));
+                         if (s == 5) c.cancel();
+                       },
+                       events({2, 5, 8})))
+      .detach();
+  c = asp::start(loop, asp::process_stream([&](asp::time_point,
+                                               int s) { order.push_back("c" + std::to_string(s)); },
+                                           events({3, 6, 9})));
+  loop.run({.start = t0});
+  EXPECT_EQ(order, (std::vector<std::string>{"a1", "b2", "c3", "a4", "x5", "b5", "y7", "a7", "b8",
+                                             "sleep100"}));
+  EXPECT_EQ(c.stats().delivered, 1u);
+}
+
 TEST_F(Stream, PastStreamsPredatingTheStartKeepChronologicalOrderAcrossStreams) {
   // The trade-PnL shape: quotes and trades, all before the start.
   std::vector<std::pair<std::string, double>> got;  // (what, now() in seconds)

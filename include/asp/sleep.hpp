@@ -66,7 +66,7 @@ class next_due {
     return loop_access::run_now_if_next(*m_loop, m_due);
   }
   [[gnu::always_inline]] void await_suspend(std::coroutine_handle<> h) {
-    m_wakeup = loop_access::resume_at(*m_loop, h, m_due);
+    m_wakeup = loop_access::resume_in_turn(*m_loop, h, m_due);
   }
   void await_resume() const noexcept {}
 

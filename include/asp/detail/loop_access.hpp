@@ -31,6 +31,9 @@ struct loop_access {
   static work_ticket resume_at(loop& l, std::coroutine_handle<> h, time_point due) {
     return l.resume_at(h, due);
   }
+  static work_ticket resume_in_turn(loop& l, std::coroutine_handle<> h, time_point due) {
+    return l.resume_in_turn(h, due);
+  }
   static void cancel(loop& l, const work_ticket& ticket) noexcept {
     l.m_queue.cancel(ticket.node, ticket.seq, l);
   }

@@ -59,6 +59,8 @@ struct scheduler {
   }
   timer_handle schedule_resume(std::coroutine_handle<> h, time_point due);
   work_ticket resume_at(std::coroutine_handle<> h, time_point due);
+  // The same for a stream's next event (work_queue::push_in_turn).
+  work_ticket resume_in_turn(std::coroutine_handle<> h, time_point due);
   // Before the first run: `node` runs `delay` after the run's start.
   timer_handle defer(work_node* node, duration delay);
   template <class D>

@@ -211,11 +211,15 @@ struct work_ticket {
 };
 
 /// The loop's queue of pending work (docs/design.md, "What is scheduled"): entries ordered by
-/// (due, sequence) across a sorted FIFO ring, for work due now and input that arrives in
-/// order, and a 4-ary heap for the rest; the next piece of work is the smaller of the two
-/// fronts. Owns the pool the nodes come from and the loop-wide sequence counter. Cancelled
-/// work stays as a tombstone until it surfaces, and the queue is compacted when tombstones
-/// dominate, so arming and cancelling timeouts forever keeps it bounded.
+/// (due, sequence) across two sorted FIFO rings and a 4-ary heap; the next piece of work is
+/// the smallest of the three fronts. One ring holds work due now and input that arrives in
+/// order; the other, the next events of streams that take turns, each due after every event
+/// pending, so that merging K streams costs O(1) an event instead of a heap's O(log K). Work
+/// that would unsort a ring goes to the heap, and timers and sleeps never enter the ring of
+/// stream events: one far ahead would send the events behind it to the heap. Owns the pool the
+/// nodes come from and the loop-wide sequence counter. Cancelled work stays as a tombstone until it
+/// surfaces, and the queue is compacted when tombstones dominate, so arming and cancelling timeouts
+/// forever keeps it bounded.
 class work_queue {
  public:
   work_queue() = default;
@@ -231,7 +235,7 @@ class work_queue {
   std::uint64_t number(work_node* node) noexcept { return node->m_seq = m_next_seq++; }
 
   /// Queues `node` at `due` with the next sequence number, which it returns. Work that keeps
-  /// the ring sorted and is due at or before `ring_limit` goes to the ring in O(1).
+  /// the ring of work due now sorted and is due at or before `ring_limit` goes to it in O(1).
   std::uint64_t push(work_node* node, time_point due, time_point ring_limit) {
     const std::uint64_t seq = number(node);
     if (due <= ring_limit && (m_ready.empty() || !(due < m_ready.back().due))) {
@@ -242,8 +246,19 @@ class work_queue {
     return seq;
   }
 
+  /// As push, for the next event of a stream: later work that keeps the ring of later work
+  /// sorted goes to it in O(1).
+  std::uint64_t push_in_turn(work_node* node, time_point due, time_point ring_limit) {
+    if (due <= ring_limit || !(m_later.empty() || !(due < m_later.back().due))) {
+      return push(node, due, ring_limit);
+    }
+    const std::uint64_t seq = number(node);
+    m_later.push({due, node});
+    return seq;
+  }
+
   /// Entries queued, cancelled ones included until they are dropped at the front.
-  std::size_t size() const noexcept { return m_ready.size() + m_heap.size(); }
+  std::size_t size() const noexcept { return m_ready.size() + m_later.size() + m_heap.size(); }
 
   /// Queues a node that already has its sequence number.
   void push_numbered(work_node* node, time_point due) { m_heap.push({due, node}); }
@@ -254,12 +269,15 @@ class work_queue {
   /// Whether work due at `due`, queued now, would come before everything pending.
   bool would_run_first(time_point due) const noexcept {
     if (!m_ready.empty() && !(due < m_ready.front().due)) return false;
+    if (!m_later.empty() && !(due < m_later.front().due)) return false;
     return m_heap.empty() || due < m_heap.top().due;
   }
 
   /// Removes the entry that peek() returned.
   entry pop() noexcept {
-    const entry e = m_next_from_ready ? m_ready.pop() : m_heap.pop();
+    const entry e = m_next_from == from::ready   ? m_ready.pop()
+                    : m_next_from == from::later ? m_later.pop()
+                                                 : m_heap.pop();
     // The next piece of work is probably cold (queued long ago): fetch it while this one runs.
     if (!m_heap.empty()) __builtin_prefetch(m_heap.top().node);
     return e;
@@ -279,9 +297,11 @@ class work_queue {
  private:
   void cancel_pending(work_node* node, loop& l) noexcept;
 
-  entry_ring m_ready;
-  entry_heap m_heap;
-  bool m_next_from_ready = false;  // set by peek(): where the earliest work is
+  entry_ring m_ready;  // work due now, in order
+  entry_ring m_later;  // later work, in order
+  entry_heap m_heap;   // the rest
+  enum class from : unsigned char { ready, later, heap };
+  from m_next_from = from::heap;  // set by peek(): where the earliest work is
   std::size_t m_stale = 0;
   std::uint64_t m_next_seq = 1;
   node_pool m_pool;
