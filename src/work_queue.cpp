@@ -3,10 +3,7 @@
 namespace asp::detail {
 
 const entry* work_queue::peek() noexcept {
-  while (!m_ready.empty() && m_ready.front().stale()) {
-    release(m_ready.pop().node);
-    if (m_stale > 0) --m_stale;
-  }
+  drop_stale(m_ready);
   while (!m_heap.empty() && m_heap.top().stale()) {
     release(m_heap.pop().node);
     if (m_stale > 0) --m_stale;
@@ -16,15 +13,10 @@ const entry* work_queue::peek() noexcept {
     best = &m_heap.top();
     m_next_from = from::heap;
   }
-  if (!m_later.empty()) {
-    while (!m_later.empty() && m_later.front().stale()) {
-      release(m_later.pop().node);
-      if (m_stale > 0) --m_stale;
-    }
-    if (!m_later.empty() && (best == nullptr || before(m_later.front(), *best))) {
-      best = &m_later.front();
-      m_next_from = from::later;
-    }
+  drop_stale(m_later);
+  if (!m_later.empty() && (best == nullptr || before(m_later.front(), *best))) {
+    best = &m_later.front();
+    m_next_from = from::later;
   }
   if (!m_ready.empty() && (best == nullptr || before(m_ready.front(), *best))) {
     best = &m_ready.front();

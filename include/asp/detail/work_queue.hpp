@@ -249,9 +249,8 @@ class work_queue {
   /// As push, for the next event of a stream: later work that keeps the ring of later work
   /// sorted goes to it in O(1).
   std::uint64_t push_in_turn(work_node* node, time_point due, time_point ring_limit) {
-    if (due <= ring_limit || !(m_later.empty() || !(due < m_later.back().due))) {
-      return push(node, due, ring_limit);
-    }
+    const bool in_order = m_later.empty() || !(due < m_later.back().due);
+    if (due <= ring_limit || !in_order) return push(node, due, ring_limit);
     const std::uint64_t seq = number(node);
     m_later.push({due, node});
     return seq;
@@ -296,6 +295,13 @@ class work_queue {
 
  private:
   void cancel_pending(work_node* node, loop& l) noexcept;
+  // Returns the tombstones at the front of `ring` to the pool.
+  void drop_stale(entry_ring& ring) noexcept {
+    while (!ring.empty() && ring.front().stale()) {
+      release(ring.pop().node);
+      if (m_stale > 0) --m_stale;
+    }
+  }
 
   entry_ring m_ready;  // work due now, in order
   entry_ring m_later;  // later work, in order
