@@ -191,13 +191,13 @@ struct publisher_core::impl {
   natsStatus send(natsMsg** msg) const {
     jsPubOptions o = ack_wait();
     const std::int64_t start = nats_Now();
-    for (std::int64_t tries = 1;; ++tries) {
+    for (std::int64_t pauses = 1;;) {
       const natsStatus s = js_PublishMsgAsync(js, msg, &o);
       const std::int64_t waited = nats_Now() - start;
       if (s == NATS_TIMEOUT && waited < options.flush_timeout.count()) continue;
       if (!connection_in_passing_trouble(s) || waited >= options.retry_for.count()) return s;
       std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min<std::int64_t>(10 * tries, 100)));
+          std::chrono::milliseconds(std::min<std::int64_t>(10 * pauses++, 100)));
     }
   }
 
