@@ -55,8 +55,19 @@ std::string error_text(natsStatus s, jsErrCode jerr) {
 std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (const char ch : text) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (byte < 0x20) {
+      // A control character is not allowed raw inside a JSON string.
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xF];
+    } else {
+      out += ch;
+    }
   }
   return out + '"';
 }

@@ -1,11 +1,13 @@
 // The delivery metadata a JetStream message carries in its reply subject, in both of the
-// server's formats, read without the library's allocation.
+// server's formats, read without the library's allocation; and the JSON strings of the API
+// requests the sources and publishers make.
 
 #include "nats_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 
 namespace {
 
@@ -42,6 +44,17 @@ TEST(NatsAckReply, AnythingElseIsRefused) {
   EXPECT_FALSE(parse_ack_reply("$JS.ACK.TRADES.c.1.2.3.4", seq, ns, pending));
   EXPECT_FALSE(parse_ack_reply("$JS.ACK.TRADES.c.1.x.3.4.5", seq, ns, pending));
   EXPECT_FALSE(parse_ack_reply("$JS.ACK.TRADES.c.1.2.3.4.-5", seq, ns, pending));
+}
+
+// Subjects and stream names go into API requests as JSON strings: quotes, backslashes and
+// control characters (which JSON does not allow raw) escaped, everything else as it is.
+TEST(NatsJson, StringsEscapeQuotesBackslashesAndControlCharacters) {
+  using asp::nats::detail::json_string;
+  EXPECT_EQ(json_string("trades.>"), "\"trades.>\"");
+  EXPECT_EQ(json_string(""), "\"\"");
+  EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(json_string(std::string("x\ny\tz\x01\x1f", 7)), "\"x\\u000ay\\u0009z\\u0001\\u001f\"");
+  EXPECT_EQ(json_string("pr\xc3\xa9x"), "\"pr\xc3\xa9x\"");  // UTF-8 as it is
 }
 
 }  // namespace
