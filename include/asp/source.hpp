@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asp/event.hpp>
+#include <asp/pull_iterator.hpp>
 #include <asp/task.hpp>
 #include <asp/time.hpp>
 
@@ -141,27 +142,7 @@ class any_past_source : public std::ranges::view_interface<any_past_source<E>> {
 
  public:
   /// Single-pass iterator over the events.
-  class iterator {
-   public:
-    using value_type = E;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const E& operator*() const noexcept { return *m_owner->m_current; }
-    iterator& operator++() {
-      m_owner->m_current = m_owner->m_source->next();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.at_end();
-    }
-
-   private:
-    friend class any_past_source;
-    explicit iterator(any_past_source* owner) noexcept : m_owner(owner) {}
-    bool at_end() const noexcept { return m_owner->m_current == nullptr; }
-    any_past_source* m_owner = nullptr;
-  };
+  using iterator = pull_iterator<any_past_source, E>;
 
   /// Takes `range` over; throws what reading it throws, when it is read.
   template <class R>
@@ -183,6 +164,11 @@ class any_past_source : public std::ranges::view_interface<any_past_source<E>> {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
+  friend iterator;
+  const E& current() const noexcept { return *m_current; }
+  void advance() { m_current = m_source->next(); }
+  bool at_end() const noexcept { return m_current == nullptr; }
+
   std::unique_ptr<source_base> m_source;
   const E* m_current = nullptr;
   bool m_begun = false;

@@ -6,6 +6,7 @@
 #include "engine.hpp"
 
 #include <asp/event.hpp>
+#include <asp/pull_iterator.hpp>
 
 #include <iterator>
 #include <optional>
@@ -37,28 +38,10 @@ struct py_callback {
   task<void> operator()(time_point t, const py_value& v) const;
 };
 
-/// The iterator of a single-pass range of py_events that holds its own position: `*it` is
-/// `owner.current()`, `++it` is `owner.advance()`, the end is `owner.at_end()`.
+/// The iterator of a single-pass range of py_events that holds its own position (see
+/// asp::pull_iterator).
 template <class Owner>
-class pull_iterator {
- public:
-  using value_type = py_event;
-  using difference_type = std::ptrdiff_t;
-  pull_iterator() = default;
-  explicit pull_iterator(Owner* owner) noexcept : m_owner(owner) {}
-  const py_event& operator*() const noexcept { return m_owner->current(); }
-  pull_iterator& operator++() {
-    m_owner->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  friend bool operator==(const pull_iterator& it, std::default_sentinel_t) noexcept {
-    return it.m_owner->at_end();
-  }
-
- private:
-  Owner* m_owner = nullptr;
-};
+using pull_iterator = asp::pull_iterator<Owner, py_event>;
 
 /// Calls `fn(time, *rest)` by vectorcall, `rest` being a tuple: a new reference, or nullptr
 /// with the Python error set.

@@ -894,14 +894,14 @@ log_reader::iterator log_reader::begin() {
     m_begun = true;
     m_file->merge = std::make_unique<detail::merged_scan>(m_file->state);
     m_report = m_file->state.report.get();
-    advance();
+    next_run();
   }
   return iterator{this};
 }
 
 // The next record, and behind it the run of records the merge lets through straight, which
 // the iterator then steps through inline.
-void log_reader::advance() {
+void log_reader::next_run() {
   m_at = 0;
   m_count = 0;
   const detail::rec* r = m_file->merge->next();

@@ -321,7 +321,7 @@ struct csv_table::state {
     const char* const end =
         reader.walk_row(row, [this](std::size_t i, const char* p, const char* last) -> const char* {
           const int role = roles[i];
-          if (role == time_role) return reader.time_in_place(p, last, current.time);
+          if (role == time_role) return reader.time_in_place(p, last, current_row.time);
           const char* const e = reader.field_end(p, last);
           if (role >= 0) {
             const auto size = static_cast<std::size_t>(e - p);
@@ -332,9 +332,9 @@ struct csv_table::state {
           return e;
         });
     if (end == nullptr) return nullptr;
-    current.value.clear();
+    current_row.value.clear();
     try {
-      encode_row(schema, values, current.value);
+      encode_row(schema, values, current_row.value);
     } catch (const input_error&) {
       return nullptr;
     }
@@ -342,12 +342,12 @@ struct csv_table::state {
   }
 
   void fill(const std::vector<csv_field>& fields) {
-    current.time = reader.row_time(fields);
+    current_row.time = reader.row_time(fields);
     for (std::size_t i = 0; i < positions.size(); ++i) values[i] = fields[positions[i]].text;
-    current.value.clear();
+    current_row.value.clear();
     std::size_t failed = 0;
     try {
-      encode_row(schema, values, current.value, &failed);
+      encode_row(schema, values, current_row.value, &failed);
     } catch (const input_error& e) {
       throw input_error(reader.cursor().where(fields[positions[failed]].offset) + ": " + e.what());
     }
@@ -362,7 +362,7 @@ struct csv_table::state {
   std::vector<int> roles;  // per column of the file: time_role, unbound or a value's index
   bool in_place = true;
   std::vector<std::string_view> values;
-  event<std::string> current{};
+  event<std::string> current_row{};
 };
 
 csv_table::csv_table(std::string path, table_options options)
@@ -387,15 +387,14 @@ csv_table::iterator csv_table::begin() {
   return iterator{this};
 }
 
-const event<std::string>& csv_table::iterator::operator*() const noexcept {
-  return m_table->m_state->current;
+const event<std::string>& csv_table::current() const noexcept {
+  return m_state->current_row;
 }
-csv_table::iterator& csv_table::iterator::operator++() {
-  m_table->m_state->advance();
-  return *this;
+void csv_table::advance() {
+  m_state->advance();
 }
-bool csv_table::iterator::done() const noexcept {
-  return m_table->m_state->reader.at_end();
+bool csv_table::at_end() const noexcept {
+  return m_state->reader.at_end();
 }
 
 }  // namespace asp::data

@@ -8,6 +8,7 @@
 #include <asp/data/time_text.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
+#include <asp/pull_iterator.hpp>
 #include <asp/time.hpp>
 
 #include <array>
@@ -363,7 +364,7 @@ class csv_source {
     const char* fill_in_place(const char* row) {
       return reader.walk_row(row, [this](std::size_t i, const char* p, const char* end) {
         const int role = roles[i];
-        if (role == time_role) return reader.time_in_place(p, end, current.time);
+        if (role == time_role) return reader.time_in_place(p, end, current_row.time);
         if (role >= 0) return (this->*setters[static_cast<std::size_t>(role)])(p, end);
         return reader.field_end(p, end);
       });
@@ -373,7 +374,7 @@ class csv_source {
     const char* set_in_place(const char* p, const char* end) {
       const auto& c = std::get<K>(columns);
       using T = typename std::tuple_element_t<K, std::tuple<Columns...>>::value_type;
-      T& out = c.target(current.value);
+      T& out = c.target(current_row.value);
       if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
         const char* e = reader.field_end(p, end);
         // A carriage return that ends no line: the tokenizer says where.
@@ -404,7 +405,7 @@ class csv_source {
     }
 
     void fill(const std::vector<csv_field>& fields) {
-      current.time = reader.row_time(fields);
+      current_row.time = reader.row_time(fields);
       std::apply(
           [&](const Columns&... c) {
             std::size_t i = 0;
@@ -416,7 +417,7 @@ class csv_source {
     template <class Column>
     void set(const Column& c, const csv_field& f) {
       using T = typename Column::value_type;
-      T& out = c.target(current.value);
+      T& out = c.target(current_row.value);
       if constexpr (std::is_same_v<T, std::string>) {
         out.assign(f.text);
       } else if constexpr (std::is_same_v<T, std::string_view>) {
@@ -441,10 +442,14 @@ class csv_source {
       }
     }
 
+    // What the iterator reads.
+    const event<Row>& current() const noexcept { return current_row; }
+    bool at_end() const noexcept { return reader.at_end(); }
+
     detail::csv_reader reader;
     std::tuple<Columns...> columns;
     std::array<std::size_t, sizeof...(Columns)> indexes{};
-    event<Row> current{};
+    event<Row> current_row{};
     std::deque<std::string> arena;
     static constexpr int time_role = -1;
     static constexpr int unbound_role = -2;
@@ -465,27 +470,7 @@ class csv_source {
                                         std::tuple<Columns...>(std::move(columns)...))) {}
 
   /// Single-pass iterator over the rows.
-  class iterator {
-   public:
-    using value_type = event<Row>;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const event<Row>& operator*() const noexcept { return m_state->current; }
-    const event<Row>* operator->() const noexcept { return &m_state->current; }
-    iterator& operator++() {
-      m_state->advance();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.m_state->reader.at_end();
-    }
-
-   private:
-    friend class csv_source;
-    explicit iterator(state* s) noexcept : m_state(s) {}
-    state* m_state = nullptr;
-  };
+  using iterator = asp::pull_iterator<state, event<Row>>;
 
   /// Reads the first row (once).
   iterator begin() {

@@ -15,6 +15,7 @@
 #include <asp/data/codec.hpp>
 #include <asp/error.hpp>
 #include <asp/event.hpp>
+#include <asp/pull_iterator.hpp>
 #include <asp/time.hpp>
 
 #include <chrono>
@@ -276,34 +277,7 @@ class log_reader {
 
   using value_type = event<log_record>;
 
-  class iterator {
-   public:
-    using value_type = event<log_record>;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const event<log_record>& operator*() const noexcept { return m_reader->m_run[m_reader->m_at]; }
-    const event<log_record>* operator->() const noexcept { return &**this; }
-    // Inline within a run of records the merge let through; the next run out of line.
-    iterator& operator++() {
-      log_reader& r = *m_reader;
-      if (++r.m_at < r.m_count) {
-        ++r.m_report->records;
-      } else {
-        r.advance();
-      }
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.done();
-    }
-
-   private:
-    friend class log_reader;
-    explicit iterator(log_reader* r) noexcept : m_reader(r) {}
-    bool done() const noexcept { return m_reader->m_done; }
-    log_reader* m_reader = nullptr;
-  };
+  using iterator = asp::pull_iterator<log_reader, event<log_record>>;
 
   /// Reads the first record (once).
   iterator begin();
@@ -330,8 +304,18 @@ class log_reader {
   const std::string& file(std::uint32_t index) const;
 
  private:
-  friend class iterator;
-  void advance();
+  friend iterator;
+  const event<log_record>& current() const noexcept { return m_run[m_at]; }
+  // Inline within a run of records the merge let through; the next run out of line.
+  void advance() {
+    if (++m_at < m_count) {
+      ++m_report->records;
+    } else {
+      next_run();
+    }
+  }
+  bool at_end() const noexcept { return m_done; }
+  void next_run();
 
   static constexpr std::size_t run_size = 32;
 
@@ -396,26 +380,7 @@ class log_file {
 template <class T>
 class shared_log_source {
  public:
-  class iterator {
-   public:
-    using value_type = event<T>;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const event<T>& operator*() const noexcept { return m_owner->m_current; }
-    iterator& operator++() {
-      m_owner->advance();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.m_owner->done();
-    }
-
-   private:
-    friend class shared_log_source;
-    explicit iterator(shared_log_source* owner) noexcept : m_owner(owner) {}
-    shared_log_source* m_owner = nullptr;
-  };
+  using iterator = asp::pull_iterator<shared_log_source, event<T>>;
 
   /// Reads the first record (once).
   iterator begin() {
@@ -433,6 +398,10 @@ class shared_log_source {
   friend class log_file;
   shared_log_source(std::shared_ptr<detail::shared_scan> scan, std::uint16_t stream)
       : m_scan(std::move(scan)), m_stream(stream) {}
+
+  friend iterator;
+  const event<T>& current() const noexcept { return m_current; }
+  bool at_end() const noexcept { return m_done; }
 
   void advance() {
     detail::shared_record r;
@@ -467,36 +436,15 @@ class log_source {
   log_source(std::string path, std::string stream, log_read_options options = {})
       : m_reader(std::move(path), with_stream(std::move(options), std::move(stream))) {}
 
-  class iterator {
-   public:
-    using value_type = event<T>;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const event<T>& operator*() const noexcept { return m_owner->m_current; }
-    iterator& operator++() {
-      ++m_it;
-      m_owner->decode(m_it);
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t s) noexcept {
-      return it.m_it == s;
-    }
+  using iterator = asp::pull_iterator<log_source, event<T>>;
 
-   private:
-    friend class log_source;
-    iterator(log_source* owner, log_reader::iterator it) : m_owner(owner), m_it(it) {}
-    log_source* m_owner = nullptr;
-    log_reader::iterator m_it;
-  };
-
+  /// Reads the first record (once).
   iterator begin() {
-    log_reader::iterator it = m_reader.begin();
     if (!m_begun) {
       m_begun = true;
-      decode(it);
+      decode(m_reader.begin());
     }
-    return iterator{this, it};
+    return iterator{this};
   }
   std::default_sentinel_t end() const noexcept { return {}; }
 
@@ -508,6 +456,14 @@ class log_source {
     options.streams = {std::move(stream)};
     return options;
   }
+  friend iterator;
+  const event<T>& current() const noexcept { return m_current; }
+  void advance() {
+    log_reader::iterator it{&m_reader};
+    ++it;
+    decode(it);
+  }
+  bool at_end() noexcept { return log_reader::iterator{&m_reader} == std::default_sentinel; }
   void decode(const log_reader::iterator& it) {
     if (it == std::default_sentinel) return;
     try {

@@ -8,6 +8,7 @@
 #include <asp/data/csv.hpp>
 #include <asp/data/time_text.hpp>
 #include <asp/event.hpp>
+#include <asp/pull_iterator.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -144,28 +145,16 @@ class csv_table {
   /// "FILE:LINE" of the row last delivered, for messages about it.
   std::string where_row() const;
 
-  class iterator {
-   public:
-    using value_type = event<std::string>;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    const event<std::string>& operator*() const noexcept;
-    iterator& operator++();
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.done();
-    }
-
-   private:
-    friend class csv_table;
-    explicit iterator(csv_table* t) noexcept : m_table(t) {}
-    bool done() const noexcept;
-    csv_table* m_table = nullptr;
-  };
+  using iterator = asp::pull_iterator<csv_table, event<std::string>>;
   iterator begin();
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
+  friend iterator;
+  const event<std::string>& current() const noexcept;
+  void advance();
+  bool at_end() const noexcept;
+
   struct state;
   std::unique_ptr<state> m_state;
 };
