@@ -40,88 +40,66 @@ struct tcp_client_connection final : detail::broadcast_client {
 
 }  // namespace
 
-struct tcp_broadcast_server::state : std::enable_shared_from_this<tcp_broadcast_server::state> {
-  state(boost::asio::io_context& ioc, asp::loop& l, const std::string& address, std::uint16_t port,
-        broadcast_options opts)
-      : m_acceptor(ioc) {
-    if (opts.name.empty()) opts.name = address + ":" + std::to_string(port);
-    m_frames = opts.frames;
-    detail::listen(m_acceptor, address, port, "broadcast server '" + opts.name + "'");
-    m_core = std::make_shared<detail::broadcast_core>(l, std::move(opts));
-  }
+broadcast_server::broadcast_server(std::shared_ptr<detail::broadcast_listener> listener)
+    : m_listener(std::move(listener)) {}
 
-  void accept() {
-    m_acceptor.async_accept(
-        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-          if (ec) {
-            self->m_core->accept_failed(ec, [self] { self->accept(); });
-            return;
-          }
-          if (self->m_core->closed()) return;
-          auto c = std::make_shared<tcp_client_connection>(std::move(socket));
-          boost::system::error_code ignored;
-          const auto remote = c->socket.remote_endpoint(ignored);
-          c->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
-          self->m_core->add(c);
-          self->accept();
-        });
-  }
+broadcast_server::~broadcast_server() {
+  m_listener->close();
+}
 
-  void close() {
-    boost::system::error_code ignored;
-    m_acceptor.close(ignored);
-    m_core->close();
-  }
+std::uint16_t broadcast_server::port() const {
+  return m_listener->port();
+}
 
-  void abort() {
-    boost::system::error_code ignored;
-    m_acceptor.close(ignored);
-    m_core->abort();
-  }
+std::size_t broadcast_server::clients() const noexcept {
+  return m_listener->core()->clients();
+}
 
-  tcp::acceptor m_acceptor;
-  framing m_frames = framing::lines;
-  std::shared_ptr<detail::broadcast_core> m_core;
-};
+std::size_t broadcast_server::queued() const noexcept {
+  return m_listener->core()->queued();
+}
+
+void broadcast_server::close() {
+  m_listener->close();
+}
+
+task<void> broadcast_server::drained() {
+  return detail::broadcast_core::drained(m_listener->core());
+}
+
+void broadcast_server::abort() {
+  m_listener->abort();
+}
+
+task<void> broadcast_server::publish_frame(std::string frame) {
+  return detail::broadcast_core::publish(m_listener->core(), std::move(frame));
+}
+
+namespace {
+
+std::shared_ptr<detail::broadcast_listener> listen_tcp(boost::asio::io_context& ioc, asp::loop& l,
+                                                       const std::string& address,
+                                                       std::uint16_t port,
+                                                       broadcast_options options) {
+  auto listener = std::make_shared<detail::broadcast_listener>(
+      ioc, l, address, port, std::move(options), "broadcast server");
+  listener->start([core = listener->core()](tcp::socket socket, std::string peer) {
+    auto c = std::make_shared<tcp_client_connection>(std::move(socket));
+    c->peer = std::move(peer);
+    core->add(c);
+  });
+  return listener;
+}
+
+}  // namespace
 
 tcp_broadcast_server::tcp_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop,
                                            const std::string& address, std::uint16_t port,
                                            broadcast_options options)
-    : m_state(std::make_shared<state>(ioc, loop, address, port, std::move(options))) {
-  m_state->accept();
-}
-
-tcp_broadcast_server::~tcp_broadcast_server() {
-  m_state->close();
-}
-
-std::uint16_t tcp_broadcast_server::port() const {
-  return m_state->m_acceptor.local_endpoint().port();
-}
-
-void tcp_broadcast_server::close() {
-  m_state->close();
-}
-
-std::size_t tcp_broadcast_server::clients() const noexcept {
-  return m_state->m_core->clients();
-}
-
-std::size_t tcp_broadcast_server::queued() const noexcept {
-  return m_state->m_core->queued();
-}
+    : broadcast_server(listen_tcp(ioc, loop, address, port, options)), m_frames(options.frames) {}
 
 task<void> tcp_broadcast_server::publish(std::string frame) {
-  return detail::broadcast_core::publish(m_state->m_core,
-                                         detail::encode_frame(m_state->m_frames, std::move(frame)));
-}
-
-task<void> tcp_broadcast_server::drained() {
-  return detail::broadcast_core::drained(m_state->m_core);
-}
-
-void tcp_broadcast_server::abort() {
-  m_state->abort();
+  return publish_frame(detail::encode_frame(m_frames, std::move(frame)));
 }
 
 }  // namespace asp::asio

@@ -12,6 +12,7 @@
 #include "listen.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
@@ -284,6 +285,67 @@ class broadcast_core : public std::enable_shared_from_this<broadcast_core> {
   duration m_accept_pause{};  // zero: accepting works (or its failure is not yet said)
   timer_handle m_accept_retry;
   bool m_closed = false;
+};
+
+/// The listening half of both broadcast servers: the acceptor, accepting again after a failure
+/// (through the core's pause), the peer's address, and stopping. `on_connection` turns an
+/// accepted socket into a transport's connection and adds it to the core when it is ready; it
+/// is not called once the server is closed.
+class broadcast_listener : public std::enable_shared_from_this<broadcast_listener> {
+ public:
+  using on_connection = std::function<void(boost::asio::ip::tcp::socket, std::string peer)>;
+
+  /// Listens on ADDRESS:PORT for the server KIND ("broadcast server", …); throws
+  /// asp::input_error when it cannot.
+  broadcast_listener(boost::asio::io_context& ioc, asp::loop& l, const std::string& address,
+                     std::uint16_t port, broadcast_options opts, const std::string& kind)
+      : m_acceptor(ioc) {
+    if (opts.name.empty()) opts.name = address + ":" + std::to_string(port);
+    listen(m_acceptor, address, port, kind + " '" + opts.name + "'");
+    m_core = std::make_shared<broadcast_core>(l, std::move(opts));
+  }
+
+  /// Starts accepting; every accepted socket goes to `f`.
+  void start(on_connection f) {
+    m_on_connection = std::move(f);
+    accept();
+  }
+
+  const std::shared_ptr<broadcast_core>& core() const noexcept { return m_core; }
+  std::uint16_t port() const { return m_acceptor.local_endpoint().port(); }
+
+  void close() {
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    m_core->close();
+  }
+
+  void abort() {
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    m_core->abort();
+  }
+
+ private:
+  void accept() {
+    m_acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
+                                                        boost::asio::ip::tcp::socket socket) {
+      if (ec) {
+        self->m_core->accept_failed(ec, [self] { self->accept(); });
+        return;
+      }
+      if (self->m_core->closed()) return;
+      boost::system::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      self->m_on_connection(std::move(socket),
+                            remote.address().to_string() + ":" + std::to_string(remote.port()));
+      self->accept();
+    });
+  }
+
+  boost::asio::ip::tcp::acceptor m_acceptor;
+  std::shared_ptr<broadcast_core> m_core;
+  on_connection m_on_connection;
 };
 
 }  // namespace asp::asio::detail

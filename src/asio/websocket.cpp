@@ -348,110 +348,51 @@ struct websocket_client_connection final
   beast::flat_buffer incoming;
 };
 
+// Reads and ignores what a client sends, so that its pings are answered and its close seen.
+void read_ignored(const std::shared_ptr<detail::broadcast_core>& core,
+                  const std::shared_ptr<websocket_client_connection>& c) {
+  c->ws.async_read(c->incoming, [core, c](const beast::error_code& ec, std::size_t) {
+    if (ec) {
+      if (!c->gone && !c->closing) {
+        core->drop(c, ec == websocket::error::closed ? "closed by the client" : ec.message());
+      }
+      return;
+    }
+    c->incoming.clear();
+    read_ignored(core, c);
+  });
+}
+
+std::shared_ptr<detail::broadcast_listener> listen_websocket(boost::asio::io_context& ioc,
+                                                             asp::loop& l,
+                                                             const std::string& address,
+                                                             std::uint16_t port,
+                                                             broadcast_options options) {
+  auto listener = std::make_shared<detail::broadcast_listener>(
+      ioc, l, address, port, std::move(options), "websocket broadcast server");
+  listener->start([core = listener->core()](tcp::socket socket, std::string peer) {
+    auto c = std::make_shared<websocket_client_connection>(std::move(socket));
+    c->peer = std::move(peer);
+    c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    c->ws.async_accept([core, c](const beast::error_code& handshake) {
+      if (handshake) return;  // not a websocket client: nothing to tell
+      core->add(c);
+      read_ignored(core, c);
+    });
+  });
+  return listener;
+}
+
 }  // namespace
-
-struct websocket_broadcast_server::state
-    : std::enable_shared_from_this<websocket_broadcast_server::state> {
-  state(boost::asio::io_context& ioc, asp::loop& l, const std::string& address, std::uint16_t port,
-        broadcast_options opts)
-      : m_acceptor(ioc) {
-    if (opts.name.empty()) opts.name = address + ":" + std::to_string(port);
-    detail::listen(m_acceptor, address, port, "websocket broadcast server '" + opts.name + "'");
-    m_core = std::make_shared<detail::broadcast_core>(l, std::move(opts));
-  }
-
-  void accept() {
-    m_acceptor.async_accept(
-        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-          if (ec) {
-            self->m_core->accept_failed(ec, [self] { self->accept(); });
-            return;
-          }
-          if (self->m_core->closed()) return;
-          auto c = std::make_shared<websocket_client_connection>(std::move(socket));
-          boost::system::error_code ignored;
-          const auto remote = beast::get_lowest_layer(c->ws).socket().remote_endpoint(ignored);
-          c->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
-          c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-          c->ws.async_accept([self, c](const beast::error_code& handshake) {
-            if (handshake) return;  // not a websocket client: nothing to tell
-            self->m_core->add(c);
-            self->read(c);
-          });
-          self->accept();
-        });
-  }
-
-  // Reads and ignores what a client sends, so that its pings are answered and its close seen.
-  void read(const std::shared_ptr<websocket_client_connection>& c) {
-    c->ws.async_read(
-        c->incoming, [self = shared_from_this(), c](const beast::error_code& ec, std::size_t) {
-          if (ec) {
-            if (!c->gone && !c->closing) {
-              self->m_core->drop(
-                  c, ec == websocket::error::closed ? "closed by the client" : ec.message());
-            }
-            return;
-          }
-          c->incoming.clear();
-          self->read(c);
-        });
-  }
-
-  void close() {
-    boost::system::error_code ignored;
-    m_acceptor.close(ignored);
-    m_core->close();
-  }
-
-  void abort() {
-    boost::system::error_code ignored;
-    m_acceptor.close(ignored);
-    m_core->abort();
-  }
-
-  tcp::acceptor m_acceptor;
-  std::shared_ptr<detail::broadcast_core> m_core;
-};
 
 websocket_broadcast_server::websocket_broadcast_server(boost::asio::io_context& ioc,
                                                        asp::loop& loop, const std::string& address,
                                                        std::uint16_t port,
                                                        broadcast_options options)
-    : m_state(std::make_shared<state>(ioc, loop, address, port, std::move(options))) {
-  m_state->accept();
-}
-
-websocket_broadcast_server::~websocket_broadcast_server() {
-  m_state->close();
-}
-
-std::uint16_t websocket_broadcast_server::port() const {
-  return m_state->m_acceptor.local_endpoint().port();
-}
-
-std::size_t websocket_broadcast_server::clients() const noexcept {
-  return m_state->m_core->clients();
-}
-
-std::size_t websocket_broadcast_server::queued() const noexcept {
-  return m_state->m_core->queued();
-}
+    : broadcast_server(listen_websocket(ioc, loop, address, port, std::move(options))) {}
 
 task<void> websocket_broadcast_server::publish(std::string message) {
-  return detail::broadcast_core::publish(m_state->m_core, std::move(message));
-}
-
-void websocket_broadcast_server::close() {
-  m_state->close();
-}
-
-task<void> websocket_broadcast_server::drained() {
-  return detail::broadcast_core::drained(m_state->m_core);
-}
-
-void websocket_broadcast_server::abort() {
-  m_state->abort();
+  return publish_frame(std::move(message));
 }
 
 }  // namespace asp::asio

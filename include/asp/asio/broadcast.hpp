@@ -39,38 +39,32 @@ struct broadcast_options {
   std::function<void(const std::string& what)> on_error{};
 };
 
-/// A TCP server that sends every published frame to every connected client: a sink for
-/// programs that answer, or that fan a stream out. Each client has a bounded queue; a client
-/// that falls behind is handled as `policy` says. It accepts while it is open (holding the run
-/// open), and `close()` ends every connection once what was queued for it is written.
-class tcp_broadcast_server {
+namespace detail {
+class broadcast_listener;
+}
+
+/// What the broadcast servers (TCP, websocket) have in common besides publishing: their port,
+/// clients, queues and ending. Not used on its own.
+class broadcast_server {
  public:
-  /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
-  /// `ioc`, which must run on the loop's thread. Throws asp::input_error when it cannot listen.
-  tcp_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop, const std::string& address,
-                       std::uint16_t port, broadcast_options options = {});
-  ~tcp_broadcast_server();
-  tcp_broadcast_server(const tcp_broadcast_server&) = delete;
-  tcp_broadcast_server& operator=(const tcp_broadcast_server&) = delete;
+  broadcast_server(const broadcast_server&) = delete;
+  broadcast_server& operator=(const broadcast_server&) = delete;
 
   /// The port it listens on.
   std::uint16_t port() const;
 
-  /// Clients connected now.
+  /// Clients connected now (for a websocket: handshake done).
   std::size_t clients() const noexcept;
-
-  /// Queues `frame` for every client. Completes at once under slow_client::drop; under
-  /// slow_client::block, suspends until every client's queue has room for it.
-  task<void> publish(std::string frame);
 
   /// Frames queued and not yet written, over every client (including those of a closed server
   /// whose queues are still being written).
   std::size_t queued() const noexcept;
 
   /// Stops accepting and lets the run end. Every client is told through `on_drop` ("the server
-  /// closed") and keeps receiving the frames queued for it; then its connection ends. The
-  /// writes go on while the io_context runs — until the run returns, or afterwards in
-  /// `ioc.run()` — and a client that fails meanwhile is simply disconnected. Idempotent.
+  /// closed") and keeps receiving the frames queued for it; then its connection ends (for a
+  /// websocket, with the close handshake). The writes go on while the io_context runs — until
+  /// the run returns, or afterwards in `ioc.run()` — and a client that fails meanwhile is
+  /// simply disconnected. Idempotent.
   void close();
 
   /// Completes once the server is closed and every client has received what was queued for it
@@ -83,9 +77,36 @@ class tcp_broadcast_server {
   /// too.
   void abort();
 
+ protected:
+  explicit broadcast_server(std::shared_ptr<detail::broadcast_listener> listener);
+  /// Closes (see close()).
+  ~broadcast_server();
+
+  /// Queues `frame`, as it goes on the wire, for every client.
+  task<void> publish_frame(std::string frame);
+
  private:
-  struct state;
-  std::shared_ptr<state> m_state;
+  std::shared_ptr<detail::broadcast_listener> m_listener;
+};
+
+/// A TCP server that sends every published frame to every connected client: a sink for
+/// programs that answer, or that fan a stream out. Each client has a bounded queue; a client
+/// that falls behind is handled as `policy` says. It accepts while it is open (holding the run
+/// open), and `close()` ends every connection once what was queued for it is written.
+class tcp_broadcast_server : public broadcast_server {
+ public:
+  /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
+  /// `ioc`, which must run on the loop's thread. Throws asp::input_error when it cannot listen.
+  tcp_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop, const std::string& address,
+                       std::uint16_t port, broadcast_options options = {});
+
+  /// Queues `frame` (framed as `options.frames` says) for every client. Completes at once
+  /// under slow_client::drop; under slow_client::block, suspends until every client's queue
+  /// has room for it.
+  task<void> publish(std::string frame);
+
+ private:
+  framing m_frames;
 };
 
 }  // namespace asp::asio

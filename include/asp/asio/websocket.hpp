@@ -85,36 +85,15 @@ class websocket_client {
 /// bounded per-client queues, slow-client policy and close (`broadcast_options`; `frames` is
 /// not used: a message is a frame). Clients connect to `ws://ADDRESS:PORT/` (any path); what
 /// they send is read and ignored, so that pings are answered and closes seen.
-class websocket_broadcast_server {
+class websocket_broadcast_server : public broadcast_server {
  public:
   /// Listens on ADDRESS:PORT (port 0: one the system chooses, see `port()`) on `loop`, through
   /// `ioc`, which must run on the loop's thread. Throws asp::input_error when it cannot listen.
   websocket_broadcast_server(boost::asio::io_context& ioc, asp::loop& loop,
                              const std::string& address, std::uint16_t port,
                              broadcast_options options = {});
-  ~websocket_broadcast_server();
-  websocket_broadcast_server(const websocket_broadcast_server&) = delete;
-  websocket_broadcast_server& operator=(const websocket_broadcast_server&) = delete;
-
-  /// The port it listens on.
-  std::uint16_t port() const;
-  /// Clients connected now (handshake done).
-  std::size_t clients() const noexcept;
-  /// Messages queued and not yet written, over every client.
-  std::size_t queued() const noexcept;
   /// Queues `message` for every client (see tcp_broadcast_server::publish).
   task<void> publish(std::string message);
-  /// Stops accepting; every client receives what was queued for it, then the close handshake.
-  /// Idempotent.
-  void close();
-  /// Completes once closed and every client has what was queued for it (or was dropped).
-  task<void> drained();
-  /// Ends every connection at once (see tcp_broadcast_server::abort).
-  void abort();
-
- private:
-  struct state;
-  std::shared_ptr<state> m_state;
 };
 
 }  // namespace asp::asio
