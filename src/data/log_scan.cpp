@@ -388,13 +388,13 @@ struct block_maker::state {
   }
 
   void add_problem(block& b, problem p, std::uint64_t offset) {
-    rec r;
+    rec& r = b.add();
+    r = rec{};
     r.stream = problem_stream;
     r.offset = offset;
     r.file = plan.file;
     r.size = static_cast<std::uint32_t>(b.problems.size());
     b.problems.push_back(std::move(p));
-    b.add(r);
   }
 
   // The index promised that no record of a chunk is earlier than its earliest time: the
@@ -468,7 +468,7 @@ struct block_maker::state {
 
   void add_record(block& b, const parsed& r, const char* payload, std::uint64_t offset,
                   std::uint32_t inner) {
-    rec out;
+    rec& out = b.add();
     out.time = r.time;
     out.payload = payload;
     out.offset = offset;
@@ -476,7 +476,6 @@ struct block_maker::state {
     out.inner = inner;
     out.stream = plan.ids[r.stream];
     out.file = plan.file;
-    b.add(out);
   }
 
   // The records of the compressed chunk at `offset` whose frame is at `p`.
@@ -693,10 +692,10 @@ void block_stream::produce() {
     } catch (const std::exception& e) {
       b->count = 0;
       b->problems.clear();
-      rec r;
-      r.stream = problem_stream;
       b->problems.push_back({problem::kind::fatal, 0, 0, e.what()});
-      b->add(r);
+      rec& r = b->add();
+      r = rec{};
+      r.stream = problem_stream;
       b->last = true;
     }
     const bool last = b->last;

@@ -146,9 +146,11 @@ struct block {
   std::vector<rec> recs;
   std::size_t count = 0;
 
-  void add(const rec& r) {
+  /// The next record's place, to be written in place: filled field by field from the frame,
+  /// then copied whole, a record would be read back before its stores had landed.
+  rec& add() {
     if (count == recs.size()) recs.resize(recs.size() * 2 + 256);
-    recs[count++] = r;
+    return recs[count++];
   }
   std::vector<problem> problems;
   bool last = false;       // nothing follows it
