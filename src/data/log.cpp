@@ -8,15 +8,18 @@
 #include <zstd.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -463,6 +466,51 @@ std::uint64_t log_writer::files() const noexcept {
 
 namespace detail {
 
+std::size_t physical_cores(const std::string& sys_cpu_dir, const std::vector<int>& cpus) {
+  std::set<std::pair<long, long>> cores;
+  for (const int cpu : cpus) {
+    const std::string topology = sys_cpu_dir + "/cpu" + std::to_string(cpu) + "/topology/";
+    std::ifstream package_file(topology + "physical_package_id");
+    std::ifstream core_file(topology + "core_id");
+    long package = 0;
+    long core = 0;
+    if (!(package_file >> package) || !(core_file >> core)) return 1;
+    cores.emplace(package, core);
+  }
+  return std::max<std::size_t>(cores.size(), 1);
+}
+
+namespace {
+
+// Whether the process's cgroup (version 2) lets it use at least two CPUs' worth of time:
+// "max PERIOD" or "QUOTA PERIOD" in cpu.max; true when there is no such limit to read.
+bool cgroup_allows_two_cpus() {
+  std::ifstream limit("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (!(limit >> quota >> period) || quota == "max" || period <= 0) return true;
+  char* end = nullptr;
+  const double q = std::strtod(quota.c_str(), &end);
+  return end != quota.c_str() && q >= 2 * period;
+}
+
+}  // namespace
+
+bool read_ahead_pays() {
+  static const bool pays = [] {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return false;
+    std::vector<int> cpus;
+    for (std::size_t cpu = 0; cpu < static_cast<std::size_t>(CPU_SETSIZE); ++cpu) {
+      if (CPU_ISSET(cpu, &allowed)) cpus.push_back(static_cast<int>(cpu));
+    }
+    return cpus.size() >= 2 && physical_cores("/sys/devices/system/cpu", cpus) >= 2 &&
+           cgroup_allows_two_cpus();
+  }();
+  return pays;
+}
+
 namespace {
 
 constexpr std::int64_t no_later = std::numeric_limits<std::int64_t>::max();
@@ -520,7 +568,8 @@ struct reader_state {
     p.streams = std::move(streams);
     p.start = start();
     if (options.end) p.end = end;
-    p.read_ahead = options.ahead == read_ahead::thread;
+    p.read_ahead = options.ahead == read_ahead::thread ||
+                   (options.ahead == read_ahead::automatic && read_ahead_pays());
     return p;
   }
 

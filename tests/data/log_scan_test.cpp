@@ -57,6 +57,8 @@ const variant variants[] = {
     {0, read_ahead::none, 3},
     {3, read_ahead::thread, 3},
     {0, read_ahead::thread, 0},
+    {0, read_ahead::automatic, std::size_t{1} << 20},
+    {3, read_ahead::automatic, 3},
 };
 
 std::string describe(const variant& v) {
@@ -330,3 +332,52 @@ TEST_F(LogScan, AnIndexThatContradictsItsRecordsStopsTheRead) {
 }
 
 }  // namespace
+
+// read_ahead::automatic counts physical cores as Linux's sysfs tells them.
+struct PhysicalCores : ::testing::Test {
+  temp_dir dir;
+  void cpu(int n, const std::string& package, const std::string& core) {
+    const std::string topology = dir.path("cpu" + std::to_string(n) + "/topology");
+    std::filesystem::create_directories(topology);
+    if (!package.empty()) std::ofstream(topology + "/physical_package_id") << package << "\n";
+    if (!core.empty()) std::ofstream(topology + "/core_id") << core << "\n";
+  }
+  std::size_t count(const std::vector<int>& cpus) {
+    return asp::data::detail::physical_cores(dir.path(""), cpus);
+  }
+};
+
+TEST_F(PhysicalCores, TwoHyperthreadsOfOneCoreAreOneCore) {
+  cpu(0, "0", "0");
+  cpu(1, "0", "0");
+  EXPECT_EQ(count({0, 1}), 1u);
+}
+
+TEST_F(PhysicalCores, TwoCoresOrTwoPackagesAreTwo) {
+  cpu(0, "0", "0");
+  cpu(1, "0", "1");
+  cpu(2, "1", "0");
+  cpu(3, "1", "0");
+  EXPECT_EQ(count({0, 1}), 2u);
+  EXPECT_EQ(count({0, 2}), 2u);
+  EXPECT_EQ(count({2, 3}), 1u);
+  EXPECT_EQ(count({0, 1, 2, 3}), 3u);
+}
+
+TEST_F(PhysicalCores, OnlyTheCpusGivenCount) {
+  cpu(0, "0", "0");
+  cpu(1, "0", "1");
+  EXPECT_EQ(count({1}), 1u);
+}
+
+TEST_F(PhysicalCores, ATopologyThatCannotBeReadCountsAsOneCore) {
+  cpu(0, "0", "0");
+  cpu(1, "0", "");  // no core_id
+  cpu(2, "", "2");  // no package
+  cpu(3, "0", "three");
+  EXPECT_EQ(count({0, 1}), 1u);
+  EXPECT_EQ(count({0, 2}), 1u);
+  EXPECT_EQ(count({0, 3}), 1u);
+  EXPECT_EQ(count({0, 4}), 1u);  // no such CPU
+  EXPECT_EQ(count({}), 1u);
+}

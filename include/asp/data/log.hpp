@@ -164,12 +164,15 @@ enum class corrupt_records {
 
 /// Where a reader reads, checks and decompresses the file.
 ///
-/// On the reading thread by default: the kernel's own read-ahead (the file is read
-/// sequentially, and says so) already overlaps the disk with the work. A thread of its own
-/// pays where a second physical core is free (one stream replayed 1.5 to 1.6 times faster on
-/// two cores); on a machine whose two CPUs are one core's two hyperthreads it was measured
-/// slower (BENCHMARKS.md).
+/// A thread of its own pays where a second physical core is there for it: one stream replayed
+/// 1.35 to 1.6 times faster, warm, on two cores, and no slower from the disk. Where the
+/// process's CPUs are one core's hyperthreads it was measured 1.7 times slower, and there the
+/// reading thread is best: the kernel's own read-ahead (the file is read sequentially, and
+/// says so) already overlaps the disk with the work (BENCHMARKS.md).
 enum class read_ahead {
+  /// `thread` when the CPUs the process may run on hold two or more physical cores (as Linux's
+  /// /sys/devices/system/cpu topology tells), `none` otherwise or when it cannot tell.
+  automatic,
   none,    ///< on the reading thread, a block at a time, when asked
   thread,  ///< on a thread of its own, up to eight blocks ahead
 };
@@ -184,7 +187,7 @@ struct log_read_options {
   std::vector<std::string> streams{};
   corrupt_records on_corrupt = corrupt_records::fail;
   /// Where reading, CRC checks and decompression run (see read_ahead).
-  read_ahead ahead = read_ahead::none;
+  read_ahead ahead = read_ahead::automatic;
   /// How many records one scan may hold for streams whose turn has not come (several streams
   /// of a file whose times interleave out of file order; the typed sources of a log_file)
   /// before the stream it waits for gets a scan of its own: bounds the memory whatever the
@@ -248,6 +251,13 @@ const std::string& shared_file(const shared_scan& scan, std::uint32_t file) noex
 const std::vector<log_stream>& shared_streams(const shared_scan& scan) noexcept;
 const std::string& shared_creator(const shared_scan& scan) noexcept;
 std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcept;
+
+/// The physical cores among `cpus`: their distinct (physical_package_id, core_id) pairs in
+/// SYS_CPU_DIR/cpuN/topology/ (Linux's /sys/devices/system/cpu). 1 when a CPU's pair cannot
+/// be read.
+std::size_t physical_cores(const std::string& sys_cpu_dir, const std::vector<int>& cpus);
+/// What read_ahead::automatic chooses on this machine for this process (decided once).
+bool read_ahead_pays();
 }  // namespace detail
 
 /// A record log, or a dataset of them, as a past source of `asp::event<log_record>`: the
