@@ -3,7 +3,8 @@
 // the prices; then says how long it took. For runs made by hand, on files too large for a
 // benchmark's repetitions (BENCHMARKS.md: the 10^9 run):
 //
-//   replay_file PATH [--ahead]        --ahead: read, check and decompress on a thread of its own
+//   replay_file PATH [--ahead none|thread]   where reading, checks and decompression run
+//                                            (default: the library's, read_ahead::automatic)
 #include <asp/asp.hpp>
 #include <asp/data/log.hpp>
 
@@ -20,15 +21,19 @@
 #include "ticks.hpp"
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: replay_file PATH [--ahead]\n");
+  asp::data::read_ahead ahead = asp::data::read_ahead::automatic;
+  if (argc == 4 && std::strcmp(argv[2], "--ahead") == 0 && std::strcmp(argv[3], "none") == 0) {
+    ahead = asp::data::read_ahead::none;
+  } else if (argc == 4 && std::strcmp(argv[2], "--ahead") == 0 &&
+             std::strcmp(argv[3], "thread") == 0) {
+    ahead = asp::data::read_ahead::thread;
+  } else if (argc != 2) {
+    std::fprintf(stderr, "usage: replay_file PATH [--ahead none|thread]\n");
     return 2;
   }
-  const bool ahead = argc > 2 && std::strcmp(argv[2], "--ahead") == 0;
   const auto began = std::chrono::steady_clock::now();
   try {
-    asp::data::log_file file(
-        argv[1], {.ahead = ahead ? asp::data::read_ahead::thread : asp::data::read_ahead::none});
+    asp::data::log_file file(argv[1], {.ahead = ahead});
     // The real clock, as a backtest runs: every record (2025) is the past.
     asp::loop loop;
     double sum = 0;
