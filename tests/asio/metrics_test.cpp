@@ -43,13 +43,15 @@ TEST(Metrics, ServedOverHttpDuringARunAndRefusedAfterIt) {
   std::promise<void> caught_up;
   asp::stream_options options;
   options.name = "quotes";
-  options.on_live_start = [&] { caught_up.set_value(); };
   asp::stream_handle quotes =
       asp::start(l, asp::process_stream([](time_point, int) {}, history(), ticks, options));
   reg.add("quotes", quotes);
   asp::metrics::server server(reg, ":0", 200ms);
   ASSERT_NE(server.port(), 0);
-  std::thread runner([&] { l.run(); });
+  // The loop's own turn to live, not the stream's on_live_start: the stream starts waiting for
+  // the channel before the loop finds nothing left to replay, and a scrape posted in between
+  // would find the loop still replaying.
+  std::thread runner([&] { l.run({.on_live = [&](time_point) { caught_up.set_value(); }}); });
   caught_up.get_future().wait();
 
   // The loop waits for the channel: the scrape is collected on its thread.
