@@ -266,10 +266,20 @@ const char* parse_time_prefix(const char* first, const char* last, time_format f
   return end;
 }
 
+// An empty field of a floating-point column is a missing value: NaN, as pandas, numpy and R
+// write it (pandas writes NaN as an empty field) and read it back.
 bool parse_field(std::string_view text, double& out) noexcept {
+  if (text.empty()) {
+    out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
   return parse_float(text, out);
 }
 bool parse_field(std::string_view text, float& out) noexcept {
+  if (text.empty()) {
+    out = std::numeric_limits<float>::quiet_NaN();
+    return true;
+  }
   return parse_float(text, out);
 }
 bool parse_field(std::string_view text, std::int64_t& out) noexcept {

@@ -4,6 +4,7 @@
 #include <asp/error.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -219,6 +220,15 @@ void decode_row(const table_schema& schema, std::string_view payload,
       out.assign(value);
     } else if constexpr (std::is_same_v<V, bool>) {
       out = value ? "true" : "false";
+    } else if constexpr (std::is_same_v<V, double>) {
+      // A missing value is written as it was read: an empty field.
+      if (std::isnan(value)) {
+        out.clear();
+      } else {
+        char buffer[32];
+        const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+        out.assign(buffer, end);
+      }
     } else {
       char buffer[32];
       const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
@@ -272,10 +282,13 @@ struct csv_table::state {
     }
   }
 
-  // The types the first rows allow: integer, then real, then boolean, then text.
+  // The types the first rows allow: integer, then real, then boolean, then text. Empty fields
+  // are missing values, which only a real column (NaN) and text hold: a column of integers
+  // with empty fields among them is real, as pandas reads it, and one of booleans is text.
   void infer() {
     const std::size_t n = schema.columns.size();
-    std::vector<bool> integer(n, true), real(n, true), boolean(n, true), seen(n, false);
+    std::vector<bool> integer(n, true), real(n, true), boolean(n, true), seen(n, false),
+        blank(n, false);
     csv_cursor probe(reader.bytes(), options.csv.delimiter, reader.path());
     std::vector<csv_field> row;
     probe.next(row);  // the header
@@ -289,7 +302,10 @@ struct csv_table::state {
       if (row.size() != reader.width()) continue;
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view f = row[positions[i]].text;
-        if (f.empty()) continue;
+        if (f.empty()) {
+          blank[i] = true;
+          continue;
+        }
         seen[i] = true;
         std::int64_t iv = 0;
         double dv = 0;
@@ -300,6 +316,7 @@ struct csv_table::state {
       }
     }
     for (std::size_t i = 0; i < n; ++i) {
+      if (blank[i]) integer[i] = boolean[i] = false;
       column_type& t = schema.columns[i].type;
       t = !seen[i]     ? column_type::text
           : integer[i] ? column_type::integer

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -143,12 +144,34 @@ TEST_F(Csv, EveryKindOfBadRowIsNamed) {
             ":2:18: column 'size': expected an integer, found '3.5'");
   EXPECT_EQ(first_error("2025-01-01,A,1,2,3,yes\n"),
             ":2:20: column 'firm': expected true or false (or 1 or 0), found 'yes'");
-  EXPECT_EQ(first_error("2025-01-01,A,,2,3,1\n"),
-            ":2:14: column 'bid': expected a number, found an empty field");
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,,1\n"),
+            ":2:18: column 'size': expected an integer, found an empty field");
+  EXPECT_EQ(first_error("2025-01-01,A,1,2,3,\n"),
+            ":2:20: column 'firm': expected true or false (or 1 or 0), found an empty field");
   EXPECT_EQ(first_error("2025-01-01,\"A\"x,1,2,3,1\n"),
             ":2:15: expected a delimiter or the end of the line after a closing quote, found 'x'");
   EXPECT_EQ(first_error("2025-01-01,A,1,2,3,1\n2025-01-02,\"B,1,2,3,1\n"),
             ":3:12: a quoted field is not closed before the end of the file");
+}
+
+// An empty field of a floating-point column is a missing value, NaN, as pandas writes NaN:
+// read in place and through the tokenizer (a quoted field in the row) alike.
+TEST_F(Csv, AnEmptyFloatingPointFieldIsAMissingValue) {
+  const std::string path = dir.write("m.csv",
+                                     "time,symbol,bid,ask,size,firm\n"
+                                     "2025-01-01T00:00:01Z,A,,2.5,3,1\n"
+                                     "2025-01-01T00:00:02Z,\"B\",1.5,,4,0\n"
+                                     "2025-01-01T00:00:03Z,C,nan,inf,5,1\n");
+  auto source = quotes(path);
+  const auto rows = all_of(source);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(std::isnan(rows[0].value.bid));
+  EXPECT_EQ(rows[0].value.ask, 2.5);
+  EXPECT_EQ(rows[1].value.bid, 1.5);
+  EXPECT_TRUE(std::isnan(rows[1].value.ask));
+  EXPECT_EQ(rows[1].value.size, 4);
+  EXPECT_TRUE(std::isnan(rows[2].value.bid));
+  EXPECT_EQ(rows[2].value.ask, std::numeric_limits<double>::infinity());
 }
 
 // Lines that end in CR alone (classic Mac OS) would read as one header that swallows every

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "data/temp_file.hpp"
@@ -42,6 +44,41 @@ TEST(Table, TypesAreInferredFromTheFirstRows) {
   EXPECT_EQ(times, (std::vector<asp::time_point>{t0 + 1s, t0 + 2s}));
   EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"ACME", "10", "100", "true", ""},
                                                          {"INIT", "10.5", "-3", "false", "a, b"}}));
+}
+
+// Empty fields are missing values: a column of integers with some is real (NaN where they
+// are), as pandas reads it, one of booleans is text; decoded, NaN is an empty field again.
+TEST(Table, EmptyFieldsAreMissingValues) {
+  temp_dir dir;
+  const std::string path = dir.write("m.csv",
+                                     "time,n,x,b,s\n"
+                                     "2025-01-01T00:00:01Z,1,0.5,true,a\n"
+                                     "2025-01-01T00:00:02Z,,,,\n"
+                                     "2025-01-01T00:00:03Z,3,inf,false,\"c\"\n");
+  asp::data::csv_table table(path);
+  const table_schema& s = table.schema();
+  EXPECT_EQ(s.columns, (std::vector<table_column>{{"n", column_type::real},
+                                                  {"x", column_type::real},
+                                                  {"b", column_type::text},
+                                                  {"s", column_type::text}}));
+  std::vector<std::vector<std::string>> rows;
+  std::vector<double> n;
+  for (const auto& e : table) {
+    std::vector<std::string> fields;
+    asp::data::decode_row(s, e.value, fields);
+    rows.push_back(fields);
+    asp::data::visit_row(s, e.value, [&](std::size_t i, auto v) {
+      if constexpr (std::is_same_v<decltype(v), double>) {
+        if (i == 0) n.push_back(v);
+      }
+    });
+  }
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{
+                      {"1", "0.5", "true", "a"}, {"", "", "", ""}, {"3", "inf", "false", "c"}}));
+  ASSERT_EQ(n.size(), 3u);
+  EXPECT_EQ(n[0], 1.0);
+  EXPECT_TRUE(std::isnan(n[1]));
+  EXPECT_EQ(n[2], 3.0);
 }
 
 TEST(Table, SchemaStringsRoundTripWithAnyColumnName) {

@@ -293,7 +293,8 @@ std::string formatter::json(const event<data::log_record>& e) {
         out += f;
         break;
       case data::column_type::real:
-        out += (f.find_first_of("ni") != std::string::npos) ? "null" : f;  // nan, inf
+        // A missing value (NaN, decoded as an empty field) and infinities have no JSON number.
+        out += (f.empty() || f.find_first_of("ni") != std::string::npos) ? "null" : f;
         break;
       case data::column_type::text:
         json_string(out, f);

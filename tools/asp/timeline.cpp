@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace asp::tool {
@@ -133,6 +134,8 @@ void timeline::add(std::size_t stream, time_point t) {
 }
 
 void timeline::add_value(std::size_t k, time_point t, double value) {
+  // A missing value (NaN) or an infinity has no place on the axis: the column shows the rest.
+  if (!std::isfinite(value)) return;
   cell& c = m_series[k][column_of(t)];
   if (!c.any) {
     c = {true, value, value, value, t};

@@ -131,7 +131,8 @@ const char* parse_prefix(const char* first, const char* last, std::uint64_t& out
 const char* parse_time_prefix(const char* first, const char* last, time_format format,
                               time_point& out) noexcept;
 
-// Field parsers: true when the whole field is a value of the type.
+// Field parsers: true when the whole field is a value of the type. An empty field is a
+// floating-point column's missing value, NaN; for every other type it is refused.
 bool parse_field(std::string_view text, double& out) noexcept;
 bool parse_field(std::string_view text, float& out) noexcept;
 bool parse_field(std::string_view text, std::int64_t& out) noexcept;
@@ -322,7 +323,9 @@ member_column<Row, T> column(std::string name, T Row::*member) {
 /// time column, each bound column parsed into its part of the row. Read lazily, one row at a
 /// time, from a memory-mapped file; a single-pass input range. A `std::string_view` column
 /// views the file (or, for a field with escaped quotes, a copy that lives as long as the
-/// reader). Columns not bound are ignored. Errors are asp::input_error:
+/// reader). Columns not bound are ignored. An empty field of a `double` or `float` column is a
+/// missing value, NaN (as pandas writes NaN); of any other number or bool it is an error.
+/// Errors are asp::input_error:
 ///
 ///     quotes.csv:12:17: column 'bid': expected a number, found 'n/a'
 ///

@@ -114,7 +114,8 @@ void visit_row(const table_schema& schema, std::string_view payload, Visitor&& o
   if (pos != payload.size()) detail::row_too_long(payload.size(), pos);
 }
 
-/// Decodes a payload back into each column's text (numbers in their shortest exact form).
+/// Decodes a payload back into each column's text (numbers in their shortest exact form; a
+/// real column's NaN, a missing value, as an empty field).
 /// Throws asp::input_error for a payload that does not match the schema.
 void decode_row(const table_schema& schema, std::string_view payload,
                 std::vector<std::string>& fields);
@@ -126,7 +127,9 @@ struct table_options {
   csv_options csv{};
   /// The value columns' types; empty: every column but the time, its type inferred from the
   /// first `infer_rows` rows (integer if every value is one, else real, else boolean, else
-  /// text).
+  /// text). An empty field is a missing value: NaN in a real column, an empty string in a text
+  /// one, an error in the others; a column with empty fields among those rows is therefore
+  /// real rather than integer (as pandas reads it) and text rather than boolean.
   std::vector<table_column> columns{};
   std::size_t infer_rows = 100;
 };
