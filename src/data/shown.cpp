@@ -7,9 +7,9 @@ namespace asp::data {
 namespace {
 
 // The length of the valid UTF-8 sequence at the start of `s` (2 to 4), or 0. Overlong forms,
-// surrogates and code points past U+10FFFF are not valid; nor are C1 controls (U+0080..U+009F),
-// which terminals obey.
-std::size_t utf8_sequence(std::string_view s) {
+// surrogates and code points past U+10FFFF are not valid; nor, unless `c1` allows them, are C1
+// controls (U+0080..U+009F), which terminals obey.
+std::size_t utf8_sequence(std::string_view s, bool c1 = false) {
   const auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
   const std::uint8_t lead = b(0);
   std::size_t n = 0;
@@ -32,7 +32,7 @@ std::size_t utf8_sequence(std::string_view s) {
     cp = (cp << 6) | (b(i) & 0x3Fu);
   }
   if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F)) {
+      (cp >= 0xD800 && cp <= 0xDFFF) || (!c1 && cp >= 0x80 && cp <= 0x9F)) {
     return 0;
   }
   return n;
@@ -80,6 +80,38 @@ void escape_into(std::string& out, std::string_view text, std::size_t limit, boo
 }
 
 }  // namespace
+
+bool valid_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<std::uint8_t>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence(text.substr(i), true);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string as_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<std::uint8_t>(text[i]) < 0x80) {
+      out += text[i++];
+      continue;
+    }
+    if (const std::size_t n = utf8_sequence(text.substr(i), true); n != 0) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
+    }
+    out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    ++i;
+  }
+  return out;
+}
 
 std::string escaped(std::string_view text, std::size_t limit) {
   std::string out;

@@ -295,6 +295,12 @@ set -e
 expect "a usage error exits 2" "asp: --rate: expected max or a positive factor (1 is real time), found 'fast' / 2" "$out / $status"
 
 # Record stdin until its end, then play it back.
+# A payload that is not UTF-8 (binary) is base64 in JSON, so that the line stays JSON and keeps
+# every byte; a control byte of text is escaped.
+printf 'ok\na\377b\nc\001d\n' | "$asp" record --from stdin --out bytes.asplog --quiet
+expect "JSON payloads: text as a string, bytes in base64" '"payload":"ok"}
+"payload_base64":"Yf9i"}
+"payload":"c\u0001d"}' "$("$asp" play bytes.asplog --format json --quiet | sed 's/.*"stream":"stdin",//')"
 printf 'first line\nsecond, with a comma\n' | "$asp" record --from stdin --out lines.asplog --quiet
 expect "stdin recorded and played back" 'first line
 second, with a comma' "$("$asp" play lines.asplog --format raw --quiet)"

@@ -5,6 +5,7 @@
 #include "nats_record.hpp"
 
 #include <fmt/core.h>
+#include <openssl/evp.h>
 
 #include <unistd.h>
 
@@ -136,7 +137,13 @@ std::string human(duration d) {
 
 namespace {
 
+// A JSON string of `text`; bytes that are not UTF-8, which JSON cannot hold, as U+FFFD.
 void json_string(std::string& out, std::string_view text) {
+  std::string repaired;
+  if (!data::valid_utf8(text)) {
+    repaired = data::as_utf8(text);
+    text = repaired;
+  }
   out += '"';
   for (const char c : text) {
     switch (c) {
@@ -163,6 +170,26 @@ void json_string(std::string& out, std::string_view text) {
         }
     }
   }
+  out += '"';
+}
+
+// `,"KEY":` and the payload as a JSON string when it is UTF-8 text; otherwise (binary: a
+// websocket's binary message, a NATS message of bytes) `,"KEY_base64":` and its bytes in
+// base64, so that nothing is lost and the line stays JSON.
+void json_payload(std::string& out, std::string_view key, std::string_view bytes) {
+  out += ",\"";
+  out += key;
+  if (data::valid_utf8(bytes)) {
+    out += "\":";
+    json_string(out, bytes);
+    return;
+  }
+  out += "_base64\":\"";
+  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.append(encoded.data(), static_cast<std::size_t>(n));
   out += '"';
 }
 
@@ -272,13 +299,12 @@ std::string formatter::json(const event<data::log_record>& e) {
       json_string(out, r.headers[h].second);
       out += ']';
     }
-    out += "],\"payload\":";
-    json_string(out, r.data);
+    out += ']';
+    json_payload(out, "payload", r.data);
     return out + "}";
   }
   if (!table) {
-    out += ",\"payload\":";
-    json_string(out, e.value.payload);
+    json_payload(out, "payload", e.value.payload);
     return out + "}";
   }
   data::decode_row(*table, e.value.payload, m_fields);

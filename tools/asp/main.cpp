@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
       "udp://HOST:PORT, or nats://HOST:PORT/STREAM/SUBJECT (published with each record's time; "
       "the stream is created if missing). A server without an ADDRESS listens on loopback "
       "(127.0.0.1) only: name 0.0.0.0 to serve every interface");
-  play_command->add_option("--format", play.format, "csv (default), json or raw");
+  play_command->add_option("--format", play.format,
+                           "csv (default), json (one object a line; a payload that is not UTF-8 "
+                           "as payload_base64) or raw");
   play_command->add_option("--clients", play.clients,
                            "tcp-server, ws-server: wait until this many clients are connected");
   play_command->add_option("--subject", play.subject,
