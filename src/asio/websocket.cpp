@@ -3,6 +3,7 @@
 
 #include <asp/asio/use_task.hpp>
 #include <asp/error.hpp>
+#include <asp/utf8.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -332,9 +333,11 @@ struct websocket_client_connection final
       std::enable_shared_from_this<websocket_client_connection> {
   explicit websocket_client_connection(tcp::socket s) : ws(std::move(s)) {}
 
+  // A text message when the bytes are UTF-8, which a websocket's text must be (a client fails
+  // the connection on anything else, RFC 6455 §8.1), a binary message otherwise.
   void write(const std::string& bytes,
              std::function<void(const boost::system::error_code&)> done) override {
-    ws.text(true);
+    ws.text(asp::valid_utf8(bytes));
     ws.async_write(boost::asio::buffer(bytes), [done = std::move(done)](const beast::error_code& ec,
                                                                         std::size_t) { done(ec); });
   }

@@ -2,15 +2,19 @@
 """The tool's websocket ends against a websocket library ASP did not write (Python's
 `websockets`, Debian's python3-websockets), both ways:
 
-1. `asp record --from ws://` of a `websockets` server that sends known text messages (ASCII,
-   UTF-8, empty, one of 1 MiB) and closes normally: every message is recorded, in order, byte
-   for byte, and the recorder says it wrote them all.
+1. `asp record --from ws://` of a `websockets` server that sends known messages (text: ASCII,
+   UTF-8, empty, one of 1 MiB; and a binary one that is not UTF-8) and closes normally: every
+   message is recorded, in order, byte for byte, and the recorder says it wrote them all;
+   `asp play --format json` shows the binary one as payload_base64.
 2. `asp play LOG --to ws-server://` to a `websockets` client: the client receives every
-   record's payload as one text message, in order, then a normal close (1000).
+   record's payload as one message, in order, text when it is UTF-8 and binary otherwise
+   (a text message that is not UTF-8 would make the client drop the connection), then a
+   normal close (1000).
 
 Usage: websockets_test.py ASP WORK_DIR
 """
 import asyncio
+import base64
 import json
 import os
 import re
@@ -21,7 +25,7 @@ import sys
 import websockets
 
 MESSAGES = ([f"quote {k} {k * 0.25:.2f} " + "x" * (k % 300) for k in range(20000)] +
-            ["", "é ünïcode ✓ 日本", "y" * (1 << 20), "last"])
+            ["", "é ünïcode ✓ 日本", "y" * (1 << 20), b"\x00\x01 bytes \xfe\xff", "last"])
 
 
 def check(condition, what, text=""):
@@ -49,10 +53,13 @@ async def record(asp, log):
 
 
 def played_payloads(asp, log):
-    """The payloads of LOG as `asp play --format json` gives them, in order."""
+    """The payloads of LOG as `asp play --format json` gives them, in order: text as str, bytes
+    that are not UTF-8 (payload_base64) as bytes."""
     out = subprocess.run([asp, "play", log, "--rate", "max", "--format", "json"],
                          check=True, capture_output=True, text=True).stdout
-    return [json.loads(line)["payload"] for line in out.splitlines()]
+    rows = [json.loads(line) for line in out.splitlines()]
+    return [r["payload"] if "payload" in r else base64.b64decode(r["payload_base64"])
+            for r in rows]
 
 
 async def play(asp, log):

@@ -2,6 +2,8 @@
 // records, the progress line.
 #include "tool.hpp"
 
+#include <asp/utf8.hpp>
+
 #include "nats_record.hpp"
 
 #include <fmt/core.h>
@@ -140,7 +142,7 @@ namespace {
 // A JSON string of `text`; bytes that are not UTF-8, which JSON cannot hold, as U+FFFD.
 void json_string(std::string& out, std::string_view text) {
   std::string repaired;
-  if (!data::valid_utf8(text)) {
+  if (!asp::valid_utf8(text)) {
     repaired = data::as_utf8(text);
     text = repaired;
   }
@@ -179,7 +181,7 @@ void json_string(std::string& out, std::string_view text) {
 void json_payload(std::string& out, std::string_view key, std::string_view bytes) {
   out += ",\"";
   out += key;
-  if (data::valid_utf8(bytes)) {
+  if (asp::valid_utf8(bytes)) {
     out += "\":";
     json_string(out, bytes);
     return;

@@ -83,7 +83,9 @@ class websocket_client {
 /// A websocket server that sends every published message (text) to every connected client:
 /// `tcp_broadcast_server`'s counterpart for browsers and websocket tools, with the same
 /// bounded per-client queues, slow-client policy and close (`broadcast_options`; `frames` is
-/// not used: a message is a frame). Clients connect to `ws://ADDRESS:PORT/` (any path); what
+/// not used: a message is a frame). A message is sent as text when it is UTF-8 and as binary
+/// otherwise (a websocket's text must be UTF-8: a client drops the connection on anything
+/// else). Clients connect to `ws://ADDRESS:PORT/` (any path); what
 /// they send is read and ignored, so that pings are answered and closes seen.
 class websocket_broadcast_server : public broadcast_server {
  public:

@@ -20,11 +20,8 @@ std::string escaped(std::string_view text, std::size_t limit = 200);
 /// `escaped` in single quotes (a quote inside as `\'`); the size after the closing quote.
 std::string shown(std::string_view text, std::size_t limit = 60);
 
-/// Whether `text` is UTF-8: no stray continuation bytes, overlong forms, surrogates or code
-/// points past U+10FFFF (controls, C1 included, are UTF-8 like any code point).
-bool valid_utf8(std::string_view text) noexcept;
-
-/// `text` with each byte that is not part of a UTF-8 sequence replaced by U+FFFD.
+/// `text` with each byte that is not part of a UTF-8 sequence (asp::utf8_sequence) replaced by
+/// U+FFFD.
 std::string as_utf8(std::string_view text);
 
 /// Names as a list: `'a', 'b', 'c'`, each shown, at most `limit` of them, then `and N more`.
