@@ -196,9 +196,14 @@ const char* parse_int64(const char* p, const char* end, std::int64_t& out) noexc
   return p;
 }
 
+// An empty field of a floating-point column is a missing value: NaN, as pandas, numpy and R
+// write it (pandas writes NaN as an empty field) and read it back.
 template <class T>
 bool parse_float(std::string_view text, T& out) noexcept {
-  if (text.empty()) return false;
+  if (text.empty()) {
+    out = std::numeric_limits<T>::quiet_NaN();
+    return true;
+  }
   const char* first = text.data();
   const char* last = first + text.size();
   const auto result = fast_float::from_chars(first, last, out);
@@ -266,20 +271,10 @@ const char* parse_time_prefix(const char* first, const char* last, time_format f
   return end;
 }
 
-// An empty field of a floating-point column is a missing value: NaN, as pandas, numpy and R
-// write it (pandas writes NaN as an empty field) and read it back.
 bool parse_field(std::string_view text, double& out) noexcept {
-  if (text.empty()) {
-    out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
   return parse_float(text, out);
 }
 bool parse_field(std::string_view text, float& out) noexcept {
-  if (text.empty()) {
-    out = std::numeric_limits<float>::quiet_NaN();
-    return true;
-  }
   return parse_float(text, out);
 }
 bool parse_field(std::string_view text, std::int64_t& out) noexcept {

@@ -67,17 +67,13 @@ std::string as_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    if (static_cast<std::uint8_t>(text[i]) < 0x80) {
-      out += text[i++];
-      continue;
-    }
     if (const std::size_t n = asp::utf8_sequence(text.substr(i)); n != 0) {
       out.append(text.substr(i, n));
       i += n;
-      continue;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
     }
-    out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-    ++i;
   }
   return out;
 }

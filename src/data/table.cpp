@@ -220,16 +220,14 @@ void decode_row(const table_schema& schema, std::string_view payload,
       out.assign(value);
     } else if constexpr (std::is_same_v<V, bool>) {
       out = value ? "true" : "false";
-    } else if constexpr (std::is_same_v<V, double>) {
-      // A missing value is written as it was read: an empty field.
-      if (std::isnan(value)) {
-        out.clear();
-      } else {
-        char buffer[32];
-        const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-        out.assign(buffer, end);
-      }
     } else {
+      if constexpr (std::is_same_v<V, double>) {
+        // A missing value is written as it was read: an empty field.
+        if (std::isnan(value)) {
+          out.clear();
+          return;
+        }
+      }
       char buffer[32];
       const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
       out.assign(buffer, end);

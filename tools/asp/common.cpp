@@ -139,13 +139,8 @@ std::string human(duration d) {
 
 namespace {
 
-// A JSON string of `text`; bytes that are not UTF-8, which JSON cannot hold, as U+FFFD.
-void json_string(std::string& out, std::string_view text) {
-  std::string repaired;
-  if (!asp::valid_utf8(text)) {
-    repaired = data::as_utf8(text);
-    text = repaired;
-  }
+// A JSON string of `text`, which is UTF-8.
+void json_escaped(std::string& out, std::string_view text) {
   out += '"';
   for (const char c : text) {
     switch (c) {
@@ -175,6 +170,15 @@ void json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// A JSON string of `text`; bytes that are not UTF-8, which JSON cannot hold, as U+FFFD.
+void json_string(std::string& out, std::string_view text) {
+  if (asp::valid_utf8(text)) {
+    json_escaped(out, text);
+  } else {
+    json_escaped(out, data::as_utf8(text));
+  }
+}
+
 // `,"KEY":` and the payload as a JSON string when it is UTF-8 text; otherwise (binary: a
 // websocket's binary message, a NATS message of bytes) `,"KEY_base64":` and its bytes in
 // base64, so that nothing is lost and the line stays JSON.
@@ -183,7 +187,7 @@ void json_payload(std::string& out, std::string_view key, std::string_view bytes
   out += key;
   if (asp::valid_utf8(bytes)) {
     out += "\":";
-    json_string(out, bytes);
+    json_escaped(out, bytes);
     return;
   }
   out += "_base64\":\"";
