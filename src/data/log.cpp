@@ -480,21 +480,16 @@ std::size_t physical_cores(const std::string& sys_cpu_dir, const std::vector<int
   return std::max<std::size_t>(cores.size(), 1);
 }
 
-namespace {
-
-// Whether the process's cgroup (version 2) lets it use at least two CPUs' worth of time:
-// "max PERIOD" or "QUOTA PERIOD" in cpu.max; true when there is no such limit to read.
-bool cgroup_allows_two_cpus() {
-  std::ifstream limit("/sys/fs/cgroup/cpu.max");
+double cgroup_cpu_limit(const std::string& cpu_max) {
+  constexpr double none = std::numeric_limits<double>::infinity();
+  std::ifstream limit(cpu_max);
   std::string quota;
   double period = 0;
-  if (!(limit >> quota >> period) || quota == "max" || period <= 0) return true;
+  if (!(limit >> quota >> period) || quota == "max" || !(period > 0)) return none;
   char* end = nullptr;
   const double q = std::strtod(quota.c_str(), &end);
-  return end != quota.c_str() && q >= 2 * period;
+  return end == quota.c_str() + quota.size() && q > 0 ? q / period : none;
 }
-
-}  // namespace
 
 bool read_ahead_pays() {
   static const bool pays = [] {
@@ -506,7 +501,7 @@ bool read_ahead_pays() {
       if (CPU_ISSET(cpu, &allowed)) cpus.push_back(static_cast<int>(cpu));
     }
     return cpus.size() >= 2 && physical_cores("/sys/devices/system/cpu", cpus) >= 2 &&
-           cgroup_allows_two_cpus();
+           cgroup_cpu_limit("/sys/fs/cgroup/cpu.max") >= 2;
   }();
   return pays;
 }

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -380,4 +381,20 @@ TEST_F(PhysicalCores, ATopologyThatCannotBeReadCountsAsOneCore) {
   EXPECT_EQ(count({0, 3}), 1u);
   EXPECT_EQ(count({0, 4}), 1u);  // no such CPU
   EXPECT_EQ(count({}), 1u);
+}
+
+TEST(CgroupCpuLimit, IsQuotaOverPeriodAndInfiniteWithoutALimit) {
+  temp_dir dir;
+  const auto limit = [&](const std::string& text) {
+    const std::string path = dir.write("cpu.max", text);
+    return asp::data::detail::cgroup_cpu_limit(path);
+  };
+  const double none = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(limit("max 100000\n"), none);
+  EXPECT_EQ(limit("150000 100000\n"), 1.5);
+  EXPECT_EQ(limit("200000 100000\n"), 2.0);
+  EXPECT_EQ(limit(""), none);
+  EXPECT_EQ(limit("lots 100000\n"), none);
+  EXPECT_EQ(limit("100000 0\n"), none);
+  EXPECT_EQ(asp::data::detail::cgroup_cpu_limit(dir.path("no-such-file")), none);
 }

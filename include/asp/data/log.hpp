@@ -171,7 +171,8 @@ enum class corrupt_records {
 /// says so) already overlaps the disk with the work (BENCHMARKS.md).
 enum class read_ahead {
   /// `thread` when the CPUs the process may run on hold two or more physical cores (as Linux's
-  /// /sys/devices/system/cpu topology tells), `none` otherwise or when it cannot tell.
+  /// /sys/devices/system/cpu topology tells) and its cgroup's CPU limit, if any, allows two
+  /// CPUs; `none` otherwise or when it cannot tell.
   automatic,
   none,    ///< on the reading thread, a block at a time, when asked
   thread,  ///< on a thread of its own, up to eight blocks ahead
@@ -256,6 +257,10 @@ std::shared_ptr<const log_report> shared_report(const shared_scan& scan) noexcep
 /// SYS_CPU_DIR/cpuN/topology/ (Linux's /sys/devices/system/cpu). 1 when a CPU's pair cannot
 /// be read.
 std::size_t physical_cores(const std::string& sys_cpu_dir, const std::vector<int>& cpus);
+/// The CPUs' worth of time a cgroup (version 2) lets its processes use, from its cpu.max file
+/// ("QUOTA PERIOD"): QUOTA / PERIOD; infinity for "max", or when there is no such file or it
+/// cannot be read.
+double cgroup_cpu_limit(const std::string& cpu_max);
 /// What read_ahead::automatic chooses on this machine for this process (decided once).
 bool read_ahead_pays();
 }  // namespace detail
